@@ -1,0 +1,247 @@
+#include "chain.h"
+
+#include <cmath>
+#include <unordered_map>
+
+namespace rig {
+
+namespace {
+
+const char* const kChainParamIds[] = {"input.trim", "input.polarity", "output.trim", "chain.bypass"};
+
+// Anything beyond +30 dBFS is not audio but a broken upstream; clamping keeps every filter
+// state finite so the chain never needs more than one bad block to recover.
+constexpr float kInputClamp = 31.6f;
+
+// Level-matched bypass follows loudness slowly (short-term) and never more than this apart,
+// so a silent passage cannot drive the dry signal to absurd gain.
+constexpr double kMaxMatchDb = 24.0;
+
+template <typename Processor>
+void addRoutes(std::unordered_map<std::string, std::pair<int, int>>& table, int stage) {
+  for (size_t i = 0; i < Processor::kParamIds.size(); ++i) table[Processor::kParamIds[i]] = {stage, static_cast<int>(i)};
+}
+
+}  // namespace
+
+std::string Chain::configure(const std::vector<std::string>& parameterIds, const MeterOffsets& meterOffsets,
+                             const std::vector<double>& bandCentersHz) {
+  std::unordered_map<std::string, std::pair<int, int>> table;
+  for (int i = 0; i < kChainParamCount; ++i) table[kChainParamIds[i]] = {static_cast<int>(Stage::kChain), i};
+  addRoutes<Eq>(table, static_cast<int>(Stage::kEq));
+  addRoutes<Compressor>(table, static_cast<int>(Stage::kCompressor));
+  addRoutes<StereoImage>(table, static_cast<int>(Stage::kImage));
+  addRoutes<Character>(table, static_cast<int>(Stage::kCharacter));
+  addRoutes<Limiter>(table, static_cast<int>(Stage::kLimiter));
+
+  for (size_t i = 0; i < Limiter::kParamIds.size(); ++i)
+    if (std::string(Limiter::kParamIds[i]) == "limiter.ceiling") limiterCeilingLocal_ = static_cast<int>(i);
+  routes_.clear();
+  for (const auto& id : parameterIds) {
+    auto found = table.find(id);
+    if (found == table.end()) return "the native chain has no parameter \"" + id + "\"";
+    routes_.push_back({static_cast<Stage>(found->second.first), found->second.second});
+    table.erase(found);
+  }
+  if (!table.empty()) return "the parameter schema lacks the native parameter \"" + table.begin()->first + "\"";
+
+  for (const auto& [name, offset] : std::initializer_list<std::pair<const char*, int*>>{
+           {"comp.grDb", &offCompGr_}, {"comp.grMaxDb", &offCompGrMax_}, {"limiter.grDb", &offLimGr_}, {"limiter.grMaxDb", &offLimGrMax_}}) {
+    auto found = meterOffsets.find(name);
+    if (found == meterOffsets.end()) return std::string("the meter layout lacks \"") + name + "\"";
+    *offset = found->second;
+  }
+  std::string error = inputMeter_.configure(meterOffsets, "input.", bandCentersHz);
+  if (error.empty()) error = outputMeter_.configure(meterOffsets, "output.", bandCentersHz);
+  return error;
+}
+
+void Chain::prepare(double sampleRate, int maxBlock) {
+  sampleRate_ = sampleRate;
+  maxBlock_ = maxBlock;
+  eq_.prepare(sampleRate, maxBlock);
+  compressor_.prepare(sampleRate, maxBlock);
+  image_.prepare(sampleRate, maxBlock);
+  character_.prepare(sampleRate, maxBlock);
+  limiter_.prepare(sampleRate, maxBlock);
+  bypassSafety_.prepare(sampleRate, maxBlock);
+  inputMeter_.prepare(sampleRate, maxBlock);
+  outputMeter_.prepare(sampleRate, maxBlock);
+  dryLoudness_.prepare(sampleRate, maxBlock);
+  wetLoudness_.prepare(sampleRate, maxBlock);
+
+  latency_ = eq_.latency() + compressor_.latency() + image_.latency() + character_.latency() + limiter_.latency();
+  // The dry path of the level-matched bypass runs through its own safety limiter.
+  dryDelayL_.prepare(latency_ - bypassSafety_.latency());
+  dryDelayR_.prepare(latency_ - bypassSafety_.latency());
+  dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
+  dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+
+  inputGain_.prepare(sampleRate, 20.0);
+  outputGain_.prepare(sampleRate, 20.0);
+  bypassMix_.prepare(sampleRate, 30.0);
+  matchGain_.prepare(sampleRate, 200.0);
+  inputGain_.snap(dbToGain(inputTrimDb_) * (inverted_ ? -1.0 : 1.0));
+  outputGain_.snap(dbToGain(outputTrimDb_));
+  bypassMix_.snap(chainBypassed_ ? 1.0 : 0.0);
+  matchGain_.snap(1.0);
+}
+
+void Chain::setParam(int index, double value) {
+  if (index < 0 || index >= static_cast<int>(routes_.size()) || !std::isfinite(value)) return;
+  const Route& route = routes_[static_cast<size_t>(index)];
+  switch (route.stage) {
+    case Stage::kChain: setChainParam(route.local, value); break;
+    case Stage::kEq: eq_.setParam(route.local, value); break;
+    case Stage::kCompressor: compressor_.setParam(route.local, value); break;
+    case Stage::kImage: image_.setParam(route.local, value); break;
+    case Stage::kCharacter: character_.setParam(route.local, value); break;
+    case Stage::kLimiter:
+      limiter_.setParam(route.local, value);
+      // The safety limiter shares the ceiling (and nothing else: it must stay transparent).
+      if (route.local == limiterCeilingLocal_) bypassSafety_.setParam(route.local, value);
+      break;
+  }
+}
+
+void Chain::setChainParam(int local, double value) {
+  switch (local) {
+    case kInputTrim: inputTrimDb_ = value; break;
+    case kPolarity: inverted_ = value >= 0.5; break;
+    case kOutputTrim: outputTrimDb_ = std::min(0.0, value); break;
+    case kChainBypass:
+      chainBypassed_ = value >= 0.5;
+      bypassMix_.setTarget(chainBypassed_ ? 1.0 : 0.0);
+      break;
+  }
+  // Polarity is a gain of -1: ramping through zero is a short dip, never a click.
+  inputGain_.setTarget(dbToGain(inputTrimDb_) * (inverted_ ? -1.0 : 1.0));
+  outputGain_.setTarget(dbToGain(outputTrimDb_));
+}
+
+void Chain::applyGain(float* left, float* right, int n, LinearSmoother& gain) {
+  if (!gain.ramping() && gain.current() == 1.0) return;
+  for (int i = 0; i < n; ++i) {
+    const float g = static_cast<float>(gain.next());
+    left[i] *= g;
+    right[i] *= g;
+  }
+}
+
+void Chain::process(float* left, float* right, int n, float* frame) {
+  ScopedFlushDenormals noDenormals;
+  n = std::min(n, maxBlock_);
+
+  bool nonFinite = false;
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(left[i])) { left[i] = 0.0f; nonFinite = true; }
+    if (!std::isfinite(right[i])) { right[i] = 0.0f; nonFinite = true; }
+    left[i] = std::clamp(left[i], -kInputClamp, kInputClamp);
+    right[i] = std::clamp(right[i], -kInputClamp, kInputClamp);
+  }
+  if (nonFinite) nonFiniteBlocks_ += 1;
+
+  inputMeter_.process(left, right, n);
+  dryLoudness_.process(left, right, n);
+  for (int i = 0; i < n; ++i) {
+    dryL_[static_cast<size_t>(i)] = dryDelayL_.process(left[i]);
+    dryR_[static_cast<size_t>(i)] = dryDelayR_.process(right[i]);
+  }
+
+  applyGain(left, right, n, inputGain_);
+  eq_.process(left, right, n);
+  compressor_.process(left, right, n);
+  image_.process(left, right, n);
+  character_.process(left, right, n);
+  limiter_.process(left, right, n);
+  applyGain(left, right, n, outputGain_);
+  wetLoudness_.process(left, right, n);
+
+  processBypassPath(left, right, n);
+
+  // The processors keep their state finite for finite input; this is the last line of defence
+  // so that a bug can cost one block of silence, never a stream of NaN.
+  bool outputBroken = false;
+  for (int i = 0; i < n && !outputBroken; ++i) outputBroken = !std::isfinite(left[i]) || !std::isfinite(right[i]);
+  if (outputBroken) {
+    std::fill(left, left + n, 0.0f);
+    std::fill(right, right + n, 0.0f);
+    eq_.reset();
+    compressor_.reset();
+    image_.reset();
+    character_.reset();
+    limiter_.reset();
+    bypassSafety_.reset();
+  }
+
+  outputMeter_.process(left, right, n);
+  if (frame) {
+    inputMeter_.writeFrame(frame);
+    outputMeter_.writeFrame(frame);
+    writeDynamics(frame);
+  }
+}
+
+void Chain::processBypassPath(float* left, float* right, int n) {
+  const double dry = dryLoudness_.shortTermLufs();
+  const double wet = wetLoudness_.shortTermLufs();
+  if (std::isfinite(dry) && std::isfinite(wet)) matchGain_.setTarget(dbToGain(std::clamp(wet - dry, -kMaxMatchDb, kMaxMatchDb)));
+
+  if (!chainBypassed_ && !bypassMix_.ramping()) return;
+  const float* dryIn[2] = {dryL_.data(), dryR_.data()};
+  for (int i = 0; i < n; ++i) {
+    const float g = static_cast<float>(matchGain_.next());
+    dryL_[static_cast<size_t>(i)] = dryIn[0][i] * g;
+    dryR_[static_cast<size_t>(i)] = dryIn[1][i] * g;
+  }
+  bypassSafety_.process(dryL_.data(), dryR_.data(), n);
+  for (int i = 0; i < n; ++i) {
+    const float b = static_cast<float>(bypassMix_.next());
+    left[i] += b * (dryL_[static_cast<size_t>(i)] - left[i]);
+    right[i] += b * (dryR_[static_cast<size_t>(i)] - right[i]);
+  }
+}
+
+void Chain::writeDynamics(float* frame) {
+  const float compGr = compressor_.gainReductionDb();
+  const float limGr = limiter_.gainReductionDb();
+  compGrMax_ = std::max(compGrMax_, compGr);
+  limGrMax_ = std::max(limGrMax_, limGr);
+  frame[offCompGr_] = compGr;
+  frame[offCompGrMax_] = compGrMax_;
+  frame[offLimGr_] = limGr;
+  frame[offLimGrMax_] = limGrMax_;
+}
+
+void Chain::reset() {
+  eq_.reset();
+  compressor_.reset();
+  image_.reset();
+  character_.reset();
+  limiter_.reset();
+  bypassSafety_.reset();
+  inputMeter_.reset();
+  outputMeter_.reset();
+  dryLoudness_.reset();
+  wetLoudness_.reset();
+  dryDelayL_.reset();
+  dryDelayR_.reset();
+  inputGain_.snap(inputGain_.target());
+  outputGain_.snap(outputGain_.target());
+  bypassMix_.snap(bypassMix_.target());
+  matchGain_.snap(1.0);
+  compGrMax_ = limGrMax_ = 0;
+}
+
+void Chain::resetIntegrated() {
+  inputMeter_.resetIntegrated();
+  outputMeter_.resetIntegrated();
+  compGrMax_ = limGrMax_ = 0;
+}
+
+void Chain::setIntegrationPaused(bool paused) {
+  inputMeter_.setIntegrationPaused(paused);
+  outputMeter_.setIntegrationPaused(paused);
+}
+
+}  // namespace rig

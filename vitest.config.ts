@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    // The DSP suites are CPU-bound; two workers match the two cores CI has.
+    maxWorkers: 2,
+  },
+});
