@@ -1,0 +1,278 @@
+/**
+ * Offline mastering: the live chain over a file, faster than real time, driven to a loudness
+ * target under a true-peak ceiling, with latency compensated so the output lines up with the input.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MasteringChain } from './chain.ts';
+import { LoudnessAnalyzer, type LoudnessReport } from './loudness.ts';
+import { addon, type NativeDither } from './native.ts';
+import { getSpec, type ParameterValues } from './params.ts';
+import { interleave, WavReader, WavWriter, type SampleFormat } from './wav.ts';
+
+export interface MasterOptions {
+  input: string;
+  output: string;
+  targetLufs: number;
+  ceilingDbtp: number;
+  /** Chain settings (from --settings and --set), already checked against the schema. */
+  values: ParameterValues;
+  format: SampleFormat;
+  noiseShaping?: boolean;
+  /** Also write a 16-bit 44.1 kHz dithered master next to the output. */
+  cd?: boolean;
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+export interface RenderedFile {
+  file: string;
+  targetLufs: number;
+  ceilingDbtp: number;
+  limiterGainDb: number;
+  passes: number;
+  report: LoudnessReport;
+  /** Set when the target could not be reached within the limiter's drive range. */
+  warning?: string;
+}
+
+export interface MasterResult {
+  input: LoudnessReport;
+  output: RenderedFile;
+  cd?: RenderedFile;
+}
+
+const BLOCK = 4096;
+// Within this the measured loudness counts as on target: a third of the +-0.3 LU promise,
+// leaving room for the last pass's dither and the meter's own 0.1 LU tolerance.
+const TOLERANCE_LU = 0.1;
+const MAX_PASSES = 8;
+// Fixed dither seed: the same settings render the same file, bit for bit.
+const DITHER_SEED = 0x5eed;
+
+export function analyzeFile(file: string, onProgress?: MasterOptions['onProgress']): LoudnessReport {
+  const reader = WavReader.open(file);
+  try {
+    const analyzer = new LoudnessAnalyzer(reader.info.sampleRate);
+    for (;;) {
+      const { left, right } = reader.read(BLOCK * 4);
+      if (left.length === 0) break;
+      analyzer.push(left, right);
+      onProgress?.('analyze', reader.position, reader.info.frames);
+    }
+    return analyzer.report();
+  } finally {
+    reader.close();
+  }
+}
+
+function ditherFor(format: SampleFormat, noiseShaping: boolean): NativeDither | undefined {
+  if (format === 'int16') return new addon.NativeDither(16, 2, noiseShaping, DITHER_SEED);
+  if (format === 'int24') return new addon.NativeDither(24, 2, noiseShaping, DITHER_SEED);
+  return undefined;
+}
+
+/** A float stream into a WAV file, dithered when the format is 16 or 24 bit. */
+class OutputStream {
+  private readonly writer: WavWriter;
+  private readonly dither?: NativeDither;
+  private interleaved = new Float32Array(0);
+  private integers = new Int32Array(0);
+
+  constructor(file: string, sampleRate: number, format: SampleFormat, noiseShaping: boolean) {
+    this.writer = new WavWriter(file, { sampleRate, channels: 2, format });
+    this.dither = ditherFor(format, noiseShaping);
+  }
+
+  write(left: Float32Array, right: Float32Array): void {
+    if (this.interleaved.length < left.length * 2) this.interleaved = new Float32Array(left.length * 2);
+    const samples = interleave(left, right, 2, this.interleaved);
+    if (!this.dither) return this.writer.write(samples);
+    if (this.integers.length < samples.length) this.integers = new Int32Array(samples.length);
+    const ints = this.integers.subarray(0, samples.length);
+    this.dither.process(samples, ints);
+    this.writer.write(ints);
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+
+  abort(): void {
+    this.writer.abort();
+  }
+}
+
+/**
+ * One pass of the chain over the input: the output (latency removed) goes to the analyzer
+ * and to `sink`. Deterministic, so a pass that measured on target writes exactly that.
+ */
+function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: Float32Array, r: Float32Array) => void) | undefined, label: string): LoudnessReport {
+  const reader = WavReader.open(options.input);
+  try {
+    const { sampleRate, frames } = reader.info;
+    const chain = new MasteringChain({ sampleRate, maxBlock: BLOCK, values });
+    const analyzer = new LoudnessAnalyzer(sampleRate);
+    let toSkip = chain.latencySamples;
+    let tail = chain.latencySamples;
+    const emit = (left: Float32Array, right: Float32Array) => {
+      chain.process(left, right);
+      let start = 0;
+      if (toSkip > 0) {
+        start = Math.min(toSkip, left.length);
+        toSkip -= start;
+      }
+      if (start === left.length) return;
+      const l = left.subarray(start);
+      const r = right.subarray(start);
+      analyzer.push(l, r);
+      sink?.(l, r);
+    };
+    for (;;) {
+      const { left, right } = reader.read(BLOCK);
+      if (left.length === 0) break;
+      emit(left, right);
+      options.onProgress?.(label, reader.position, frames);
+    }
+    // Flush the chain's latency with silence so the output is exactly as long as the input.
+    while (tail > 0) {
+      const n = Math.min(BLOCK, tail);
+      emit(new Float32Array(n), new Float32Array(n));
+      tail -= n;
+    }
+    return analyzer.report();
+  } finally {
+    reader.close();
+  }
+}
+
+function clampGain(gainDb: number): number {
+  const spec = getSpec('limiter.gain');
+  return Math.min(spec.max, Math.max(spec.min, gainDb));
+}
+
+/** Finds the limiter drive that meets the loudness target, then renders the file with it. */
+export function master(options: MasterOptions): MasterResult {
+  const input = analyzeFile(options.input, options.onProgress);
+  if (input.integratedLufs === null) {
+    throw new Error(`${path.basename(options.input)}: the input is silent (no 400 ms block above the -70 LUFS gate); there is no loudness to master to a target`);
+  }
+  const output = renderToTarget(options, input, options.output);
+  const result: MasterResult = { input, output };
+  if (options.cd) result.cd = renderCd(options, output);
+  return result;
+}
+
+export function renderToTarget(options: MasterOptions, input: LoudnessReport, file: string): RenderedFile {
+  const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp };
+  const sampleRate = WavReader.open(options.input);
+  const rate = sampleRate.info.sampleRate;
+  sampleRate.close();
+  // First guess: the chain is roughly unity gain, so drive by the distance to the target.
+  let gain = clampGain((options.values['limiter.gain'] ?? 0) + options.targetLufs - (input.integratedLufs ?? options.targetLufs));
+  const tried: Array<{ gain: number; lufs: number }> = [];
+  let passes = 0;
+  let warning: string | undefined;
+  for (;;) {
+    passes++;
+    const stream = new OutputStream(file, rate, options.format, options.noiseShaping ?? false);
+    let report: LoudnessReport;
+    try {
+      report = renderPass(options, { ...values, 'limiter.gain': gain }, (l, r) => stream.write(l, r), `pass ${passes}`);
+    } catch (error) {
+      stream.abort();
+      throw error;
+    }
+    const lufs = report.integratedLufs ?? -Infinity;
+    const error = options.targetLufs - lufs;
+    tried.push({ gain, lufs });
+    let next = gain + error;
+    // Secant step: the limiter compresses, so loudness grows less than 1 dB per dB of drive.
+    if (tried.length >= 2) {
+      const [a, b] = tried.slice(-2);
+      const slope = (b.lufs - a.lufs) / (b.gain - a.gain);
+      if (Number.isFinite(slope) && slope > 0.05) next = b.gain + error / slope;
+    }
+    next = clampGain(next);
+    const converged = Math.abs(error) <= TOLERANCE_LU;
+    const stuck = !converged && (next === gain || passes >= MAX_PASSES);
+    if (converged || stuck) {
+      if (stuck) {
+        warning = `target ${options.targetLufs} LUFS not reached: ${lufs.toFixed(1)} LUFS at limiter drive ${gain.toFixed(1)} dB (the drive range ends at ${getSpec('limiter.gain').max} dB)`;
+      }
+      stream.close();
+      return { file, targetLufs: options.targetLufs, ceilingDbtp: options.ceilingDbtp, limiterGainDb: gain, passes, report, warning };
+    }
+    stream.abort();
+    gain = next;
+  }
+}
+
+/**
+ * The CD master: the float master resampled to 44.1 kHz in the native core, trimmed if the
+ * resampler's reconstruction raised an intersample peak over the ceiling, then dithered to 16 bit.
+ */
+function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
+  const cdFile = cdPath(options.output);
+  const floatTemp = path.join(path.dirname(cdFile), `.${path.basename(cdFile)}.float.partial.wav`);
+  const reader0 = WavReader.open(options.input);
+  const rate = reader0.info.sampleRate;
+  reader0.close();
+  const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp, 'limiter.gain': master.limiterGainDb };
+  const floatWriter = new WavWriter(floatTemp, { sampleRate: 44100, channels: 2, format: 'float32' });
+  try {
+    const resampler = rate === 44100 ? undefined : new addon.NativeResampler(rate, 44100, 2);
+    let toTrim = resampler ? resampler.latencyInputFrames() * 44100 / rate : 0;
+    const push = (interleaved: Float32Array) => {
+      let start = 0;
+      if (toTrim > 0) {
+        start = Math.min(Math.round(toTrim), interleaved.length / 2);
+        toTrim -= start;
+        if (toTrim < 0.5) toTrim = 0;
+      }
+      if (start * 2 < interleaved.length) floatWriter.write(interleaved.subarray(start * 2));
+    };
+    renderPass(options, values, (l, r) => {
+      const interleaved = interleave(l, r, 2);
+      push(resampler ? resampler.process(interleaved) : interleaved);
+    }, 'cd render');
+    if (resampler) push(resampler.flush());
+    floatWriter.close();
+  } catch (error) {
+    floatWriter.abort();
+    throw error;
+  }
+  try {
+    const measured = analyzeFile(floatTemp);
+    const overshoot = (measured.truePeakDbtp ?? -Infinity) - options.ceilingDbtp;
+    const trim = overshoot > 0 ? Math.pow(10, -(overshoot + 0.01) / 20) : 1;
+    const stream = new OutputStream(cdFile, 44100, 'int16', options.noiseShaping ?? false);
+    const reader = WavReader.open(floatTemp);
+    try {
+      for (;;) {
+        const { left, right } = reader.read(BLOCK);
+        if (left.length === 0) break;
+        if (trim !== 1) for (let i = 0; i < left.length; i++) [left[i], right[i]] = [left[i] * trim, right[i] * trim];
+        stream.write(left, right);
+      }
+      stream.close();
+    } catch (error) {
+      stream.abort();
+      throw error;
+    } finally {
+      reader.close();
+    }
+    return { ...master, file: cdFile, report: analyzeFile(cdFile), passes: 1 };
+  } finally {
+    fs.rmSync(floatTemp, { force: true });
+  }
+}
+
+export function cdPath(output: string): string {
+  const ext = path.extname(output);
+  return path.join(path.dirname(output), `${path.basename(output, ext)}.cd${ext || '.wav'}`);
+}
+
+export function targetPath(output: string, targetLufs: number): string {
+  const ext = path.extname(output);
+  return path.join(path.dirname(output), `${path.basename(output, ext)}.${targetLufs}LUFS${ext || '.wav'}`);
+}
