@@ -10,6 +10,8 @@ import { PARAMETERS, checkValue, formatValue, getSpec, parseValue, type Paramete
 import { getPreset, PRESETS } from '../engine/src/presets.ts';
 import { ProgressBar } from '../engine/src/progress.ts';
 import { formatReports } from '../engine/src/report.ts';
+import { PacedPlayer } from '../engine/src/paced-player.ts';
+import { meterValue } from '../engine/src/meter-layout.ts';
 import { parseSampleFormat } from '../engine/src/wav.ts';
 
 class UsageError extends Error {}
@@ -31,6 +33,9 @@ usage: npm run rig -- <command> [options]
       --json                 print the report as JSON
   analyze IN.wav [--json]    loudness (BS.1770-4 / EBU R128), true peak, LRA, PLR
   params [--json]            the chain's parameters, ranges and defaults
+  start [--duration S] [--set ID=VALUE ...]
+                             play the built-in demo program through the chain in real time
+                             and show its meters (\`npm start\`)
 `;
 
 function parseSettingsFile(file: string): ParameterValues {
@@ -177,7 +182,37 @@ function commandParams(args: string[]): void {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => void> = { master: commandMaster, analyze: commandAnalyze, params: commandParams };
+function commandStart(args: string[]): void {
+  const { values: flags } = parseArgs({
+    args,
+    options: { duration: { type: 'string' }, set: { type: 'string', multiple: true, default: [] }, demo: { type: 'boolean', default: true } },
+  });
+  const duration = parseNumber('--duration', flags.duration);
+  const player = new PacedPlayer({ sampleRate: 48000, block: 512, values: parseSet(flags.set ?? []) });
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '    —');
+  const line = () => {
+    const m = player.chain.meters;
+    return `${player.seconds.toFixed(0).padStart(5)} s  in ${fmt(meterValue(m, 'input.shortTermLufs'))} LUFS  out ${fmt(meterValue(m, 'output.shortTermLufs'))} LUFS` +
+      `  (I ${fmt(meterValue(m, 'output.integratedLufs'))})  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
+      `  GR comp ${fmt(meterValue(m, 'comp.grDb'))}  lim ${fmt(meterValue(m, 'limiter.grDb'))} dB`;
+  };
+  console.log(`rig: no audio interface engine yet; playing the built-in demo program through the chain (48 kHz, 512-frame blocks, latency ${player.chain.latencySamples} samples)`);
+  console.log('     Ctrl-C stops.');
+  player.start();
+  const tty = process.stdout.isTTY;
+  const status = setInterval(() => (tty ? process.stdout.write(`\r${line()} `) : console.log(line())), tty ? 250 : 1000);
+  const stop = () => {
+    clearInterval(status);
+    player.close();
+    if (tty) process.stdout.write('\n');
+    console.log(line());
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (duration !== undefined) setTimeout(stop, duration * 1000);
+}
+
+const COMMANDS: Record<string, (args: string[]) => void> = { master: commandMaster, analyze: commandAnalyze, params: commandParams, start: commandStart };
 
 function main(argv: string[]): number {
   const [command, ...rest] = argv;

@@ -1,0 +1,164 @@
+/** `rig master` and `rig analyze` as a user runs them: real processes, real files. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoProgram } from '../../engine/src/demo-program.ts';
+import { measureLoudness } from '../../engine/src/loudness.ts';
+import { WavReader, WavWriter, interleave } from '../../engine/src/wav.ts';
+import { truePeakDbtp } from '../helpers/reference-true-peak.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-master-'));
+const input = path.join(dir, 'song.wav');
+
+async function rig(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin/rig.ts'), ...args], { cwd: dir, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function readAll(file: string) {
+  const reader = WavReader.open(file);
+  const { left, right } = reader.read(reader.info.frames);
+  reader.close();
+  return { info: reader.info, left, right };
+}
+
+function writeWav(file: string, left: Float32Array, right: Float32Array | undefined, sampleRate = 48000, format: 'int24' | 'float32' = 'int24') {
+  const writer = new WavWriter(file, { sampleRate, channels: right ? 2 : 1, format });
+  writer.write(right ? interleave(left, right, 2) : left);
+  writer.close();
+}
+
+beforeAll(() => {
+  const { left, right } = DemoProgram.render(48000, 20);
+  writeWav(input, left, right);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('rig master', () => {
+  it('hits the loudness target within 0.3 LU under the true-peak ceiling, aligned and as long as the input', async () => {
+    const out = path.join(dir, 'master.wav');
+    const result = await rig('master', input, '-o', out, '--target', '-11', '--ceiling', '-1', '--set', 'comp.ratio=3', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.output.report.integratedLufs).toBeCloseTo(-11, 0);
+    const master = readAll(out);
+    const source = readAll(input);
+    expect(master.info.frames).toBe(source.info.frames);
+    const measured = measureLoudness(master.left, master.right, 48000);
+    expect(Math.abs(measured.integratedLufs! + 11)).toBeLessThanOrEqual(0.3);
+    // Independent 16x meter; 24-bit quantisation and dither add at most ~1e-6 of full scale.
+    expect(truePeakDbtp(master.left, 48000)).toBeLessThanOrEqual(-1 + 0.001);
+    expect(truePeakDbtp(master.right, 48000)).toBeLessThanOrEqual(-1 + 0.001);
+    // Latency compensated: the master correlates best with the input at zero lag.
+    const lagScore = (lag: number) => {
+      let s = 0;
+      for (let i = 48000; i < 96000; i++) s += master.left[i] * source.left[i + lag];
+      return s;
+    };
+    for (const lag of [-64, -8, -1, 1, 8, 64]) expect(lagScore(0)).toBeGreaterThan(lagScore(lag));
+  });
+
+  it('prints a loudness report of input and output', async () => {
+    const result = await rig('master', input, '-o', path.join(dir, 'spotify.wav'), '--preset', 'spotify');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Integrated\s+-\d+\.\d\s+-14\.\d\s+LUFS/);
+    expect(result.stdout).toMatch(/True peak/);
+    expect(result.stdout).toMatch(/PLR/);
+    expect(result.stdout).toMatch(/Loudness range/);
+  });
+
+  it('renders one file per target with a level-matched comparison', async () => {
+    const out = path.join(dir, 'multi.wav');
+    const result = await rig('master', input, '-o', out, '--targets', '-16,-10');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/level-matched at -16\.\d LUFS/);
+    for (const target of [-16, -10]) {
+      const file = path.join(dir, `multi.${target}LUFS.wav`);
+      const { left, right } = readAll(file);
+      expect(Math.abs(measureLoudness(left, right, 48000).integratedLufs! - target)).toBeLessThanOrEqual(0.3);
+    }
+  });
+
+  it('also writes a dithered 16-bit 44.1 kHz CD master under the ceiling', async () => {
+    const out = path.join(dir, 'album.wav');
+    const result = await rig('master', input, '-o', out, '--target', '-12', '--ceiling', '-0.5', '--cd');
+    expect(result.code).toBe(0);
+    const cd = readAll(path.join(dir, 'album.cd.wav'));
+    expect(cd.info).toMatchObject({ sampleRate: 44100, format: 'int16', channels: 2 });
+    expect(Math.abs(cd.info.frames - Math.round((20 * 44100)))).toBeLessThanOrEqual(1);
+    expect(truePeakDbtp(cd.left, 44100)).toBeLessThanOrEqual(-0.5 + 0.01);
+    expect(Math.abs(measureLoudness(cd.left, cd.right, 44100).integratedLufs! + 12)).toBeLessThanOrEqual(0.3);
+  });
+
+  it('masters mono input as dual mono', async () => {
+    const mono = path.join(dir, 'mono.wav');
+    const { left } = DemoProgram.render(44100, 8);
+    writeWav(mono, left, undefined, 44100, 'float32');
+    const result = await rig('master', mono, '-o', path.join(dir, 'mono-master.wav'), '--target', '-14', '--bits', '16');
+    expect(result.code).toBe(0);
+    const master = readAll(path.join(dir, 'mono-master.wav'));
+    expect(master.info).toMatchObject({ channels: 2, format: 'int16', sampleRate: 44100 });
+    let diff = 0;
+    for (let i = 0; i < master.left.length; i++) diff = Math.max(diff, Math.abs(master.left[i] - master.right[i]));
+    expect(diff).toBeLessThan(3 / 32768); // identical but for independent dither per channel
+  });
+
+  it('names the problem with bad input and leaves no output file behind', async () => {
+    const out = path.join(dir, 'never.wav');
+    const truncated = path.join(dir, 'cut.wav');
+    fs.writeFileSync(truncated, fs.readFileSync(input).subarray(0, 5000));
+    const cases: Array<[string[], RegExp]> = [
+      [[truncated], /cut\.wav: truncated/],
+      [[path.join(dir, 'nothing-here.wav')], /cannot open: ENOENT/],
+      [[input, '--set', 'comp.ration=2'], /unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/],
+      [[input, '--set', 'limiter.ceiling=3'], /"limiter.ceiling": 3 is out of range -3..0 dBTP/],
+      [[input, '--preset', 'radio'], /unknown preset "radio"/],
+      [[input, '--bits', '12'], /unknown sample format "12"/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await rig('master', ...args, '-o', out);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(fs.existsSync(out)).toBe(false);
+    }
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+});
+
+describe('rig analyze', () => {
+  it('prints the loudness keys as JSON, null where undefined', async () => {
+    const result = await rig('analyze', input, '--json');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    for (const key of ['integratedLufs', 'momentaryMaxLufs', 'shortTermMaxLufs', 'lra', 'truePeakDbtp', 'samplePeakDbfs']) {
+      expect(typeof report[key], key).toBe('number');
+    }
+    const silent = path.join(dir, 'silence.wav');
+    writeWav(silent, new Float32Array(48000 * 2), new Float32Array(48000 * 2));
+    const quiet = JSON.parse((await rig('analyze', silent, '--json')).stdout);
+    expect(quiet.integratedLufs).toBeNull();
+  });
+
+  it('refuses a file with more than two channels', async () => {
+    const surround = path.join(dir, 'surround.wav');
+    const h = Buffer.alloc(44);
+    h.write('RIFF', 0, 'latin1'); h.writeUInt32LE(36 + 1200, 4); h.write('WAVEfmt ', 8, 'latin1'); h.writeUInt32LE(16, 16);
+    h.writeUInt16LE(1, 20); h.writeUInt16LE(6, 22); h.writeUInt32LE(48000, 24); h.writeUInt32LE(48000 * 12, 28);
+    h.writeUInt16LE(12, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'latin1'); h.writeUInt32LE(1200, 40);
+    fs.writeFileSync(surround, Buffer.concat([h, Buffer.alloc(1200)]));
+    const result = await rig('analyze', surround);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/surround\.wav: has 6 channels/);
+  });
+});
