@@ -1,0 +1,76 @@
+/** What every command shares: usage errors, --set / --settings parsing, progress. */
+import fs from 'node:fs';
+import { checkValue, getSpec, parseValue, type ParameterValues } from '../../engine/src/params.ts';
+import { ProgressBar } from '../../engine/src/progress.ts';
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends Error {}
+
+export type ProgressCallback = (label: string, done: number, total: number) => void;
+
+export async function parseSettingsFile(file: string): Promise<ParameterValues> {
+  // A name that is not a file is a stored snapshot (`--settings "album master"`).
+  if (!fs.existsSync(file)) {
+    const { snapshotValues } = await import('./snapshots.ts');
+    const stored = snapshotValues(file);
+    if (stored) return stored;
+    throw new UsageError(`--settings ${file}: neither a file nor a stored snapshot (see \`rig snapshots list\`)`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--settings ${file}: ${(error as Error).message}`);
+  }
+  // A recall export nests the values; a plain file is the values themselves.
+  const values = (data as { values?: unknown })?.values ?? data;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new UsageError(`--settings ${file}: expected an object of { "parameter.id": value }`);
+  }
+  const out: ParameterValues = {};
+  for (const [id, value] of Object.entries(values)) {
+    try {
+      const spec = getSpec(id);
+      out[id] = typeof value === 'string' ? parseValue(spec, value) : checkValue(spec, Number(value));
+    } catch (error) {
+      throw new UsageError(`--settings ${file}: ${(error as Error).message}`);
+    }
+  }
+  return out;
+}
+
+export function parseSet(assignments: string[]): ParameterValues {
+  const out: ParameterValues = {};
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${assignment}: expected ID=VALUE, e.g. --set comp.ratio=2`);
+    const id = assignment.slice(0, eq).trim();
+    try {
+      out[id] = parseValue(getSpec(id), assignment.slice(eq + 1));
+    } catch (error) {
+      throw new UsageError(`--set ${assignment}: ${(error as Error).message}`);
+    }
+  }
+  return out;
+}
+
+export function parseNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${flag} ${text}: not a number`);
+  return value;
+}
+
+export function progress(): ProgressCallback {
+  let bar: ProgressBar | undefined;
+  let current = '';
+  return (label, done, total) => {
+    if (label !== current) {
+      bar?.done();
+      bar = new ProgressBar(label, total);
+      current = label;
+    }
+    bar?.update(done);
+    if (done >= total) bar?.done();
+  };
+}

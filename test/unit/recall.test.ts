@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PARAMETERS, positionToValue } from '../../engine/src/params.ts';
+import { ParameterStore } from '../../engine/src/parameter-store.ts';
+import { RecallManager } from '../../engine/src/recall/recall.ts';
+import { renderRecallSheet } from '../../engine/src/recall/recall-sheet.ts';
+import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
+import { diffSnapshots, parseExport, toExport } from '../../engine/src/recall/snapshot.ts';
+
+let dir: string;
+let db: SnapshotDatabase;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-recall-'));
+  db = new SnapshotDatabase(path.join(dir, 'recall.db'));
+});
+afterEach(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every parameter moved off its default to an awkward value (a log-taper fraction, an odd step). */
+function awkwardValues(): Record<string, number> {
+  return Object.fromEntries(PARAMETERS.map((p, i) => [p.id, positionToValue(p, ((i * 0.618034) % 1) * 0.98 + 0.01)]));
+}
+
+describe('recall', () => {
+  it('round-trips every parameter exactly, steps included, through the database and JSON', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    const values = awkwardValues();
+    store.setMany(values, 'cli');
+    recall.save('album master', 'for the vinyl cut');
+    store.setMany(Object.fromEntries(PARAMETERS.map((p) => [p.id, p.default])), 'cli');
+    recall.recall('album master');
+    expect(store.snapshot()).toEqual(values);
+
+    const exported = toExport(db.getSnapshot('album master')!);
+    const imported = parseExport(exported, 'album.json');
+    expect(imported.values).toEqual(values);
+    expect(imported.notes).toBe('for the vinyl cut');
+    recall.close();
+  });
+
+  it('restores the autosaved live state after a restart', async () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db, { autosaveMs: 20 });
+    store.set('limiter.ceiling', -0.3, 'dashboard:1');
+    await new Promise((r) => setTimeout(r, 60));
+    const next = new ParameterStore();
+    expect(new RecallManager(next, db).restore()).toBe(true);
+    expect(next.get('limiter.ceiling')).toBe(-0.3);
+    recall.close();
+  });
+
+  it('undoes a knob turn as one step and a recall as one step', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    for (let v = -12; v <= -6; v += 0.5) store.set('comp.threshold', v, 'controller:knob');
+    store.set('comp.ratio', 4, 'controller:knob');
+    recall.undo();
+    expect(store.get('comp.ratio')).toBe(2);
+    recall.undo();
+    expect(store.get('comp.threshold')).toBe(-12);
+    recall.redo();
+    expect(store.get('comp.threshold')).toBe(-6);
+
+    recall.save('loud');
+    store.set('comp.threshold', -30, 'cli');
+    store.set('limiter.gain', 9, 'cli');
+    recall.recall('loud');
+    recall.undo();
+    expect([store.get('comp.threshold'), store.get('limiter.gain')]).toEqual([-30, 9]);
+    recall.close();
+  });
+
+  it('keeps four quick slots for A/B/C/D comparisons', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    store.set('character.drive', 3, 'cli');
+    recall.selectSlot('B'); // B starts as a copy of A
+    store.set('character.drive', 9, 'cli');
+    recall.selectSlot('A');
+    expect(store.get('character.drive')).toBe(3);
+    recall.selectSlot('B');
+    expect(store.get('character.drive')).toBe(9);
+    recall.close();
+  });
+
+  it('lets the last of two concurrent recalls win whole, never a mix', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    store.setMany({ 'eq.bell1.gain': 6, 'comp.ratio': 10 }, 'cli');
+    recall.save('one');
+    store.setMany({ 'eq.bell1.gain': -6, 'comp.ratio': 1.5 }, 'cli');
+    recall.save('two');
+    // The page and a controller button recall at once: both run to completion in turn.
+    const seen: Array<[string, number]> = [];
+    store.subscribe((c) => seen.push([c.id, c.value]));
+    Promise.resolve().then(() => recall.recall('one'));
+    Promise.resolve().then(() => recall.recall('two'));
+    return Promise.resolve().then(() => Promise.resolve()).then(() => {
+      expect([store.get('eq.bell1.gain'), store.get('comp.ratio')]).toEqual([-6, 1.5]);
+      recall.close();
+    });
+  });
+
+  it('rejects corrupt and hostile imports with the reason', () => {
+    const good = JSON.parse(toExport({ name: 'x', notes: '', createdAt: new Date(0).toISOString(), values: {}, targetPreset: null, mappings: [] }));
+    const cases: Array<[string, RegExp]> = [
+      ['{"format":"rig-snapshot",', /not valid JSON/],
+      ['[]', /expected a JSON object/],
+      [JSON.stringify({ ...good, format: 'other' }), /"format" must be "rig-snapshot"/],
+      [JSON.stringify({ ...good, version: 99 }), /unsupported version 99/],
+      [JSON.stringify({ ...good, name: '' }), /"name" must be a non-empty string/],
+      [JSON.stringify({ ...good, values: { 'comp.ration': 2 } }), /unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/],
+      [JSON.stringify({ ...good, values: { 'comp.ratio': '2' } }), /"comp.ratio": "2" is not a number/],
+      [JSON.stringify({ ...good, values: { 'limiter.ceiling': 6 } }), /"limiter.ceiling": 6 is out of range/],
+      [JSON.stringify({ ...good, values: { 'comp.ratio': 5 } }).replace('"comp.ratio"', '"__proto__"'), /unknown parameter "__proto__"/],
+      [JSON.stringify({ ...good, targetPreset: 'moon' }), /"targetPreset" "moon" is not one of/],
+      [JSON.stringify({ ...good, notes: 'x'.repeat(300_000) }), /larger than 262144 bytes/],
+    ];
+    for (const [text, reason] of cases) expect(() => parseExport(text, 'evil.json'), text.slice(0, 60)).toThrow(reason);
+  });
+
+  it('diffs two snapshots and draws a recall sheet with every knob', () => {
+    const a = { ...Object.fromEntries(PARAMETERS.map((p) => [p.id, p.default])) };
+    const b = { ...a, 'comp.ratio': 4, 'character.mode': 1 };
+    expect(diffSnapshots(a, b)).toEqual([
+      { id: 'comp.ratio', label: 'Ratio', from: '2.00 :1', to: '4.00 :1' },
+      { id: 'character.mode', label: 'Saturation', from: 'tape', to: 'tube' },
+    ]);
+    const html = renderRecallSheet({ name: 'Night <mix>', notes: '', createdAt: new Date(0).toISOString(), values: b, targetPreset: 'spotify', mappings: [] });
+    expect(html).toContain('Night &lt;mix&gt;');
+    expect(html.match(/<figure class="knob">/g)?.length).toBe(PARAMETERS.length);
+    expect(html).toContain('tube');
+  });
+});
