@@ -1,10 +1,18 @@
-// STUB (to be replaced): BS.1770-4 / EBU R128 loudness, true peak, sample peak, RMS,
-// correlation and spectrum of one tap (a stereo signal), written into a meter frame.
+// Everything measured on one tap (a stereo signal): BS.1770-4 / EBU R 128 loudness
+// (momentary 400 ms, short-term 3 s, gated integrated, LRA per EBU Tech 3342), true peak,
+// sample peak, RMS, PLR, correlation and a band spectrum, written into the meter frame.
 #pragma once
+
+#include <array>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
 #include "common.h"
+#include "k-weighting.h"
+#include "loudness.h"
+#include "spectrum.h"
+#include "true-peak.h"
 
 namespace rig {
 
@@ -12,28 +20,241 @@ namespace rig {
 // the tap prefix) -> offset. Built once from the layout the TypeScript side passes in.
 using MeterOffsets = std::unordered_map<std::string, int>;
 
+// Loudness is summed in 100 ms sub-blocks: the 400 ms gating blocks overlap by 75 % (BS.1770-4)
+// and short-term values are wanted at >= 10 Hz (Tech 3341/3342), so every window is a whole
+// number of sub-blocks.
+class LoudnessWindows {
+ public:
+  static constexpr int kMomentarySubBlocks = 4;
+  static constexpr int kShortTermSubBlocks = 30;
+
+  void prepare(double sampleRate) {
+    subBlockLength_ = static_cast<int>(std::lround(sampleRate / 10.0));
+    weighting_[0].prepare(sampleRate);
+    weighting_[1].prepare(sampleRate);
+    reset();
+  }
+  void reset() {
+    weighting_[0].reset();
+    weighting_[1].reset();
+    subBlocks_.fill(0.0);
+    filled_ = 0;
+    position_ = 0;
+    accumulator_ = 0;
+    inSubBlock_ = 0;
+  }
+
+  // Feeds samples; calls onSubBlock() each time a 100 ms sub-block completes.
+  template <typename Callback>
+  void process(const float* left, const float* right, int n, Callback&& onSubBlock) {
+    for (int i = 0; i < n; ++i) {
+      const double l = weighting_[0].process(left[i]);
+      const double r = weighting_[1].process(right[i]);
+      accumulator_ += l * l + r * r;  // channel weights G = 1.0 for left and right
+      if (++inSubBlock_ == subBlockLength_) {
+        subBlocks_[static_cast<size_t>(position_)] = accumulator_;
+        position_ = (position_ + 1) % kShortTermSubBlocks;
+        filled_ = std::min(filled_ + 1, kShortTermSubBlocks);
+        accumulator_ = 0;
+        inSubBlock_ = 0;
+        onSubBlock();
+      }
+    }
+  }
+
+  bool momentaryReady() const { return filled_ >= kMomentarySubBlocks; }
+  bool shortTermReady() const { return filled_ >= kShortTermSubBlocks; }
+  double momentaryMeanSquare() const { return windowMeanSquare(kMomentarySubBlocks); }
+  double shortTermMeanSquare() const { return windowMeanSquare(kShortTermSubBlocks); }
+
+ private:
+  double windowMeanSquare(int count) const {
+    double sum = 0;
+    for (int k = 1; k <= count; ++k) sum += subBlocks_[static_cast<size_t>((position_ - k + kShortTermSubBlocks) % kShortTermSubBlocks)];
+    return sum / (static_cast<double>(count) * subBlockLength_);
+  }
+
+  KWeighting weighting_[2];
+  std::array<double, kShortTermSubBlocks> subBlocks_{};
+  int subBlockLength_ = 4800, filled_ = 0, position_ = 0, inSubBlock_ = 0;
+  double accumulator_ = 0;
+};
+
 class TapMeter {
  public:
   // Returns an empty string, or an error naming the missing field.
-  std::string configure(const MeterOffsets& offsets, const std::string& tapPrefix, const std::vector<double>& bandCentersHz) { return ""; }
-  void prepare(double sampleRate, int maxBlock) {}
-  void process(const float* left, const float* right, int n) {}
-  void writeFrame(float* frame) const {}
-  void reset() {}                 // everything, including maxima
-  void resetIntegrated() {}        // integrated, LRA, maxima (a new song)
-  void setIntegrationPaused(bool paused) {}
-  double shortTermLufs() const { return -INFINITY; }
-  double integratedLufs() const { return NAN; }
+  std::string configure(const MeterOffsets& offsets, const std::string& tapPrefix, const std::vector<double>& bandCentersHz) {
+    bandCentersHz_ = bandCentersHz;
+    struct Field {
+      const char* name;
+      int* offset;
+    };
+    const Field fields[] = {{"momentaryLufs", &off_.momentary},     {"shortTermLufs", &off_.shortTerm},     {"integratedLufs", &off_.integrated},
+                            {"lra", &off_.lra},                     {"momentaryMaxLufs", &off_.momentaryMax}, {"shortTermMaxLufs", &off_.shortTermMax},
+                            {"truePeakDbtp", &off_.truePeak},       {"truePeakMaxDbtp", &off_.truePeakMax}, {"samplePeakDbfs", &off_.samplePeak},
+                            {"samplePeakMaxDbfs", &off_.samplePeakMax}, {"rmsDbfs", &off_.rms},               {"plr", &off_.plr},
+                            {"correlation", &off_.correlation},     {"spectrumDb", &off_.spectrum}};
+    for (const Field& field : fields) {
+      auto found = offsets.find(tapPrefix + field.name);
+      if (found == offsets.end()) return "the meter layout lacks \"" + tapPrefix + field.name + "\"";
+      *field.offset = found->second;
+    }
+    return "";
+  }
+
+  void prepare(double sampleRate, int maxBlock) {
+    sampleRate_ = sampleRate;
+    windows_.prepare(sampleRate);
+    truePeak_[0].prepare(sampleRate);
+    truePeak_[1].prepare(sampleRate);
+    spectrum_.prepare(sampleRate, bandCentersHz_);
+    // 300 ms integration for RMS and correlation, as one-pole averages of the squares/products.
+    averaging_ = 1.0 - std::exp(-1.0 / (0.3 * sampleRate));
+    reset();
+  }
+
+  void reset() {
+    windows_.reset();
+    truePeak_[0].reset();
+    truePeak_[1].reset();
+    spectrum_.reset();
+    meanLL_ = meanRR_ = meanLR_ = 0;
+    blockTruePeak_ = {0, 0};
+    blockSamplePeak_ = {0, 0};
+    momentaryLufs_ = shortTermLufs_ = -INFINITY;
+    resetIntegrated();
+  }
+
+  // A new song: integrated, LRA and the maxima start again; momentary and short-term keep flowing.
+  void resetIntegrated() {
+    blocks_.reset();
+    shortTerms_.reset();
+    momentaryMax_ = shortTermMax_ = -INFINITY;
+    truePeakMax_ = samplePeakMax_ = 0;
+    integrated_ = lra_ = NAN;
+  }
+
+  void setIntegrationPaused(bool paused) { paused_ = paused; }
+
+  void process(const float* left, const float* right, int n) {
+    float tpL = 0, tpR = 0, spL = 0, spR = 0;
+    for (int i = 0; i < n; ++i) tpL = std::max(tpL, truePeak_[0].process(left[i]));
+    for (int i = 0; i < n; ++i) tpR = std::max(tpR, truePeak_[1].process(right[i]));
+    for (int i = 0; i < n; ++i) {
+      spL = std::max(spL, std::fabs(left[i]));
+      spR = std::max(spR, std::fabs(right[i]));
+    }
+    double ll = meanLL_, rr = meanRR_, lr = meanLR_;
+    const double a = averaging_;
+    for (int i = 0; i < n; ++i) {
+      const double l = left[i], r = right[i];
+      ll += a * (l * l - ll);
+      rr += a * (r * r - rr);
+      lr += a * (l * r - lr);
+    }
+    meanLL_ = ll;
+    meanRR_ = rr;
+    meanLR_ = lr;
+    blockTruePeak_ = {tpL, tpR};
+    blockSamplePeak_ = {spL, spR};
+    truePeakMax_ = std::max({truePeakMax_, static_cast<double>(tpL), static_cast<double>(tpR)});
+    samplePeakMax_ = std::max({samplePeakMax_, static_cast<double>(spL), static_cast<double>(spR)});
+    windows_.process(left, right, n, [this] { onSubBlock(); });
+    spectrum_.process(left, right, n);
+  }
+
+  void writeFrame(float* frame) const {
+    auto put = [frame](int offset, double value) { frame[offset] = static_cast<float>(value); };
+    auto db = [](double amplitude) { return amplitude > 0 ? 20.0 * std::log10(amplitude) : -INFINITY; };
+    put(off_.momentary, momentaryLufs_);
+    put(off_.shortTerm, shortTermLufs_);
+    put(off_.integrated, integrated_);
+    put(off_.lra, lra_);
+    put(off_.momentaryMax, momentaryMax_);
+    put(off_.shortTermMax, shortTermMax_);
+    put(off_.truePeak, db(blockTruePeak_[0]));
+    put(off_.truePeak + 1, db(blockTruePeak_[1]));
+    put(off_.truePeakMax, db(truePeakMax_));
+    put(off_.samplePeak, db(blockSamplePeak_[0]));
+    put(off_.samplePeak + 1, db(blockSamplePeak_[1]));
+    put(off_.samplePeakMax, db(samplePeakMax_));
+    put(off_.rms, meanLL_ > 0 ? 10.0 * std::log10(meanLL_) : -INFINITY);
+    put(off_.rms + 1, meanRR_ > 0 ? 10.0 * std::log10(meanRR_) : -INFINITY);
+    put(off_.plr, std::isfinite(integrated_) && truePeakMax_ > 0 ? db(truePeakMax_) - integrated_ : NAN);
+    const double norm = std::sqrt(meanLL_ * meanRR_);
+    // Below -100 dBFS there is nothing to correlate; report the neutral 0 rather than noise.
+    put(off_.correlation, norm > 1e-10 ? std::clamp(meanLR_ / norm, -1.0, 1.0) : 0.0);
+    const auto& bands = spectrum_.levelsDb();
+    for (size_t b = 0; b < bands.size(); ++b) frame[off_.spectrum + static_cast<int>(b)] = bands[b];
+  }
+
+  double shortTermLufs() const { return shortTermLufs_; }
+  double integratedLufs() const { return integrated_; }
+
+ private:
+  void onSubBlock() {
+    if (windows_.momentaryReady()) {
+      const double energy = windows_.momentaryMeanSquare();
+      momentaryLufs_ = energyToLufs(energy);
+      if (!paused_) {
+        blocks_.add(energy);
+        momentaryMax_ = std::max(momentaryMax_, momentaryLufs_);
+      }
+    }
+    if (windows_.shortTermReady()) {
+      const double energy = windows_.shortTermMeanSquare();
+      shortTermLufs_ = energyToLufs(energy);
+      if (!paused_) {
+        shortTerms_.add(energy);
+        shortTermMax_ = std::max(shortTermMax_, shortTermLufs_);
+      }
+    }
+    if (!paused_) {
+      integrated_ = blocks_.gatedLoudness(-10.0);  // BS.1770-4: relative gate 10 LU below
+      lra_ = shortTerms_.range(-20.0);              // Tech 3342: relative gate 20 LU below
+    }
+  }
+
+  struct Offsets {
+    int momentary = 0, shortTerm = 0, integrated = 0, lra = 0, momentaryMax = 0, shortTermMax = 0, truePeak = 0, truePeakMax = 0,
+        samplePeak = 0, samplePeakMax = 0, rms = 0, plr = 0, correlation = 0, spectrum = 0;
+  } off_;
+
+  std::vector<double> bandCentersHz_;
+  double sampleRate_ = 48000;
+  LoudnessWindows windows_;
+  TruePeakDetector<12> truePeak_[2];
+  BandSpectrum spectrum_;
+  LoudnessHistogram blocks_, shortTerms_;
+  double averaging_ = 0, meanLL_ = 0, meanRR_ = 0, meanLR_ = 0;
+  std::array<float, 2> blockTruePeak_{}, blockSamplePeak_{};
+  double truePeakMax_ = 0, samplePeakMax_ = 0;
+  double momentaryLufs_ = -INFINITY, shortTermLufs_ = -INFINITY, momentaryMax_ = -INFINITY, shortTermMax_ = -INFINITY;
+  double integrated_ = NAN, lra_ = NAN;
+  bool paused_ = false;
 };
 
 // Short-term (3 s) K-weighted loudness of a stereo signal, nothing else: cheap enough for the
 // chain to follow both sides of its level-matched bypass.
 class LoudnessFollower {
  public:
-  void prepare(double sampleRate, int maxBlock) {}
-  void process(const float* left, const float* right, int n) {}
-  void reset() {}
-  double shortTermLufs() const { return -INFINITY; }
+  void prepare(double sampleRate, int maxBlock) { windows_.prepare(sampleRate); }
+  void process(const float* left, const float* right, int n) {
+    windows_.process(left, right, n, [this] {
+      // Until 3 s have passed, the momentary value is the best guess there is.
+      const double energy = windows_.shortTermReady() ? windows_.shortTermMeanSquare() : windows_.momentaryReady() ? windows_.momentaryMeanSquare() : 0.0;
+      lufs_ = energyToLufs(energy);
+    });
+  }
+  void reset() {
+    windows_.reset();
+    lufs_ = -INFINITY;
+  }
+  double shortTermLufs() const { return lufs_; }
+
+ private:
+  LoudnessWindows windows_;
+  double lufs_ = -INFINITY;
 };
 
 }  // namespace rig

@@ -1,0 +1,155 @@
+// Band spectrum for display and tonal comparison: a Hann-windowed FFT of the mono sum every
+// N samples, summed into fractional-octave bands and smoothed over time. Levels are dB relative
+// to a full-scale sine (a 0 dBFS sine reads 0 dB in its band).
+#pragma once
+
+#include <cmath>
+#include <complex>
+#include <vector>
+
+#include "common.h"
+
+namespace rig {
+
+// In-place iterative radix-2 FFT (N a power of two); twiddles precomputed in prepare.
+class Fft {
+ public:
+  void prepare(int size) {
+    size_ = size;
+    twiddles_.resize(static_cast<size_t>(size / 2));
+    for (int k = 0; k < size / 2; ++k) twiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size));
+    bitReverse_.resize(static_cast<size_t>(size));
+    int bits = 0;
+    while ((1 << bits) < size) ++bits;
+    for (int i = 0; i < size; ++i) {
+      int r = 0;
+      for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
+      bitReverse_[static_cast<size_t>(i)] = r;
+    }
+  }
+  void transform(std::complex<float>* data) const {
+    for (int i = 0; i < size_; ++i) {
+      const int j = bitReverse_[static_cast<size_t>(i)];
+      if (j > i) std::swap(data[i], data[j]);
+    }
+    for (int half = 1; half < size_; half *= 2) {
+      const int stride = size_ / (2 * half);
+      for (int start = 0; start < size_; start += 2 * half) {
+        for (int k = 0; k < half; ++k) {
+          const std::complex<float> t = twiddles_[static_cast<size_t>(k * stride)] * data[start + k + half];
+          data[start + k + half] = data[start + k] - t;
+          data[start + k] += t;
+        }
+      }
+    }
+  }
+
+ private:
+  int size_ = 0;
+  std::vector<std::complex<float>> twiddles_;
+  std::vector<int> bitReverse_;
+};
+
+class BandSpectrum {
+ public:
+  void prepare(double sampleRate, const std::vector<double>& bandCentersHz) {
+    // ~11 Hz resolution at 48 kHz; the low bands narrower than a bin borrow the nearest bin.
+    size_ = sampleRate <= 50000 ? 4096 : sampleRate <= 100000 ? 8192 : 16384;
+    const int half = size_ / 2;
+    fft_.prepare(half);  // a real N-point transform done as an N/2-point complex one
+    window_.resize(static_cast<size_t>(size_));
+    double sumSquares = 0;
+    for (int i = 0; i < size_; ++i) {
+      window_[static_cast<size_t>(i)] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * kPi * i / size_));
+      sumSquares += window_[static_cast<size_t>(i)] * window_[static_cast<size_t>(i)];
+    }
+    // Parseval with the window's power: band power = 2 sum|X|^2 / (N sum w^2) is the mean square;
+    // doubling it makes a full-scale sine read 0 dB.
+    scale_ = 4.0 / (size_ * sumSquares);
+    input_.assign(static_cast<size_t>(size_), 0.0f);
+    packed_.assign(static_cast<size_t>(half), {});
+    power_.assign(static_cast<size_t>(half + 1), 0.0);
+    postTwiddles_.resize(static_cast<size_t>(half));
+    for (int k = 0; k < half; ++k) postTwiddles_[static_cast<size_t>(k)] = std::polar(1.0, -2.0 * kPi * k / size_);
+    bands_.clear();
+    const double binHz = sampleRate / size_;
+    for (double centre : bandCentersHz) {
+      Band band;
+      const double lo = centre * std::pow(2.0, -1.0 / 12.0), hi = centre * std::pow(2.0, 1.0 / 12.0);
+      band.first = std::max(1, static_cast<int>(std::ceil(lo / binHz)));
+      band.last = std::min(half, static_cast<int>(std::floor(hi / binHz)));
+      if (band.last < band.first) {
+        // Narrower than a bin: the nearest bin's density times the band's width.
+        band.first = band.last = std::clamp(static_cast<int>(std::lround(centre / binHz)), 1, half);
+        band.weight = (hi - lo) / binHz;
+      }
+      bands_.push_back(band);
+    }
+    levelsDb_.assign(bands_.size(), -INFINITY);
+    smoothed_.assign(bands_.size(), 0.0);
+    fill_ = 0;
+  }
+
+  void reset() {
+    std::fill(input_.begin(), input_.end(), 0.0f);
+    std::fill(smoothed_.begin(), smoothed_.end(), 0.0);
+    std::fill(levelsDb_.begin(), levelsDb_.end(), -INFINITY);
+    fill_ = 0;
+  }
+
+  void process(const float* left, const float* right, int n) {
+    for (int i = 0; i < n; ++i) {
+      input_[static_cast<size_t>(fill_++)] = 0.5f * (left[i] + right[i]);
+      if (fill_ == size_) {
+        analyse();
+        fill_ = 0;
+      }
+    }
+  }
+
+  const std::vector<float>& levelsDb() const { return levelsDb_; }
+
+ private:
+  struct Band {
+    int first = 1, last = 1;
+    double weight = 1.0;
+  };
+
+  void analyse() {
+    const int half = size_ / 2;
+    for (int k = 0; k < half; ++k) {
+      packed_[static_cast<size_t>(k)] = {input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
+                                         input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
+    }
+    fft_.transform(packed_.data());
+    // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
+    for (int k = 0; k <= half; ++k) {
+      const std::complex<double> zk = packed_[static_cast<size_t>(k % half)];
+      const std::complex<double> zc = std::conj(std::complex<double>(packed_[static_cast<size_t>((half - k) % half)]));
+      const std::complex<double> even = 0.5 * (zk + zc);
+      const std::complex<double> odd = std::complex<double>(0, -0.5) * (zk - zc);
+      const std::complex<double> w = k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<double>(-1.0, 0.0);
+      power_[static_cast<size_t>(k)] = std::norm(even + w * odd);
+    }
+    for (size_t b = 0; b < bands_.size(); ++b) {
+      double sum = 0;
+      for (int k = bands_[b].first; k <= bands_[b].last; ++k) sum += power_[static_cast<size_t>(k)];
+      const double power = sum * bands_[b].weight * scale_;
+      // Ballistics: half of each new frame, so the display settles in a few frames without flicker.
+      smoothed_[b] += 0.5 * (power - smoothed_[b]);
+      levelsDb_[b] = smoothed_[b] > 1e-20 ? static_cast<float>(10.0 * std::log10(smoothed_[b])) : -INFINITY;
+    }
+  }
+
+  Fft fft_;
+  int size_ = 4096, fill_ = 0;
+  double scale_ = 1.0;
+  std::vector<float> window_, input_;
+  std::vector<std::complex<float>> packed_;
+  std::vector<std::complex<double>> postTwiddles_;
+  std::vector<double> power_, smoothed_;
+  std::vector<Band> bands_;
+  std::vector<float> levelsDb_;
+};
+
+}  // namespace rig

@@ -1,0 +1,96 @@
+// True-peak detection: a polyphase FIR interpolator designed for the running sample rate.
+// ITU-R BS.1770-4 Annex 2 asks for at least 4x at 48 kHz; we keep the oversampled rate at
+// >= 384 kHz up to 4x (4x at 44.1-96 kHz, 3x at 176.4, 2x at 192) because 2x at 96 kHz
+// under-reads a 24 kHz tone by 0.7 dB. Windowed sinc (Kaiser) instead of the annex's fixed
+// 48 kHz table, so every rate gets a filter of the same quality.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+
+namespace rig {
+
+// Zeroth-order modified Bessel function (power series): for Kaiser windows, design time only.
+inline double besselI0(double x) {
+  double sum = 1.0, term = 1.0;
+  for (int k = 1; k < 50; ++k) {
+    term *= (x / (2.0 * k)) * (x / (2.0 * k));
+    sum += term;
+    if (term < 1e-12 * sum) break;
+  }
+  return sum;
+}
+
+inline double kaiserWindow(double position, double beta) {  // position in [-1, 1]
+  const double r = 1.0 - position * position;
+  return r <= 0 ? 0.0 : besselI0(beta * std::sqrt(r)) / besselI0(beta);
+}
+
+inline int truePeakOversampling(double sampleRate) {
+  return std::clamp(static_cast<int>(std::ceil(384000.0 / sampleRate)), 1, 4);
+}
+
+// Interpolates each input sample into `factor` points and reports the largest magnitude.
+// kTaps taps per phase: 12 matches the annex's 48-tap filter (meters), 16 gives the limiter
+// a flatter passband near 20 kHz where under-reading would let overs through.
+template <int kTaps>
+class TruePeakDetector {
+ public:
+  void prepare(double sampleRate) {
+    factor_ = truePeakOversampling(sampleRate);
+    phases_.assign(static_cast<size_t>(factor_), {});
+    const int length = kTaps * factor_;
+    const double centre = (length - 1) / 2.0;
+    // Kaiser beta 7: ~70 dB image rejection, plenty for a peak reading (errors are relative).
+    for (int i = 0; i < length; ++i) {
+      const double t = (i - centre) / factor_;
+      const double sinc = t == 0 ? 1.0 : std::sin(kPi * t) / (kPi * t);
+      const double w = kaiserWindow((i - centre) / (centre + 1), 7.0);
+      phases_[static_cast<size_t>(i % factor_)][static_cast<size_t>(i / factor_)] = static_cast<float>(sinc * w);
+    }
+    // Each phase sums to unity so DC (and slow signals) read exactly.
+    for (auto& phase : phases_) {
+      double sum = 0;
+      for (float c : phase) sum += c;
+      for (float& c : phase) c = static_cast<float>(c / sum);
+    }
+    reset();
+  }
+
+  void reset() {
+    history_.fill(0.0f);
+    pos_ = 0;
+  }
+
+  int factor() const { return factor_; }
+  // Group delay in input samples: the peak reported for input n belongs to sample n - latency.
+  int latency() const { return kTaps / 2; }
+
+  // Pushes one sample; returns the largest |value| among the interpolated points of this step.
+  float process(float x) {
+    history_[static_cast<size_t>(pos_)] = x;
+    history_[static_cast<size_t>(pos_ + kTaps)] = x;  // mirrored so the window is contiguous
+    pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
+    const float* window = &history_[static_cast<size_t>(pos_)];  // oldest .. newest
+    if (factor_ == 1) return std::fabs(window[kTaps / 2]);
+    float peak = 0.0f;
+    for (int p = 0; p < factor_; ++p) {
+      const auto& c = phases_[static_cast<size_t>(p)];
+      float acc = 0.0f;
+      for (int k = 0; k < kTaps; ++k) acc += c[static_cast<size_t>(kTaps - 1 - k)] * window[k];
+      peak = std::max(peak, std::fabs(acc));
+    }
+    return peak;
+  }
+
+ private:
+  std::vector<std::array<float, kTaps>> phases_;
+  std::array<float, 2 * kTaps> history_{};
+  int factor_ = 4;
+  int pos_ = 0;
+};
+
+}  // namespace rig

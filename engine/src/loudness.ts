@@ -1,0 +1,69 @@
+/** Loudness reports of whole signals or streams, from the native meters (BS.1770-4 / EBU R 128). */
+import { METER_FRAME_LENGTH, METER_LAYOUT, SPECTRUM_BAND_CENTERS_HZ, meterValue } from './meter-layout.ts';
+import { addon, type NativeAnalyzer } from './native.ts';
+
+export interface LoudnessReport {
+  integratedLufs: number | null;
+  momentaryMaxLufs: number | null;
+  shortTermMaxLufs: number | null;
+  /** Loudness range, LU (EBU Tech 3342). */
+  lra: number | null;
+  truePeakDbtp: number | null;
+  samplePeakDbfs: number | null;
+  /** Peak-to-loudness ratio: true peak minus integrated loudness. */
+  plr: number | null;
+}
+
+const BLOCK = 4096;
+
+/** Silence and "not defined yet" both become null: JSON has no -Infinity or NaN. */
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null;
+}
+
+export class LoudnessAnalyzer {
+  private readonly frame = new Float32Array(METER_FRAME_LENGTH);
+  private readonly native: NativeAnalyzer;
+
+  constructor(readonly sampleRate: number) {
+    this.native = new addon.NativeAnalyzer({
+      sampleRate,
+      maxBlock: BLOCK,
+      meterOffsets: METER_LAYOUT.offsets,
+      spectrumBandsHz: SPECTRUM_BAND_CENTERS_HZ,
+      meterFrame: this.frame,
+      tap: 'input',
+    });
+  }
+
+  push(left: Float32Array, right: Float32Array): void {
+    for (let start = 0; start < left.length; start += BLOCK) {
+      const end = Math.min(left.length, start + BLOCK);
+      this.native.process(left.subarray(start, end), right.subarray(start, end));
+    }
+  }
+
+  report(): LoudnessReport {
+    const f = this.frame;
+    return {
+      integratedLufs: finiteOrNull(meterValue(f, 'input.integratedLufs')),
+      momentaryMaxLufs: finiteOrNull(meterValue(f, 'input.momentaryMaxLufs')),
+      shortTermMaxLufs: finiteOrNull(meterValue(f, 'input.shortTermMaxLufs')),
+      lra: finiteOrNull(meterValue(f, 'input.lra')),
+      truePeakDbtp: finiteOrNull(meterValue(f, 'input.truePeakMaxDbtp')),
+      samplePeakDbfs: finiteOrNull(meterValue(f, 'input.samplePeakMaxDbfs')),
+      plr: finiteOrNull(meterValue(f, 'input.plr')),
+    };
+  }
+
+  /** The raw meter frame (input tap fields), for tests and detailed readouts. */
+  get meters(): Float32Array {
+    return this.frame;
+  }
+}
+
+export function measureLoudness(left: Float32Array, right: Float32Array, sampleRate: number): LoudnessReport {
+  const analyzer = new LoudnessAnalyzer(sampleRate);
+  analyzer.push(left, right);
+  return analyzer.report();
+}
