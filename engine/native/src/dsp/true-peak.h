@@ -36,11 +36,14 @@ inline int truePeakOversampling(double sampleRate) {
 // Interpolates each input sample into `factor` points and reports the largest magnitude.
 // kTaps taps per phase: 12 matches the annex's 48-tap filter (meters), 16 gives the limiter
 // a flatter passband near 20 kHz where under-reading would let overs through.
-template <int kTaps>
+// kRefine adds a parabolic fit through each local maximum of the oversampled points: 4x alone
+// misses up to 0.6 dB of a 22 kHz peak between its points, which a meter may accept (BS.1770
+// specifies the plain maximum) but a limiter promising a ceiling may not.
+template <int kTaps, bool kRefine = false>
 class TruePeakDetector {
  public:
   void prepare(double sampleRate) {
-    factor_ = truePeakOversampling(sampleRate);
+    factor_ = std::min(8, truePeakOversampling(sampleRate));
     phases_.assign(static_cast<size_t>(factor_), {});
     const int length = kTaps * factor_;
     const double centre = (length - 1) / 2.0;
@@ -63,6 +66,7 @@ class TruePeakDetector {
   void reset() {
     history_.fill(0.0f);
     pos_ = 0;
+    before_[0] = before_[1] = 0.0f;
   }
 
   int factor() const { return factor_; }
@@ -75,20 +79,41 @@ class TruePeakDetector {
     history_[static_cast<size_t>(pos_ + kTaps)] = x;  // mirrored so the window is contiguous
     pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
     const float* window = &history_[static_cast<size_t>(pos_)];  // oldest .. newest
-    if (factor_ == 1) return std::fabs(window[kTaps / 2]);
+    if (factor_ == 1 && !kRefine) return std::fabs(window[kTaps / 2]);
+    // points: two from the previous step, then this step's `factor_` interpolated magnitudes.
+    float points[2 + 8];
+    points[0] = before_[0];
+    points[1] = before_[1];
     float peak = 0.0f;
     for (int p = 0; p < factor_; ++p) {
       const auto& c = phases_[static_cast<size_t>(p)];
       float acc = 0.0f;
       for (int k = 0; k < kTaps; ++k) acc += c[static_cast<size_t>(kTaps - 1 - k)] * window[k];
-      peak = std::max(peak, std::fabs(acc));
+      points[2 + p] = std::fabs(acc);
+      peak = std::max(peak, points[2 + p]);
     }
+    if constexpr (kRefine) {
+      // Each point is an interior point exactly once: the last one of a step waits for the next.
+      for (int j = 1; j <= factor_; ++j) {
+        const float a = points[j - 1], b = points[j], c = points[j + 1];
+        if (b >= a && b >= c && b > 0.0f) {
+          const float curvature = a - 2.0f * b + c;
+          if (curvature < 0.0f) {
+            const float offset = std::clamp(0.5f * (a - c) / curvature, -0.5f, 0.5f);
+            peak = std::max(peak, b - 0.25f * (a - c) * offset);
+          }
+        }
+      }
+    }
+    before_[0] = points[factor_];
+    before_[1] = points[factor_ + 1];
     return peak;
   }
 
  private:
   std::vector<std::array<float, kTaps>> phases_;
   std::array<float, 2 * kTaps> history_{};
+  float before_[2] = {0.0f, 0.0f};
   int factor_ = 4;
   int pos_ = 0;
 };

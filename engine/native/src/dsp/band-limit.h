@@ -1,0 +1,65 @@
+// Linear-phase low-pass that keeps a signal clear of the band just below Nyquist. Content at
+// 22-24 kHz (clipped noise, square waves at 48 kHz) has intersample peaks that only very long
+// interpolators see; removing it before the limiter lets a short 4x detector read true peaks
+// reliably, so the ceiling holds for an independent long-kernel meter too. Passband to 20 kHz
+// (or 0.42 fs at low rates), stopband from Nyquist, Kaiser-windowed sinc.
+#pragma once
+
+#include <vector>
+
+#include "common.h"
+#include "true-peak.h"
+
+namespace rig {
+
+class BandLimiter {
+ public:
+  void prepare(double sampleRate) {
+    const double nyquist = sampleRate / 2;
+    const double passband = std::min(20000.0, 0.42 * sampleRate);
+    active_ = nyquist - passband > 0;
+    // Kaiser estimate for 60 dB: N = (A - 8) / (2.285 * transition in rad/sample).
+    // Stopband from 60 % of the way to Nyquist: what is left between there and Nyquist is what
+    // short interpolators misread, so it must go, not just be tapered.
+    const double stopband = passband + 0.6 * (nyquist - passband);
+    const double transition = 2.0 * kPi * (stopband - passband) / sampleRate;
+    int taps = static_cast<int>(std::ceil(52.0 / (2.285 * transition))) | 1;
+    taps = std::clamp(taps, 15, 511);
+    half_ = taps / 2;
+    const double cutoff = (passband + stopband) / 2 / sampleRate;  // cycles per sample
+    coeffs_.assign(static_cast<size_t>(half_ + 1), 0.0f);
+    double sum = 0;
+    for (int k = -half_; k <= half_; ++k) {
+      const double sinc = k == 0 ? 2 * cutoff : std::sin(2 * kPi * cutoff * k) / (kPi * k);
+      const double h = sinc * kaiserWindow(static_cast<double>(k) / (half_ + 1), 5.65);  // beta for ~60 dB
+      if (k >= 0) coeffs_[static_cast<size_t>(k)] = static_cast<float>(h);
+      sum += h;
+    }
+    for (float& c : coeffs_) c = static_cast<float>(c / sum);
+    history_.assign(static_cast<size_t>(4 * (2 * half_ + 1)), 0.0f);
+    reset();
+  }
+  void reset() {
+    std::fill(history_.begin(), history_.end(), 0.0f);
+    pos_ = 0;
+  }
+  int latency() const { return half_; }
+
+  float process(float x) {
+    const int length = 2 * half_ + 1;
+    history_[static_cast<size_t>(pos_)] = x;
+    history_[static_cast<size_t>(pos_ + length)] = x;
+    pos_ = pos_ + 1 == length ? 0 : pos_ + 1;
+    const float* w = &history_[static_cast<size_t>(pos_)];  // oldest .. newest, contiguous
+    float acc = coeffs_[0] * w[half_];
+    for (int k = 1; k <= half_; ++k) acc += coeffs_[static_cast<size_t>(k)] * (w[half_ - k] + w[half_ + k]);
+    return acc;
+  }
+
+ private:
+  std::vector<float> coeffs_, history_;
+  int half_ = 0, pos_ = 0;
+  bool active_ = true;
+};
+
+}  // namespace rig
