@@ -51,9 +51,13 @@ class BandLimiter {
     history_[static_cast<size_t>(pos_ + length)] = x;
     pos_ = pos_ + 1 == length ? 0 : pos_ + 1;
     const float* w = &history_[static_cast<size_t>(pos_)];  // oldest .. newest, contiguous
-    float acc = coeffs_[0] * w[half_];
-    for (int k = 1; k <= half_; ++k) acc += coeffs_[static_cast<size_t>(k)] * (w[half_ - k] + w[half_ + k]);
-    return acc;
+    // Four partial sums break the add-latency chain (see true-peak.h).
+    float acc[4] = {coeffs_[0] * w[half_], 0.0f, 0.0f, 0.0f};
+    int k = 1;
+    for (; k + 3 <= half_; k += 4)
+      for (int u = 0; u < 4; ++u) acc[u] += coeffs_[static_cast<size_t>(k + u)] * (w[half_ - k - u] + w[half_ + k + u]);
+    for (; k <= half_; ++k) acc[0] += coeffs_[static_cast<size_t>(k)] * (w[half_ - k] + w[half_ + k]);
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
   }
 
  private:

@@ -28,6 +28,8 @@ class Limiter {
     for (auto& b : bandLimit_) b.prepare(sampleRate);
     // The interpolator's kernel reaches this far around a sample; the gain must hold over it.
     guard_ = detector_[0].latency();
+    // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
+    recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
     ringSize_ = 1;
     while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + 8) ringSize_ *= 2;
     for (int c = 0; c < 2; ++c) {
@@ -69,6 +71,12 @@ class Limiter {
   }
 
   void reset() {
+    clearState();
+    bypass_.reset();
+  }
+
+ private:
+  void clearState() {
     for (int c = 0; c < 2; ++c) {
       std::fill(audio_[c].begin(), audio_[c].end(), 0.0f);
       std::fill(required_[c].begin(), required_[c].end(), 1.0f);
@@ -79,13 +87,15 @@ class Limiter {
       released_[c] = 1.0;
       sum_[c] = window_;
       envelope_[c] = 1.0f;
+      recentMax_[c] = 0.0f;
       sustained_[c] = 0.0;
     }
     write_ = 0;
     sinceRecompute_ = 0;
-    bypass_.reset();
     grDb_ = 0;
   }
+
+ public:
 
   // Constant: the longest lookahead plus the detector's delay and guard, whatever lookahead is set.
   int latency() const { return maxWindow_ + 2 * guard_ - 1 + bandLimit_[0].latency(); }
@@ -96,12 +106,17 @@ class Limiter {
     if (pendingWindow_ != window_) setWindow(pendingWindow_);
     bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
     if (bypass_.fullyBypassed()) {
-      // Keep the detector and delay lines running so un-bypassing is seamless.
-      runLimiter(left, right, n, false);
+      // Idle: the aligned dry signal is the output; the limiter restarts clean when it returns
+      // (its first, silent milliseconds hide under the 20 ms crossfade).
       std::copy(dryL_.begin(), dryL_.begin() + n, left);
       std::copy(dryR_.begin(), dryR_.begin() + n, right);
       grDb_ = 0;
+      idle_ = true;
       return;
+    }
+    if (idle_) {
+      idle_ = false;
+      clearState();
     }
     runLimiter(left, right, n, true);
     if (!bypass_.fullyActive()) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
@@ -164,7 +179,15 @@ class Limiter {
       for (int c = 0; c < 2; ++c) {
         const float x = bandLimit_[c].process(io[c][i] * drive);
         audio_[c][static_cast<size_t>(write_)] = x;
-        const float peak = detector_[c].process(x);
+        // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
+        recentMax_[c] = std::max(std::fabs(x), recentMax_[c] * recentDecay_);
+        if (recentMax_[c] * detector_[c].l1Norm() * 1.25f < ceiling) {
+          detector_[c].push(x);
+          need[c] = 1.0f;
+          continue;
+        }
+        // The parabola adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
+        const float peak = detector_[c].process(x, ceiling * 0.92f);
         need[c] = peak > ceiling ? ceiling / peak : 1.0f;
       }
       // Stereo link: the linked share follows the channel that needs more reduction.
@@ -224,11 +247,13 @@ class Limiter {
   int dequeHead_[2] = {0, 0}, dequeTail_[2] = {0, 0};
   double released_[2] = {1, 1}, sum_[2] = {0, 0}, sustained_[2] = {0, 0};
   float envelope_[2] = {1, 1};
+  float recentMax_[2] = {0, 0};
+  float recentDecay_ = 0.99f;
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
   std::vector<float> dryL_, dryR_;
   double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 1.5, releaseMs_ = 80.0;
-  bool autoRelease_ = true;
+  bool autoRelease_ = true, idle_ = false;
   float link_ = 1.0f;
   float grDb_ = 0;
 };

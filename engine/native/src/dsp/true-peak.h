@@ -30,7 +30,7 @@ inline double kaiserWindow(double position, double beta) {  // position in [-1, 
 }
 
 inline int truePeakOversampling(double sampleRate) {
-  return std::clamp(static_cast<int>(std::ceil(384000.0 / sampleRate)), 1, 4);
+  return std::clamp(static_cast<int>(std::ceil(384000.0 / sampleRate)), 1, 4);  // 4 lanes at most
 }
 
 // Interpolates each input sample into `factor` points and reports the largest magnitude.
@@ -43,22 +43,31 @@ template <int kTaps, bool kRefine = false>
 class TruePeakDetector {
  public:
   void prepare(double sampleRate) {
-    factor_ = std::min(8, truePeakOversampling(sampleRate));
-    phases_.assign(static_cast<size_t>(factor_), {});
+    factor_ = truePeakOversampling(sampleRate);
     const int length = kTaps * factor_;
     const double centre = (length - 1) / 2.0;
-    // Kaiser beta 7: ~70 dB image rejection, plenty for a peak reading (errors are relative).
+    // Tap-major layout, four phase lanes per tap (unused lanes zero): one 4-wide multiply-add
+    // per tap computes every phase at once.
+    coeffs_.fill(0.0f);
     for (int i = 0; i < length; ++i) {
       const double t = (i - centre) / factor_;
       const double sinc = t == 0 ? 1.0 : std::sin(kPi * t) / (kPi * t);
+      // Kaiser beta 7: ~70 dB image rejection, plenty for a peak reading (errors are relative).
       const double w = kaiserWindow((i - centre) / (centre + 1), 7.0);
-      phases_[static_cast<size_t>(i % factor_)][static_cast<size_t>(i / factor_)] = static_cast<float>(sinc * w);
+      // Reversed in time (newest sample last) so the dot product runs forward over the history.
+      coeffs_[static_cast<size_t>((kTaps - 1 - i / factor_) * 4 + i % factor_)] = static_cast<float>(sinc * w);
     }
     // Each phase sums to unity so DC (and slow signals) read exactly.
-    for (auto& phase : phases_) {
-      double sum = 0;
-      for (float c : phase) sum += c;
-      for (float& c : phase) c = static_cast<float>(c / sum);
+    l1Norm_ = 1.0f;
+    for (int p = 0; p < factor_; ++p) {
+      double sum = 0, l1 = 0;
+      for (int k = 0; k < kTaps; ++k) sum += coeffs_[static_cast<size_t>(k * 4 + p)];
+      for (int k = 0; k < kTaps; ++k) {
+        float& c = coeffs_[static_cast<size_t>(k * 4 + p)];
+        c = static_cast<float>(c / sum);
+        l1 += std::fabs(c);
+      }
+      l1Norm_ = std::max(l1Norm_, static_cast<float>(l1));
     }
     reset();
   }
@@ -70,29 +79,49 @@ class TruePeakDetector {
   }
 
   int factor() const { return factor_; }
+  // No interpolated point can exceed the largest |sample| in the kernel's reach times this.
+  float l1Norm() const { return l1Norm_; }
+  // Records a sample without interpolating (the caller has proven it cannot matter).
+  void push(float x) {
+    history_[static_cast<size_t>(pos_)] = x;
+    history_[static_cast<size_t>(pos_ + kTaps)] = x;
+    pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
+    before_[0] = before_[1] = 0.0f;
+  }
   // Group delay in input samples: the peak reported for input n belongs to sample n - latency.
   int latency() const { return kTaps / 2; }
 
   // Pushes one sample; returns the largest |value| among the interpolated points of this step.
-  float process(float x) {
+  float process(float x, float refineAbove = 0.0f) {
     history_[static_cast<size_t>(pos_)] = x;
     history_[static_cast<size_t>(pos_ + kTaps)] = x;  // mirrored so the window is contiguous
     pos_ = pos_ + 1 == kTaps ? 0 : pos_ + 1;
     const float* window = &history_[static_cast<size_t>(pos_)];  // oldest .. newest
     if (factor_ == 1 && !kRefine) return std::fabs(window[kTaps / 2]);
+    // Four independent partial sums: one accumulator would chain every multiply-add on the
+    // previous one and run at the adder's latency instead of its throughput.
+    static_assert(kTaps % 4 == 0, "taps per phase must be a multiple of 4");
+    using Lanes = float __attribute__((vector_size(16)));  // GCC/Clang vector extension: 4 phases
+    Lanes partial[4] = {};
+    const Lanes* c = reinterpret_cast<const Lanes*>(coeffs_.data());
+    for (int k = 0; k < kTaps; k += 4) {
+      partial[0] += c[k] * window[k];
+      partial[1] += c[k + 1] * window[k + 1];
+      partial[2] += c[k + 2] * window[k + 2];
+      partial[3] += c[k + 3] * window[k + 3];
+    }
+    const Lanes sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+    float lanes[4] = {sum[0], sum[1], sum[2], sum[3]};
     // points: two from the previous step, then this step's `factor_` interpolated magnitudes.
-    float points[2 + 8];
+    float points[2 + 4];
     points[0] = before_[0];
     points[1] = before_[1];
     float peak = 0.0f;
     for (int p = 0; p < factor_; ++p) {
-      const auto& c = phases_[static_cast<size_t>(p)];
-      float acc = 0.0f;
-      for (int k = 0; k < kTaps; ++k) acc += c[static_cast<size_t>(kTaps - 1 - k)] * window[k];
-      points[2 + p] = std::fabs(acc);
+      points[2 + p] = std::fabs(lanes[p]);
       peak = std::max(peak, points[2 + p]);
     }
-    if constexpr (kRefine) {
+    if (kRefine && peak >= refineAbove) {
       // Each point is an interior point exactly once: the last one of a step waits for the next.
       for (int j = 1; j <= factor_; ++j) {
         const float a = points[j - 1], b = points[j], c = points[j + 1];
@@ -111,11 +140,12 @@ class TruePeakDetector {
   }
 
  private:
-  std::vector<std::array<float, kTaps>> phases_;
+  alignas(32) std::array<float, 4 * kTaps> coeffs_{};  // [tap][phase lane]
   std::array<float, 2 * kTaps> history_{};
   float before_[2] = {0.0f, 0.0f};
   int factor_ = 4;
   int pos_ = 0;
+  float l1Norm_ = 1.0f;
 };
 
 }  // namespace rig
