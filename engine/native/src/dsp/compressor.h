@@ -1,6 +1,14 @@
-// STUB (to be replaced): stereo-linked glue compressor.
+// Glue compressor: stereo-linked, feed-forward, gain computed in dB with a quadratic soft knee
+// (Giannoulis, Massberg, Reiss, "Digital Dynamic Range Compressor Design", JAES 2012) and
+// smooth-branching attack/release on the gain reduction itself, so the time constants are
+// exactly the parameters. Auto release works like a bus compressor's: short overloads
+// release quickly, sustained compression slowly.
 #pragma once
+
 #include <array>
+#include <vector>
+
+#include "biquad.h"
 #include "common.h"
 
 namespace rig {
@@ -11,13 +19,124 @@ class Compressor {
       "comp.bypass", "comp.threshold", "comp.ratio", "comp.attack", "comp.release", "comp.autoRelease",
       "comp.knee", "comp.makeup", "comp.mix", "comp.scHpf.on", "comp.scHpf.freq"};
 
-  void prepare(double sampleRate, int maxBlock) {}
-  void setParam(int local, double value) {}
-  void process(float* left, float* right, int n) {}
-  void reset() {}
+  void prepare(double sampleRate, int maxBlock) {
+    sampleRate_ = sampleRate;
+    for (LinearSmoother* s : {&threshold_, &slope_, &knee_, &makeup_, &mix_}) s->prepare(sampleRate, 20.0);
+    threshold_.snap(thresholdDb_);
+    slope_.snap(1.0 - 1.0 / ratio_);
+    knee_.snap(kneeDb_);
+    makeup_.snap(makeupDb_);
+    mix_.snap(mixFraction_);
+    designSidechain();
+    bypass_.prepare(sampleRate, 0);
+    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    reset();
+  }
+
+  void setParam(int local, double value) {
+    switch (local) {
+      case 0: bypass_.setBypassed(value >= 0.5); break;
+      case 1: thresholdDb_ = value; threshold_.setTarget(value); break;
+      // The ratio knob is stepped; its slope glides over 20 ms so a detent never clicks.
+      case 2: ratio_ = std::max(1.0, value); slope_.setTarget(1.0 - 1.0 / ratio_); break;
+      case 3: attackMs_ = value; break;
+      case 4: releaseMs_ = value; break;
+      case 5: autoRelease_ = value >= 0.5; break;
+      case 6: kneeDb_ = value; knee_.setTarget(value); break;
+      case 7: makeupDb_ = value; makeup_.setTarget(value); break;
+      case 8: mixFraction_ = std::clamp(value / 100.0, 0.0, 1.0); mix_.setTarget(mixFraction_); break;
+      case 9: sidechainOn_ = value >= 0.5; break;
+      case 10: sidechainHz_ = value; designSidechain(); break;
+    }
+  }
+
+  void reset() {
+    for (LinearSmoother* s : {&threshold_, &slope_, &knee_, &makeup_, &mix_}) s->snap(s->target());
+    for (auto& f : sidechain_) f.reset();
+    reductionDb_ = 0;
+    sustainedDb_ = 0;
+    blockMaxGr_ = 0;
+    bypass_.reset();
+  }
+
   int latency() const { return 0; }
-  // Largest gain reduction (dB, positive) during the last processed block.
-  float gainReductionDb() const { return 0.0f; }
+  float gainReductionDb() const { return blockMaxGr_; }
+
+  void process(float* left, float* right, int n) {
+    if (bypass_.fullyBypassed()) {
+      blockMaxGr_ = 0;
+      return;
+    }
+    bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
+    const double attack = coefficient(attackMs_);
+    const double release = coefficient(releaseMs_);
+    // Auto release: between a third of the set release (transients) and three times it
+    // (sustained), steered by how much reduction has persisted over the last ~2 s.
+    const double fastRelease = coefficient(releaseMs_ / 3.0), slowRelease = coefficient(releaseMs_ * 3.0);
+    const double sustainCoeff = coefficient(2000.0);
+    float maxGr = 0;
+    for (int i = 0; i < n; ++i) {
+      float l = left[i], r = right[i];
+      float sl = l, sr = r;
+      if (sidechainOn_) {
+        sl = sidechain_[0].process(sl);
+        sr = sidechain_[1].process(sr);
+      }
+      // Linked detection: the louder channel drives both, so the image never shifts.
+      const float level = std::max(std::fabs(sl), std::fabs(sr));
+      const double levelDb = level > 1e-6f ? 20.0 * std::log10(static_cast<double>(level)) : -120.0;
+      const double target = staticReduction(levelDb, threshold_.next(), slope_.next(), knee_.next());
+      double coeff;
+      if (target > reductionDb_) {
+        coeff = attack;
+      } else if (autoRelease_) {
+        sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
+        const double persistence = std::clamp(sustainedDb_ / std::max(reductionDb_, 0.5), 0.0, 1.0);
+        coeff = fastRelease + (slowRelease - fastRelease) * persistence;
+      } else {
+        coeff = release;
+      }
+      reductionDb_ = target + coeff * (reductionDb_ - target);
+      maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
+      const float gain = static_cast<float>(std::pow(10.0, (makeup_.next() - reductionDb_) / 20.0));
+      const float wet = static_cast<float>(mix_.next());
+      // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
+      left[i] = l * (1.0f - wet + wet * gain);
+      right[i] = r * (1.0f - wet + wet * gain);
+    }
+    blockMaxGr_ = maxGr;
+    if (!bypass_.fullyActive()) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+  }
+
+  // Gain reduction in dB (>= 0) of the static curve with a quadratic knee of width kneeDb.
+  static double staticReduction(double levelDb, double thresholdDb, double slope, double kneeDb) {
+    const double over = levelDb - thresholdDb;
+    if (2.0 * over <= -kneeDb) return 0.0;
+    if (2.0 * std::fabs(over) < kneeDb) {
+      const double x = over + kneeDb / 2.0;
+      return slope * x * x / (2.0 * kneeDb);
+    }
+    return slope * over;
+  }
+
+ private:
+  double coefficient(double ms) const { return std::exp(-1.0 / (std::max(0.01, ms) * 1e-3 * sampleRate_)); }
+
+  void designSidechain() {
+    const BiquadCoeffs c = designHighPass(sampleRate_, std::min(sidechainHz_, 0.45 * sampleRate_), 0.7071068);
+    sidechain_[0].c = sidechain_[1].c = c;
+  }
+
+  double sampleRate_ = 48000;
+  double thresholdDb_ = -12, ratio_ = 2, attackMs_ = 10, releaseMs_ = 300, kneeDb_ = 6, makeupDb_ = 0, mixFraction_ = 1, sidechainHz_ = 80;
+  bool autoRelease_ = false, sidechainOn_ = true;
+  LinearSmoother threshold_, slope_, knee_, makeup_, mix_;
+  Biquad sidechain_[2];
+  double reductionDb_ = 0, sustainedDb_ = 0;
+  float blockMaxGr_ = 0;
+  BypassCrossfade bypass_;
+  std::vector<float> dryL_, dryR_;
 };
 
 }  // namespace rig

@@ -71,6 +71,9 @@ class Limiter {
   }
 
   void reset() {
+    driveGain_.snap(driveGain_.target());
+    ceiling_.snap(ceiling_.target());
+    if (pendingWindow_ != window_) setWindow(pendingWindow_);
     clearState();
     bypass_.reset();
   }
