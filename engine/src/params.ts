@@ -98,7 +98,7 @@ export const PARAMETERS: readonly ParameterSpec[] = [
   freq('character.airFreq', 'Air frequency', 4000, 20000, 12000),
   choice('character.mode', 'Saturation', ['tape', 'tube']),
   gain('character.drive', 'Drive', 0, 24),
-  percent('character.mix', 'Saturation mix', 0, 100, 100),
+  percent('character.mix', 'Saturation mix', 0, 100, 0),
 
   // True-peak limiter
   choice('limiter.bypass', 'Limiter bypass', OFF_ON),
