@@ -74,3 +74,21 @@ export function progress(): ProgressCallback {
     if (done >= total) bar?.done();
   };
 }
+
+/**
+ * Lets `--target -14` mean what it says: node's parseArgs takes "-14" for an option, so a
+ * negative number following an option that needs a value is joined to it (`--target=-14`).
+ */
+export function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i].startsWith('--') && !args[i].includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}

@@ -5,11 +5,11 @@ import { checkValue, getSpec } from '../../engine/src/params.ts';
 import { getPreset } from '../../engine/src/presets.ts';
 import { formatReports } from '../../engine/src/report.ts';
 import { parseSampleFormat } from '../../engine/src/wav.ts';
-import { UsageError, parseNumber, parseSet, parseSettingsFile, progress } from './common.ts';
+import { UsageError, joinNegativeValues, parseNumber, parseSet, parseSettingsFile, progress } from './common.ts';
 
 export async function commandMaster(args: string[]): Promise<void> {
   const { values: flags, positionals } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     allowPositionals: true,
     options: {
       output: { type: 'string', short: 'o' },

@@ -164,9 +164,9 @@ export function master(options: MasterOptions): MasterResult {
 
 export function renderToTarget(options: MasterOptions, input: LoudnessReport, file: string): RenderedFile {
   const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp };
-  const sampleRate = WavReader.open(options.input);
-  const rate = sampleRate.info.sampleRate;
-  sampleRate.close();
+  const probe = WavReader.open(options.input);
+  const rate = probe.info.sampleRate;
+  probe.close();
   // First guess: the chain is roughly unity gain, so drive by the distance to the target.
   let gain = clampGain((options.values['limiter.gain'] ?? 0) + options.targetLufs - (input.integratedLufs ?? options.targetLufs));
   const tried: Array<{ gain: number; lufs: number }> = [];
@@ -216,6 +216,8 @@ function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
   const floatTemp = path.join(path.dirname(cdFile), `.${path.basename(cdFile)}.float.partial.wav`);
   const reader0 = WavReader.open(options.input);
   const rate = reader0.info.sampleRate;
+  // The CD master lasts exactly as long as the master: the resampler's tail is cut there.
+  let framesLeft = Math.round((reader0.info.frames * 44100) / rate);
   reader0.close();
   const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp, 'limiter.gain': master.limiterGainDb };
   const floatWriter = new WavWriter(floatTemp, { sampleRate: 44100, channels: 2, format: 'float32' });
@@ -229,7 +231,11 @@ function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
         toTrim -= start;
         if (toTrim < 0.5) toTrim = 0;
       }
-      if (start * 2 < interleaved.length) floatWriter.write(interleaved.subarray(start * 2));
+      const end = Math.min(interleaved.length / 2, start + framesLeft);
+      if (start < end) {
+        floatWriter.write(interleaved.subarray(start * 2, end * 2));
+        framesLeft -= end - start;
+      }
     };
     renderPass(options, values, (l, r) => {
       const interleaved = interleave(l, r, 2);
