@@ -43,6 +43,16 @@ export class LoudnessAnalyzer {
     }
   }
 
+  /** A new song: integrated loudness, LRA and maxima start again. */
+  resetIntegrated(): void {
+    this.native.resetIntegrated();
+  }
+
+  /** Holds integrated loudness and LRA (between songs); momentary and short-term keep moving. */
+  setIntegrationPaused(paused: boolean): void {
+    this.native.setIntegrationPaused(paused);
+  }
+
   report(): LoudnessReport {
     const f = this.frame;
     return {
