@@ -88,10 +88,10 @@ class Compressor {
       const double levelDb = level > 1e-6f ? 20.0 * std::log10(static_cast<double>(level)) : -120.0;
       const double target = staticReduction(levelDb, threshold_.next(), slope_.next(), knee_.next());
       double coeff;
+      sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
       if (target > reductionDb_) {
         coeff = attack;
       } else if (autoRelease_) {
-        sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
         const double persistence = std::clamp(sustainedDb_ / std::max(reductionDb_, 0.5), 0.0, 1.0);
         coeff = fastRelease + (slowRelease - fastRelease) * persistence;
       } else {
