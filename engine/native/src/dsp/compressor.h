@@ -85,7 +85,7 @@ class Compressor {
       }
       // Linked detection: the louder channel drives both, so the image never shifts.
       const float level = std::max(std::fabs(sl), std::fabs(sr));
-      const double levelDb = level > 1e-6f ? 20.0 * std::log10(static_cast<double>(level)) : -120.0;
+      const double levelDb = level > 1e-6f ? gainToDbF(level) : -120.0;
       const double target = staticReduction(levelDb, threshold_.next(), slope_.next(), knee_.next());
       double coeff;
       sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
@@ -99,7 +99,7 @@ class Compressor {
       }
       reductionDb_ = target + coeff * (reductionDb_ - target);
       maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
-      const float gain = static_cast<float>(std::pow(10.0, (makeup_.next() - reductionDb_) / 20.0));
+      const float gain = dbToGainF(static_cast<float>(makeup_.next() - reductionDb_));
       const float wet = static_cast<float>(mix_.next());
       // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
       left[i] = l * (1.0f - wet + wet * gain);

@@ -174,6 +174,8 @@ class Limiter {
     const int mask = ringSize_ - 1;
     const int span = window_ + 2 * guard_;
     const double releaseCoeff = std::exp(-1.0 / (std::max(1.0, releaseMs_) * 1e-3 * sampleRate_));
+    const float releaseLog2 = static_cast<float>(std::log2(releaseCoeff));
+    const double sustain = sustainCoeff();
     float maxReduction = 0;
     for (int i = 0; i < n; ++i) {
       const float drive = static_cast<float>(driveGain_.next());
@@ -206,9 +208,9 @@ class Limiter {
         if (autoRelease_) {
           // Program-dependent: long stretches of reduction release slowly (no pumping on dense
           // material), isolated transients quickly (no dulling after a snare hit).
-          sustained_[c] += (1.0 - released_[c] - sustained_[c]) * sustainCoeff();
+          sustained_[c] += (1.0 - released_[c] - sustained_[c]) * sustain;
           const double scale = 0.25 + 4.0 * std::min(1.0, sustained_[c] * 10.0);
-          coeff = std::exp(std::log(releaseCoeff) / scale);
+          coeff = fastExp2(releaseLog2 / static_cast<float>(scale));
         }
         double held = windowMin < released_[c] ? windowMin : windowMin + (released_[c] - windowMin) * coeff;
         released_[c] = held;
