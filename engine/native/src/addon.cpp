@@ -9,6 +9,7 @@
 #include "chain.h"
 #include "dsp/dither.h"
 #include "dsp/meters.h"
+#include "dsp/over-counter.h"
 #include "dsp/resampler.h"
 
 namespace {
@@ -337,7 +338,22 @@ class NativeDither : public Napi::ObjectWrap<NativeDither> {
   rig::Dither dither_;
 };
 
+// countOvers(channel: Float32Array, ceilingDb) -> { overs, maxDbtp }: the benchmark's judge.
+Napi::Value CountOvers(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Napi::TypeError::New(info.Env(), "countOvers(Float32Array, ceilingDb)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto channel = info[0].As<Napi::Float32Array>();
+  const rig::OverCount count = rig::countOvers(channel.Data(), static_cast<long long>(channel.ElementLength()), info[1].ToNumber().DoubleValue());
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("overs", count.overs);
+  result.Set("maxDbtp", count.maxDbtp);
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("countOvers", Napi::Function::New(env, CountOvers));
   exports.Set("NativeChain", NativeChain::Define(env));
   exports.Set("NativeAnalyzer", NativeAnalyzer::Define(env));
   exports.Set("NativeResampler", NativeResampler::Define(env));
