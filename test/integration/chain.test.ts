@@ -104,12 +104,16 @@ describe('mastering chain', () => {
     const { left, right } = DemoProgram.render(SR, 12);
     const values = { 'limiter.gain': 10, 'limiter.ceiling': -1 };
     const processed = render(left.slice(), right.slice(), values);
-    const bypassed = render(left.slice(), right.slice(), {
-      ...values,
-    }, { onBlock: (chain, start) => { if (start === 0) chain.set('chain.bypass', 1); } });
-    const wet = measureLoudness(processed.left.subarray(SR * 4), processed.right.subarray(SR * 4), SR).integratedLufs!;
-    const dry = measureLoudness(left.subarray(SR * 4), right.subarray(SR * 4), SR).integratedLufs!;
-    const matched = measureLoudness(bypassed.left.subarray(SR * 4), bypassed.right.subarray(SR * 4), SR).integratedLufs!;
+    // The engineer listens to the master for a while, then presses A/B: the match was learned meanwhile.
+    const bypassed = render(left.slice(), right.slice(), values, {
+      onBlock: (chain, start) => {
+        if (start >= SR * 5 && chain.get('chain.bypass') === 0) chain.set('chain.bypass', 1);
+      },
+    });
+    const from = SR * 6;
+    const wet = measureLoudness(processed.left.subarray(from), processed.right.subarray(from), SR).integratedLufs!;
+    const dry = measureLoudness(left.subarray(from), right.subarray(from), SR).integratedLufs!;
+    const matched = measureLoudness(bypassed.left.subarray(from), bypassed.right.subarray(from), SR).integratedLufs!;
     expect(wet - dry).toBeGreaterThan(5); // the chain really is louder than its input here
     expect(Math.abs(matched - wet)).toBeLessThan(1); // A/B at equal loudness (short-term following: 1 LU)
     expect(truePeakDbtp(bypassed.left, SR)).toBeLessThanOrEqual(-1 + 0.01);

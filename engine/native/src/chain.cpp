@@ -67,8 +67,6 @@ void Chain::prepare(double sampleRate, int maxBlock) {
   bypassSafety_.prepare(sampleRate, maxBlock);
   inputMeter_.prepare(sampleRate, maxBlock);
   outputMeter_.prepare(sampleRate, maxBlock);
-  dryLoudness_.prepare(sampleRate, maxBlock);
-  wetLoudness_.prepare(sampleRate, maxBlock);
 
   latency_ = eq_.latency() + compressor_.latency() + image_.latency() + character_.latency() + limiter_.latency();
   // The dry path of the level-matched bypass runs through its own safety limiter.
@@ -142,7 +140,6 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   if (nonFinite) nonFiniteBlocks_ += 1;
 
   inputMeter_.process(left, right, n);
-  dryLoudness_.process(left, right, n);
   for (int i = 0; i < n; ++i) {
     dryL_[static_cast<size_t>(i)] = dryDelayL_.process(left[i]);
     dryR_[static_cast<size_t>(i)] = dryDelayR_.process(right[i]);
@@ -155,7 +152,6 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   character_.process(left, right, n);
   limiter_.process(left, right, n);
   applyGain(left, right, n, outputGain_);
-  wetLoudness_.process(left, right, n);
 
   processBypassPath(left, right, n);
 
@@ -183,9 +179,13 @@ void Chain::process(float* left, float* right, int n, float* frame) {
 }
 
 void Chain::processBypassPath(float* left, float* right, int n) {
-  const double dry = dryLoudness_.shortTermLufs();
-  const double wet = wetLoudness_.shortTermLufs();
-  if (std::isfinite(dry) && std::isfinite(wet)) matchGain_.setTarget(dbToGain(std::clamp(wet - dry, -kMaxMatchDb, kMaxMatchDb)));
+  // The match is learned while the processed signal plays (the output meter then measures it)
+  // and held while bypassed: A/B compares against the sound just heard, at its loudness.
+  if (!chainBypassed_ && !bypassMix_.ramping()) {
+    const double dry = inputMeter_.shortTermLufs();
+    const double wet = outputMeter_.shortTermLufs();
+    if (std::isfinite(dry) && std::isfinite(wet)) matchGain_.setTarget(dbToGain(std::clamp(wet - dry, -kMaxMatchDb, kMaxMatchDb)));
+  }
 
   if (!chainBypassed_ && !bypassMix_.ramping()) return;
   const float* dryIn[2] = {dryL_.data(), dryR_.data()};
@@ -222,8 +222,6 @@ void Chain::reset() {
   bypassSafety_.reset();
   inputMeter_.reset();
   outputMeter_.reset();
-  dryLoudness_.reset();
-  wetLoudness_.reset();
   dryDelayL_.reset();
   dryDelayR_.reset();
   inputGain_.snap(inputGain_.target());

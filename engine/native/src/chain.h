@@ -58,7 +58,6 @@ class Chain {
   Limiter limiter_;
   Limiter bypassSafety_;  // keeps the level-matched dry signal under the ceiling too
   TapMeter inputMeter_, outputMeter_;
-  LoudnessFollower dryLoudness_, wetLoudness_;
 
   LinearSmoother inputGain_, outputGain_, bypassMix_, matchGain_;
   DelayLine dryDelayL_, dryDelayR_;

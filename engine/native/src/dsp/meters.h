@@ -255,27 +255,4 @@ class TapMeter {
   bool paused_ = false;
 };
 
-// Short-term (3 s) K-weighted loudness of a stereo signal, nothing else: cheap enough for the
-// chain to follow both sides of its level-matched bypass.
-class LoudnessFollower {
- public:
-  void prepare(double sampleRate, int maxBlock) { windows_.prepare(sampleRate); }
-  void process(const float* left, const float* right, int n) {
-    windows_.process(left, right, n, [this] {
-      // Until 3 s have passed, the momentary value is the best guess there is.
-      const double energy = windows_.shortTermReady() ? windows_.shortTermMeanSquare() : windows_.momentaryReady() ? windows_.momentaryMeanSquare() : 0.0;
-      lufs_ = energyToLufs(energy);
-    });
-  }
-  void reset() {
-    windows_.reset();
-    lufs_ = -INFINITY;
-  }
-  double shortTermLufs() const { return lufs_; }
-
- private:
-  LoudnessWindows windows_;
-  double lufs_ = -INFINITY;
-};
-
 }  // namespace rig
