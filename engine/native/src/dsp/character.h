@@ -35,14 +35,9 @@ class Character {
     curveGainDb_.snap(driveToCurveDb(0.0));
     mix_.snap(0.0);
     modeFade_.snap(mode_);
-    delay_[0].prepare(latency());
-    delay_[1].prepare(latency());
     // DC blocker for tape's asymmetry: 5 Hz one-pole high-pass, far below anything musical.
     dcCoeff_ = static_cast<float>(std::exp(-2.0 * kPi * 5.0 / sampleRate));
-    bypass_.prepare(sampleRate, latency());
-    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    scratch_.assign(static_cast<size_t>(maxBlock) * 8, 0.0f);
+    bypass_.prepare(sampleRate, latency(), maxBlock);
     reset();
   }
 
@@ -63,7 +58,6 @@ class Character {
   void reset() {
     for (LinearSmoother* s : {&airDb_, &airLogFreq_, &curveGainDb_, &mix_, &modeFade_}) s->snap(s->target());
     for (auto& o : oversampler_) o.reset();
-    for (auto& d : delay_) d.reset();
     for (auto& a : air_) a.reset();
     designAir();
     dcIn_[0] = dcIn_[1] = dcOut_[0] = dcOut_[1] = 0;
@@ -74,10 +68,11 @@ class Character {
 
   void process(float* left, float* right, int n) {
     float* io[2] = {left, right};
+    // Always captured: the aligned dry signal is the output when idle and the crossfade's other side.
+    bypass_.capture(left, right, n);
     if (bypass_.fullyBypassed() || neutral()) {
       // Nothing to add: the signal only takes the stage's constant delay.
-      for (int c = 0; c < 2; ++c)
-        for (int i = 0; i < n; ++i) io[c][i] = delay_[c].process(io[c][i]);
+      bypass_.copyDry(left, right, n);
       idle_ = true;
       return;
     }
@@ -88,7 +83,6 @@ class Character {
       for (auto& o : oversampler_) o.reset();
     }
     const bool mixing = !bypass_.fullyActive();
-    if (mixing) bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
     applyAir(left, right, n);
     const int factor = oversampler_[0].factor();
     // Parameters move once per base-rate block here; their 30 ms glides make that click-free.
@@ -113,9 +107,7 @@ class Character {
       dcIn_[c] = in;
       dcOut_[c] = out;
     }
-    for (int c = 0; c < 2; ++c)
-      for (int i = 0; i < n; ++i) delay_[c].process(io[c][i]);  // keep the idle path's history warm
-    if (mixing) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+    if (mixing) bypass_.mix(left, right, n);
   }
 
  private:
@@ -179,7 +171,6 @@ class Character {
 
   double sampleRate_ = 48000;
   Oversampler oversampler_[2];
-  DelayLine delay_[2];
   Biquad air_[2];
   LinearSmoother airDb_, airLogFreq_, curveGainDb_, mix_, modeFade_;
   TapeCurve tape_;
@@ -187,7 +178,6 @@ class Character {
   float dcCoeff_ = 0.999f, dcIn_[2] = {0, 0}, dcOut_[2] = {0, 0};
   bool idle_ = false;
   BypassCrossfade bypass_;
-  std::vector<float> dryL_, dryR_, scratch_;
 };
 
 }  // namespace rig

@@ -139,19 +139,23 @@ class DelayLine {
   int delay_ = 0, pos_ = 0;
 };
 
-// Click-free bypass for one processor: crossfades between the processed signal and the
-// input delayed by the processor's latency, so switching never shifts the signal in time.
+// Click-free bypass for one processor: crossfades between the processed signal and the input
+// delayed by the processor's latency, so switching never shifts the signal in time. It keeps
+// the aligned dry block itself; processors with latency must capture every block so the delay
+// is current when a crossfade starts.
 class BypassCrossfade {
  public:
-  void prepare(double sampleRate, int latencySamples) {
+  void prepare(double sampleRate, int latencySamples, int maxBlock) {
     fade_.prepare(sampleRate, 20.0);  // 20 ms: long enough to be inaudible as a click, short enough to feel instant
-    dryL_.prepare(latencySamples);
-    dryR_.prepare(latencySamples);
+    delayL_.prepare(latencySamples);
+    delayR_.prepare(latencySamples);
+    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
     fade_.snap(bypassed_ ? 1.0 : 0.0);
   }
   void reset() {
-    dryL_.reset();
-    dryR_.reset();
+    delayL_.reset();
+    delayR_.reset();
     fade_.snap(bypassed_ ? 1.0 : 0.0);
   }
   void setBypassed(bool bypassed) {
@@ -162,26 +166,31 @@ class BypassCrossfade {
   bool fullyBypassed() const { return bypassed_ && !fade_.ramping(); }
   bool fullyActive() const { return !bypassed_ && !fade_.ramping(); }
 
-  // Call before processing with the unprocessed block: remembers the delayed dry signal in
-  // dryOutL/R (caller-provided scratch of at least n samples).
-  void captureDry(const float* left, const float* right, int n, float* dryOutL, float* dryOutR) {
+  // Remembers the unprocessed block, delayed by the processor's latency.
+  void capture(const float* left, const float* right, int n) {
     for (int i = 0; i < n; ++i) {
-      dryOutL[i] = dryL_.process(left[i]);
-      dryOutR[i] = dryR_.process(right[i]);
+      dryL_[static_cast<size_t>(i)] = delayL_.process(left[i]);
+      dryR_[static_cast<size_t>(i)] = delayR_.process(right[i]);
     }
   }
-  // Mixes the processed block (in place) with the captured dry block.
-  void mix(float* left, float* right, const float* dryL, const float* dryR, int n) {
+  // Output = the captured dry block (the processor is out of circuit).
+  void copyDry(float* left, float* right, int n) const {
+    std::copy(dryL_.begin(), dryL_.begin() + n, left);
+    std::copy(dryR_.begin(), dryR_.begin() + n, right);
+  }
+  // Mixes the processed block (in place) with the captured dry block along the fade.
+  void mix(float* left, float* right, int n) {
     for (int i = 0; i < n; ++i) {
       const float b = static_cast<float>(fade_.next());
-      left[i] += b * (dryL[i] - left[i]);
-      right[i] += b * (dryR[i] - right[i]);
+      left[i] += b * (dryL_[static_cast<size_t>(i)] - left[i]);
+      right[i] += b * (dryR_[static_cast<size_t>(i)] - right[i]);
     }
   }
 
  private:
   LinearSmoother fade_;
-  DelayLine dryL_, dryR_;
+  DelayLine delayL_, delayR_;
+  std::vector<float> dryL_, dryR_;
   bool bypassed_ = false;
 };
 

@@ -28,9 +28,7 @@ class Compressor {
     makeup_.snap(makeupDb_);
     mix_.snap(mixFraction_);
     designSidechain();
-    bypass_.prepare(sampleRate, 0);
-    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    bypass_.prepare(sampleRate, 0, maxBlock);
     reset();
   }
 
@@ -68,7 +66,8 @@ class Compressor {
       blockMaxGr_ = 0;
       return;
     }
-    bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
+    const bool mixing = !bypass_.fullyActive();
+    if (mixing) bypass_.capture(left, right, n);
     const double attack = coefficient(attackMs_);
     const double release = coefficient(releaseMs_);
     // Auto release: between a third of the set release (transients) and three times it
@@ -106,7 +105,7 @@ class Compressor {
       right[i] = r * (1.0f - wet + wet * gain);
     }
     blockMaxGr_ = maxGr;
-    if (!bypass_.fullyActive()) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+    if (mixing) bypass_.mix(left, right, n);
   }
 
   // Gain reduction in dB (>= 0) of the static curve with a quadratic knee of width kneeDb.
@@ -136,7 +135,6 @@ class Compressor {
   double reductionDb_ = 0, sustainedDb_ = 0;
   float blockMaxGr_ = 0;
   BypassCrossfade bypass_;
-  std::vector<float> dryL_, dryR_;
 };
 
 }  // namespace rig

@@ -49,9 +49,7 @@ class Eq {
       band.current = band.pending;
       design(band, band.current);
     }
-    bypass_.prepare(sampleRate, 0);
-    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    bypass_.prepare(sampleRate, 0, maxBlock);
     reset();
   }
 
@@ -91,7 +89,7 @@ class Eq {
   void process(float* left, float* right, int n) {
     if (bypass_.fullyBypassed()) return;
     const bool mixing = !bypass_.fullyActive();
-    if (mixing) bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
+    if (mixing) bypass_.capture(left, right, n);
     for (Band& band : bands_) {
       if (!band.audible()) continue;
       for (int start = 0; start < n; start += kSubBlock) {
@@ -105,7 +103,7 @@ class Eq {
         processBand(band, left + start, right + start, count);
       }
     }
-    if (mixing) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+    if (mixing) bypass_.mix(left, right, n);
   }
 
  private:
@@ -238,7 +236,6 @@ class Eq {
   double sampleRate_ = 48000;
   Band bands_[kBands];
   BypassCrossfade bypass_;
-  std::vector<float> dryL_, dryR_;
 };
 
 }  // namespace rig

@@ -40,9 +40,7 @@ class Limiter {
     }
     driveGain_.prepare(sampleRate, 20.0);
     ceiling_.prepare(sampleRate, 20.0);
-    bypass_.prepare(sampleRate, latency());
-    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    bypass_.prepare(sampleRate, latency(), maxBlock);
     driveGain_.snap(dbToGain(driveDb_));
     ceiling_.snap(ceilingLinear());
     setWindow(lookaheadSamples());
@@ -107,12 +105,11 @@ class Limiter {
 
   void process(float* left, float* right, int n) {
     if (pendingWindow_ != window_) setWindow(pendingWindow_);
-    bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
+    bypass_.capture(left, right, n);
     if (bypass_.fullyBypassed()) {
       // Idle: the aligned dry signal is the output; the limiter restarts clean when it returns
       // (its first, silent milliseconds hide under the 20 ms crossfade).
-      std::copy(dryL_.begin(), dryL_.begin() + n, left);
-      std::copy(dryR_.begin(), dryR_.begin() + n, right);
+      bypass_.copyDry(left, right, n);
       grDb_ = 0;
       idle_ = true;
       return;
@@ -122,7 +119,7 @@ class Limiter {
       clearState();
     }
     runLimiter(left, right, n, true);
-    if (!bypass_.fullyActive()) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+    if (!bypass_.fullyActive()) bypass_.mix(left, right, n);
   }
 
  private:
@@ -256,7 +253,6 @@ class Limiter {
   float recentDecay_ = 0.99f;
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
-  std::vector<float> dryL_, dryR_;
   double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 1.5, releaseMs_ = 80.0;
   bool autoRelease_ = true, idle_ = false;
   float link_ = 1.0f;

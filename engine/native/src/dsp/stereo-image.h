@@ -28,9 +28,7 @@ class StereoImage {
     balance_.snap(0.0);
     monoAmount_.snap(0.0);
     crossoverLog_.snap(std::log2(120.0));
-    bypass_.prepare(sampleRate, 0);
-    dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);
-    dryR_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    bypass_.prepare(sampleRate, 0, maxBlock);
     reset();
   }
 
@@ -56,7 +54,7 @@ class StereoImage {
   void process(float* left, float* right, int n) {
     if (bypass_.fullyBypassed() || neutral()) return;
     const bool mixing = !bypass_.fullyActive();
-    if (mixing) bypass_.captureDry(left, right, n, dryL_.data(), dryR_.data());
+    if (mixing) bypass_.capture(left, right, n);
     const bool crossoverActive = monoAmount_.current() > 0 || monoAmount_.ramping();
     for (int start = 0; start < n; start += 16) {
       const int count = std::min(16, n - start);
@@ -90,7 +88,7 @@ class StereoImage {
         right[i] = mid - side;
       }
     }
-    if (mixing) bypass_.mix(left, right, dryL_.data(), dryR_.data(), n);
+    if (mixing) bypass_.mix(left, right, n);
   }
 
  private:
@@ -114,7 +112,6 @@ class StereoImage {
   LinearSmoother width_, balance_, monoAmount_, crossoverLog_;
   Biquad filters_[8];
   BypassCrossfade bypass_;
-  std::vector<float> dryL_, dryR_;
 };
 
 }  // namespace rig
