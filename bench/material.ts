@@ -60,7 +60,16 @@ export function music(seconds: number, given?: string): Material | undefined {
   fs.mkdirSync(CACHE, { recursive: true });
   const file = path.join(CACHE, `hyperrogue-${seconds}s-48k.wav`);
   if (!fs.existsSync(file)) {
-    const tracks = fs.readdirSync(MUSIC_DIR).filter((f) => f.endsWith('.ogg')).sort();
+    // Some packaged tracks do not decode; leave those out rather than cut the material short.
+    const decodes = (track: string) => {
+      try {
+        execFileSync('ffmpeg', ['-v', 'error', '-i', path.join(MUSIC_DIR, track), '-t', '1', '-f', 'null', '-'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const tracks = fs.readdirSync(MUSIC_DIR).filter((f) => f.endsWith('.ogg')).sort().filter(decodes);
     const list = path.join(CACHE, 'tracks.txt');
     fs.writeFileSync(list, tracks.map((t) => `file '${path.join(MUSIC_DIR, t)}'`).join('\n'));
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-t', String(seconds), '-ar', '48000', '-ac', '2', '-c:a', 'pcm_f32le', file]);
