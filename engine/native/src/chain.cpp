@@ -130,12 +130,14 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   ScopedFlushDenormals noDenormals;
   n = std::min(n, maxBlock_);
 
-  bool nonFinite = false;
+  // Branch-free so it vectorises: NaN fails every comparison, Inf fails the magnitude test.
+  int nonFinite = 0;
   for (int i = 0; i < n; ++i) {
-    if (!std::isfinite(left[i])) { left[i] = 0.0f; nonFinite = true; }
-    if (!std::isfinite(right[i])) { right[i] = 0.0f; nonFinite = true; }
-    left[i] = std::clamp(left[i], -kInputClamp, kInputClamp);
-    right[i] = std::clamp(right[i], -kInputClamp, kInputClamp);
+    const float l = left[i], r = right[i];
+    const bool badL = !(std::fabs(l) <= 3.0e38f), badR = !(std::fabs(r) <= 3.0e38f);
+    nonFinite |= static_cast<int>(badL) | static_cast<int>(badR);
+    left[i] = badL ? 0.0f : std::min(kInputClamp, std::max(-kInputClamp, l));
+    right[i] = badR ? 0.0f : std::min(kInputClamp, std::max(-kInputClamp, r));
   }
   if (nonFinite) nonFiniteBlocks_ += 1;
 

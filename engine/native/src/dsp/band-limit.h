@@ -14,7 +14,7 @@ namespace rig {
 
 class BandLimiter {
  public:
-  void prepare(double sampleRate) {
+  void prepare(double sampleRate, int maxBlock) {
     const double nyquist = sampleRate / 2;
     const double passband = std::min(20000.0, 0.42 * sampleRate);
     active_ = nyquist - passband > 0;
@@ -37,10 +37,31 @@ class BandLimiter {
     }
     for (float& c : coeffs_) c = static_cast<float>(c / sum);
     history_.assign(static_cast<size_t>(4 * (2 * half_ + 1)), 0.0f);
+    // Block form: the whole kernel (time-reversed) over a buffer of [previous taps-1 | block].
+    const int length = 2 * half_ + 1;
+    kernel_.assign(static_cast<size_t>(length), 0.0f);
+    for (int k = -half_; k <= half_; ++k) kernel_[static_cast<size_t>(k + half_)] = coeffs_[static_cast<size_t>(std::abs(k))];
+    block_.assign(static_cast<size_t>(length - 1 + maxBlock), 0.0f);
     reset();
+  }
+
+  // Filters n <= maxBlock samples. The loop runs over output samples innermost, so each tap is
+  // one vector multiply-add across eight outputs: no per-output horizontal sums.
+  void processBlock(const float* in, float* out, int n) {
+    const int length = 2 * half_ + 1;
+    float* buffer = block_.data();
+    std::copy(in, in + n, buffer + length - 1);
+    std::fill(out, out + n, 0.0f);
+    for (int k = 0; k < length; ++k) {
+      const float h = kernel_[static_cast<size_t>(k)];
+      const float* x = buffer + k;
+      for (int i = 0; i < n; ++i) out[i] += h * x[i];
+    }
+    std::copy(buffer + n, buffer + n + length - 1, buffer);
   }
   void reset() {
     std::fill(history_.begin(), history_.end(), 0.0f);
+    std::fill(block_.begin(), block_.end(), 0.0f);
     pos_ = 0;
   }
   int latency() const { return half_; }
@@ -61,7 +82,7 @@ class BandLimiter {
   }
 
  private:
-  std::vector<float> coeffs_, history_;
+  std::vector<float> coeffs_, history_, kernel_, block_;
   int half_ = 0, pos_ = 0;
   bool active_ = true;
 };

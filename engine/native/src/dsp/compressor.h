@@ -75,6 +75,8 @@ class Compressor {
     const double fastRelease = coefficient(releaseMs_ / 3.0), slowRelease = coefficient(releaseMs_ * 3.0);
     const double sustainCoeff = coefficient(2000.0);
     float maxGr = 0;
+    // Settled parameters are read once per block; only a glide pays for per-sample smoothing.
+    const bool gliding = threshold_.ramping() || slope_.ramping() || knee_.ramping() || makeup_.ramping() || mix_.ramping();
     for (int i = 0; i < n; ++i) {
       float l = left[i], r = right[i];
       float sl = l, sr = r;
@@ -85,7 +87,10 @@ class Compressor {
       // Linked detection: the louder channel drives both, so the image never shifts.
       const float level = std::max(std::fabs(sl), std::fabs(sr));
       const double levelDb = level > 1e-6f ? gainToDbF(level) : -120.0;
-      const double target = staticReduction(levelDb, threshold_.next(), slope_.next(), knee_.next());
+      const double threshold = gliding ? threshold_.next() : threshold_.current();
+      const double slope = gliding ? slope_.next() : slope_.current();
+      const double knee = gliding ? knee_.next() : knee_.current();
+      const double target = staticReduction(levelDb, threshold, slope, knee);
       double coeff;
       sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
       if (target > reductionDb_) {
@@ -98,8 +103,9 @@ class Compressor {
       }
       reductionDb_ = target + coeff * (reductionDb_ - target);
       maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
-      const float gain = dbToGainF(static_cast<float>(makeup_.next() - reductionDb_));
-      const float wet = static_cast<float>(mix_.next());
+      const double makeup = gliding ? makeup_.next() : makeup_.current();
+      const float gain = reductionDb_ == 0.0 && makeup == 0.0 ? 1.0f : dbToGainF(static_cast<float>(makeup - reductionDb_));
+      const float wet = static_cast<float>(gliding ? mix_.next() : mix_.current());
       // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
       left[i] = l * (1.0f - wet + wet * gain);
       right[i] = r * (1.0f - wet + wet * gain);

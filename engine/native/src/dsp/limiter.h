@@ -25,7 +25,9 @@ class Limiter {
     sampleRate_ = sampleRate;
     maxWindow_ = std::max(2, static_cast<int>(std::ceil(kMaxLookaheadMs * 1e-3 * sampleRate)));
     for (auto& d : detector_) d.prepare(sampleRate);
-    for (auto& b : bandLimit_) b.prepare(sampleRate);
+    for (auto& b : bandLimit_) b.prepare(sampleRate, maxBlock);
+    for (auto& d : driven_) d.assign(static_cast<size_t>(maxBlock), 0.0f);
+    for (auto& l : limited_) l.assign(static_cast<size_t>(maxBlock), 0.0f);
     // The interpolator's kernel reaches this far around a sample; the gain must hold over it.
     guard_ = detector_[0].latency();
     // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
@@ -174,12 +176,18 @@ class Limiter {
     const float releaseLog2 = static_cast<float>(std::log2(releaseCoeff));
     const double sustain = sustainCoeff();
     float maxReduction = 0;
+    // Drive and band-limit the block up front (vectorised), then walk it sample by sample.
     for (int i = 0; i < n; ++i) {
       const float drive = static_cast<float>(driveGain_.next());
+      driven_[0][static_cast<size_t>(i)] = io[0][i] * drive;
+      driven_[1][static_cast<size_t>(i)] = io[1][i] * drive;
+    }
+    for (int c = 0; c < 2; ++c) bandLimit_[c].processBlock(driven_[c].data(), limited_[c].data(), n);
+    for (int i = 0; i < n; ++i) {
       const float ceiling = static_cast<float>(ceiling_.next());
       float need[2];
       for (int c = 0; c < 2; ++c) {
-        const float x = bandLimit_[c].process(io[c][i] * drive);
+        const float x = limited_[c][static_cast<size_t>(i)];
         audio_[c][static_cast<size_t>(write_)] = x;
         // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
         recentMax_[c] = std::max(std::fabs(x), recentMax_[c] * recentDecay_);
@@ -244,6 +252,7 @@ class Limiter {
   int maxWindow_ = 240, delay_ = 0, guard_ = 8, ringSize_ = 512, window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   TruePeakDetector<32, true> detector_[2];
   BandLimiter bandLimit_[2];
+  std::vector<float> driven_[2], limited_[2];
   std::vector<float> audio_[2], required_[2], held_[2];
   std::vector<int> dequeIndex_[2];
   int dequeHead_[2] = {0, 0}, dequeTail_[2] = {0, 0};

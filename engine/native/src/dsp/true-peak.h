@@ -81,6 +81,11 @@ class TruePeakDetector {
   int factor() const { return factor_; }
   // No interpolated point can exceed the largest |sample| in the kernel's reach times this.
   float l1Norm() const { return l1Norm_; }
+  // Records samples without interpolating (the caller has shown they cannot matter); only the
+  // last kTaps of them are kept, so a long quiet stretch costs a fixed amount.
+  void pushBlock(const float* x, int n) {
+    for (int i = std::max(0, n - kTaps); i < n; ++i) push(x[i]);
+  }
   // Records a sample without interpolating (the caller has proven it cannot matter).
   void push(float x) {
     history_[static_cast<size_t>(pos_)] = x;
