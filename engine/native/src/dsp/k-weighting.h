@@ -49,20 +49,31 @@ inline void designKWeighting(double sampleRate, Biquad64& shelf, Biquad64& highP
   }
 }
 
-class KWeighting {
+// Both channels of a stereo pair through the same two sections at once, as two lanes of one
+// vector: one recurrence instead of two, for the meters that run on every sample.
+class StereoKWeighting {
  public:
+  using Pair = double __attribute__((vector_size(16)));
   void prepare(double sampleRate) {
     designKWeighting(sampleRate, shelf_, highPass_);
     reset();
   }
-  void reset() {
-    shelf_.reset();
-    highPass_.reset();
+  void reset() { s1_ = s2_ = h1_ = h2_ = Pair{0.0, 0.0}; }
+  // Returns the weighted left and right samples as a pair.
+  Pair process(double left, double right) {
+    const Pair x = {left, right};
+    const Pair y = shelf_.b0 * x + s1_;
+    s1_ = shelf_.b1 * x - shelf_.a1 * y + s2_;
+    s2_ = shelf_.b2 * x - shelf_.a2 * y;
+    const Pair z = highPass_.b0 * y + h1_;
+    h1_ = highPass_.b1 * y - highPass_.a1 * z + h2_;
+    h2_ = highPass_.b2 * y - highPass_.a2 * z;
+    return z;
   }
-  double process(double x) { return highPass_.process(shelf_.process(x)); }
 
  private:
   Biquad64 shelf_, highPass_;
+  Pair s1_{}, s2_{}, h1_{}, h2_{};
 };
 
 }  // namespace rig

@@ -31,13 +31,11 @@ class LoudnessWindows {
 
   void prepare(double sampleRate) {
     subBlockLength_ = static_cast<int>(std::lround(sampleRate / 10.0));
-    weighting_[0].prepare(sampleRate);
-    weighting_[1].prepare(sampleRate);
+    weighting_.prepare(sampleRate);
     reset();
   }
   void reset() {
-    weighting_[0].reset();
-    weighting_[1].reset();
+    weighting_.reset();
     subBlocks_.fill(0.0);
     filled_ = 0;
     position_ = 0;
@@ -49,9 +47,8 @@ class LoudnessWindows {
   template <typename Callback>
   void process(const float* left, const float* right, int n, Callback&& onSubBlock) {
     for (int i = 0; i < n; ++i) {
-      const double l = weighting_[0].process(left[i]);
-      const double r = weighting_[1].process(right[i]);
-      accumulator_ += l * l + r * r;  // channel weights G = 1.0 for left and right
+      const StereoKWeighting::Pair z = weighting_.process(left[i], right[i]);
+      accumulator_ += z[0] * z[0] + z[1] * z[1];  // channel weights G = 1.0 for left and right
       if (++inSubBlock_ == subBlockLength_) {
         subBlocks_[static_cast<size_t>(position_)] = accumulator_;
         position_ = (position_ + 1) % kShortTermSubBlocks;
@@ -75,7 +72,7 @@ class LoudnessWindows {
     return sum / (static_cast<double>(count) * subBlockLength_);
   }
 
-  KWeighting weighting_[2];
+  StereoKWeighting weighting_;
   std::array<double, kShortTermSubBlocks> subBlocks_{};
   int subBlockLength_ = 4800, filled_ = 0, position_ = 0, inSubBlock_ = 0;
   double accumulator_ = 0;
