@@ -27,9 +27,10 @@ usage: npm run rig -- <command> [options]
   snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F] | import F
             | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
-  start [--duration S] [--set ID=VALUE ...]
-                             play the built-in demo program through the chain in real time
-                             and show its meters (\`npm start\`)
+  start [--demo] [--input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
+        [--rate HZ] [--block FRAMES]
+                             the real-time engine (a worker thread) playing the demo program,
+                             or a file looping, through the chain; meters in the terminal (\`npm start\`)
 `;
 
 type Command = (args: string[]) => void | Promise<void>;
@@ -38,7 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   master: async () => (await import('./commands/master.ts')).commandMaster,
   analyze: async () => (await import('./commands/master.ts')).commandAnalyze,
   params: async () => (await import('./commands/params.ts')).commandParams,
-  start: async () => (await import('./commands/demo.ts')).commandStart,
+  start: async () => (await import('./commands/start.ts')).commandStart,
   snapshots: async () => (await import('./commands/snapshots.ts')).commandSnapshots,
 };
 

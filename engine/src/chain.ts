@@ -48,6 +48,12 @@ export class MasteringChain {
     return applied;
   }
 
+  /** By schema index, for the audio worker's per-block loop (the value is already clamped). */
+  setByIndex(index: number, value: number): void {
+    this.values[index] = value;
+    this.native.setParam(index, value);
+  }
+
   get(id: string): number {
     return this.values[parameterIndex(id)];
   }

@@ -1,0 +1,66 @@
+/**
+ * `rig start`: the real-time engine in its worker thread, playing the built-in demo program (or
+ * a file, looping) through the chain, with meters in the terminal. Audio interfaces come next.
+ */
+import { parseArgs } from 'node:util';
+import { meterValue } from '../../engine/src/meter-layout.ts';
+import { ParameterStore } from '../../engine/src/parameter-store.ts';
+import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { parseSampleFormat } from '../../engine/src/wav.ts';
+import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
+
+export async function commandStart(args: string[]): Promise<void> {
+  const { values: flags } = parseArgs({
+    args: joinNegativeValues(args),
+    options: {
+      duration: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+      demo: { type: 'boolean', default: false },
+      'input-file': { type: 'string' },
+      record: { type: 'string' },
+      'record-bits': { type: 'string', default: '24' },
+      rate: { type: 'string' },
+      block: { type: 'string' },
+    },
+  });
+  const duration = parseNumber('--duration', flags.duration);
+  const sampleRate = parseNumber('--rate', flags.rate) ?? 48000;
+  const block = parseNumber('--block', flags.block) ?? 512;
+  if (!Number.isInteger(block) || block < 16 || block > 8192) throw new UsageError(`--block ${block}: use 16 to 8192 frames`);
+  const store = new ParameterStore(parseSet(flags.set ?? []));
+  const engine = new RealtimeEngine({
+    sampleRate,
+    block,
+    source: flags['input-file'] ? { kind: 'file', path: flags['input-file'] } : { kind: 'demo' },
+    record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']) } : undefined,
+  });
+  engine.attach(store);
+  await engine.start();
+
+  const source = flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program';
+  console.log(`rig: playing ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
+  console.log(`     latency: chain ${((engine.latencySamples / sampleRate) * 1000).toFixed(1)} ms + block ${((block / sampleRate) * 1000).toFixed(1)} ms${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
+
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
+  const frame = new Float32Array(engine.readMeters().length);
+  const line = () => {
+    const m = engine.readMeters(frame);
+    const seconds = (meterValue(m, 'engine.blocks') * block) / sampleRate;
+    return `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
+      `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
+      `  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100).toFixed(1)} %`;
+  };
+  const tty = process.stdout.isTTY;
+  const status = setInterval(() => (tty ? process.stdout.write(`\r${line()} `) : console.log(line())), tty ? 250 : 1000);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (duration !== undefined) setTimeout(stop, duration * 1000);
+  });
+  clearInterval(status);
+  if (tty) process.stdout.write('\n');
+  console.log(line());
+  await engine.stop();
+  if (engine.recordError) throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
+}

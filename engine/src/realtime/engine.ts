@@ -1,0 +1,129 @@
+/**
+ * The real-time engine as the main thread sees it: start and stop the audio worker, change
+ * parameters (one API for controllers, dashboard, recall and the CLI), read meters and health,
+ * and record the master to WAV off the audio thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { METER_FRAME_LENGTH } from '../meter-layout.ts';
+import { PARAMETERS, parameterIndex, type ParameterValues } from '../params.ts';
+import type { ParameterStore } from '../parameter-store.ts';
+import { WavWriter, type SampleFormat } from '../wav.ts';
+import type { WorkerConfig } from './audio-worker.ts';
+import { RecordRing } from './record-ring.ts';
+import { SharedMeters } from './shared-meters.ts';
+import { SharedParams } from './shared-params.ts';
+
+export interface EngineOptions {
+  sampleRate?: number;
+  block?: number;
+  source?: WorkerConfig['source'];
+  values?: ParameterValues;
+  record?: { file: string; format?: SampleFormat };
+}
+
+export class RealtimeEngine {
+  readonly sampleRate: number;
+  readonly block: number;
+  private readonly params = new SharedParams();
+  private readonly meters = new SharedMeters();
+  private readonly control = new Int32Array(new SharedArrayBuffer(4));
+  private readonly ring?: RecordRing;
+  private writer?: WavWriter;
+  private drainTimer?: NodeJS.Timeout;
+  private worker?: Worker;
+  private unsubscribe?: () => void;
+  private stopped?: Promise<void>;
+  /** Write errors of the recorder, kept so the audio never notices them. */
+  recordError?: Error;
+  latencySamples = 0;
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.sampleRate = options.sampleRate ?? 48000;
+    this.block = options.block ?? 512;
+    for (const [id, value] of Object.entries(options.values ?? {})) this.params.write(parameterIndex(id), value);
+    if (options.record) this.ring = new RecordRing();
+  }
+
+  /** Starts the audio worker; resolves once the chain is running. */
+  async start(): Promise<void> {
+    if (this.options.record) {
+      // A header refreshed every second: a killed process still leaves a playable file.
+      this.writer = new WavWriter(this.options.record.file, { sampleRate: this.sampleRate, channels: 2, format: this.options.record.format ?? 'float32', headerRefreshFrames: this.sampleRate });
+      this.drainTimer = setInterval(() => this.drainRecording(), 50);
+    }
+    const config: WorkerConfig = {
+      sampleRate: this.sampleRate,
+      block: this.block,
+      source: this.options.source ?? { kind: 'demo' },
+      params: this.params.buffer,
+      meters: this.meters.buffer,
+      control: this.control.buffer as SharedArrayBuffer,
+      record: this.ring?.buffer,
+    };
+    const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: { type: string; latencySamples?: number; message?: string }) => {
+        if (message.type === 'ready') {
+          this.latencySamples = message.latencySamples ?? 0;
+          resolve();
+        } else if (message.type === 'error') {
+          reject(new Error(`audio engine: ${message.message}`));
+        }
+      });
+      worker.once('error', reject);
+    });
+    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  /** Sets a parameter (clamped to the schema); the chain glides to it on its next block. */
+  set(id: string, value: number): number {
+    return this.params.write(parameterIndex(id), value);
+  }
+
+  get(id: string): number {
+    return this.params.read(parameterIndex(id));
+  }
+
+  /** Follows a parameter store: every change, whatever its origin, reaches the chain. */
+  attach(store: ParameterStore): void {
+    PARAMETERS.forEach((spec, i) => this.params.write(i, store.get(spec.id)));
+    this.unsubscribe = store.subscribe((change) => this.params.write(change.index, change.value));
+  }
+
+  /** A consistent copy of the latest meter frame (engine health included). */
+  readMeters(into?: Float32Array): Float32Array {
+    return this.meters.read(into ?? new Float32Array(METER_FRAME_LENGTH));
+  }
+
+  get droppedRecordingFrames(): number {
+    return this.ring?.droppedFrames ?? 0;
+  }
+
+  private drainRecording(): void {
+    if (!this.ring || !this.writer || this.recordError) return;
+    const samples = this.ring.drain();
+    if (samples.length === 0) return;
+    try {
+      this.writer.write(samples);
+    } catch (error) {
+      // Disk full, unplugged drive: the recording stops, the audio goes on.
+      this.recordError = error as Error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.worker) return;
+    Atomics.store(this.control, 0, 1);
+    await this.stopped;
+    this.worker = undefined;
+    this.unsubscribe?.();
+    clearInterval(this.drainTimer);
+    if (this.writer) {
+      this.drainRecording();
+      if (this.recordError) this.writer.abort();
+      else this.writer.close();
+      this.writer = undefined;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/** The real-time engine's worker loop: pacing, parameters through shared memory, meters, recording. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { meterValue } from '../../engine/src/meter-layout.ts';
+import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { WavReader, WavWriter, interleave } from '../../engine/src/wav.ts';
+import { whiteNoise } from '../helpers/signals.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-engine-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('real-time engine', () => {
+  it('plays the demo program in a worker at real-time rate and publishes meters and health', async () => {
+    const engine = new RealtimeEngine({ sampleRate: 48000, block: 512 });
+    await engine.start();
+    try {
+      const first = engine.readMeters();
+      await sleep(1500);
+      const later = engine.readMeters();
+      // Right after start the worker may not have finished its first block (the frame is NaN then).
+      const blocks = meterValue(later, 'engine.blocks') - (meterValue(first, 'engine.blocks') || 0);
+      // 1.5 s at 93.75 blocks per second; timer granularity and test-machine load allow 20 %.
+      expect(blocks).toBeGreaterThan(0.8 * 1.5 * 93.75);
+      expect(blocks).toBeLessThan(1.2 * 1.5 * 93.75);
+      expect(Number.isFinite(meterValue(later, 'output.momentaryLufs'))).toBe(true);
+      expect(meterValue(later, 'engine.dspLoadMean')).toBeLessThan(0.5);
+      expect(meterValue(later, 'engine.chainLatencyMs')).toBeCloseTo((engine.latencySamples / 48000) * 1000, 3);
+      expect(meterValue(later, 'engine.deviceState')).toBe(2); // demo
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('applies a parameter change from the main thread within a few blocks', async () => {
+    // Steady noise looping from a file, dynamics out of the way: loudness follows the trim alone.
+    const file = path.join(dir, 'noise.wav');
+    const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
+    writer.write(interleave(whiteNoise(48000 * 2, 0.1, 1), whiteNoise(48000 * 2, 0.1, 2), 2));
+    writer.close();
+    const engine = new RealtimeEngine({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1, 'limiter.bypass': 1 } });
+    await engine.start();
+    try {
+      await sleep(800);
+      const before = meterValue(engine.readMeters(), 'output.momentaryLufs');
+      engine.set('input.trim', -12);
+      await sleep(800); // one 400 ms momentary window after the 20 ms glide
+      const after = meterValue(engine.readMeters(), 'output.momentaryLufs');
+      expect(after - before).toBeCloseTo(-12, 0);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('records the master off the audio thread, playable while it is still being written', async () => {
+    const file = path.join(dir, 'master.wav');
+    const engine = new RealtimeEngine({ record: { file, format: 'int24' } });
+    await engine.start();
+    await sleep(1600);
+    // A crash now would leave this: the header was refreshed after the first second.
+    const partial = WavReader.open(path.join(dir, '.master.wav.partial'));
+    expect(partial.info.frames).toBeGreaterThanOrEqual(48000);
+    partial.close();
+    await engine.stop();
+    const done = WavReader.open(file);
+    expect(done.info.durationSeconds).toBeGreaterThan(1.4);
+    expect(done.info.durationSeconds).toBeLessThan(2.5);
+    const { left } = done.read(done.info.frames);
+    done.close();
+    expect(left.some((v) => Math.abs(v) > 0.01)).toBe(true);
+    expect(engine.droppedRecordingFrames).toBe(0);
+  });
+
+  it('names the problem when its file source does not fit', async () => {
+    const file = path.join(dir, 'wrong-rate.wav');
+    const writer = new WavWriter(file, { sampleRate: 44100, channels: 2, format: 'int16' });
+    writer.write(new Float32Array(2 * 4410));
+    writer.close();
+    const engine = new RealtimeEngine({ source: { kind: 'file', path: file } });
+    await expect(engine.start()).rejects.toThrow(/44100 Hz does not match the engine's 48000 Hz \(use --rate 44100\)/);
+    await engine.stop();
+  });
+});
