@@ -15,6 +15,7 @@ export interface LoudnessReport {
 }
 
 const BLOCK = 4096;
+const EMPTY = new Float32Array(0);
 
 /** Silence and "not defined yet" both become null: JSON has no -Infinity or NaN. */
 function finiteOrNull(value: number): number | null {
@@ -46,9 +47,16 @@ export class LoudnessAnalyzer {
   /** A new song: integrated loudness, LRA and maxima start again. */
   resetIntegrated(): void {
     this.native.resetIntegrated();
+    this.refreshFrame();
   }
 
-  /** Holds integrated loudness and LRA (between songs); momentary and short-term keep moving. */
+  /** Everything starts again, as a new analyzer would (for reuse across files). */
+  reset(): void {
+    this.native.reset();
+    this.refreshFrame();
+  }
+
+  /** Holds integrated loudness, LRA and the maxima (between songs); momentary and short-term keep moving. */
   setIntegrationPaused(paused: boolean): void {
     this.native.setIntegrationPaused(paused);
   }
@@ -64,6 +72,11 @@ export class LoudnessAnalyzer {
       samplePeakDbfs: finiteOrNull(meterValue(f, 'input.samplePeakMaxDbfs')),
       plr: finiteOrNull(meterValue(f, 'input.plr')),
     };
+  }
+
+  /** The native side writes the frame after each block: an empty block rewrites it now. */
+  private refreshFrame(): void {
+    this.native.process(EMPTY, EMPTY);
   }
 
   /** The raw meter frame (input tap fields), for tests and detailed readouts. */

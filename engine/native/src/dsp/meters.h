@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,65 +20,124 @@ namespace rig {
 // the tap prefix) -> offset. Built once from the layout the TypeScript side passes in.
 using MeterOffsets = std::unordered_map<std::string, int>;
 
-// Loudness is summed in 100 ms sub-blocks: the 400 ms gating blocks overlap by 75 % (BS.1770-4)
-// and short-term values are wanted at >= 10 Hz (Tech 3341/3342), so every window is a whole
-// number of sub-blocks.
-class LoudnessWindows {
+// The signal is summed in 10 ms sub-blocks, and every window is a whole number of them:
+// momentary 40, short-term 300, RMS/correlation 30. The 400 ms gating blocks step by 10
+// (100 ms, the 75 % overlap of BS.1770-4) and so do the short-term values for LRA (10 Hz, the
+// minimum of Tech 3342). Momentary and short-term readings and their maxima move every 10 ms:
+// at the 10 Hz minimum a 400 ms tone burst can fall 50 ms off the window and read 0.6 LU low,
+// which the EBU's burst files (Tech 3341 cases 13 and 14) reject; 10 ms keeps it under 0.06 LU.
+class SubBlockWindows {
  public:
-  static constexpr int kMomentarySubBlocks = 4;
-  static constexpr int kShortTermSubBlocks = 30;
+  static constexpr int kPerSecond = 100;
+  static constexpr int kMomentary = 40;
+  static constexpr int kShortTerm = 300;
+  static constexpr int kRms = 30;
+  static constexpr int kPerGatingStep = 10;
 
   void prepare(double sampleRate) {
-    subBlockLength_ = static_cast<int>(std::lround(sampleRate / 10.0));
+    length_ = std::max(1, static_cast<int>(std::lround(sampleRate / kPerSecond)));
     weighting_.prepare(sampleRate);
     reset();
   }
   void reset() {
     weighting_.reset();
-    subBlocks_.fill(0.0);
-    filled_ = 0;
+    loudness_.fill(0.0);
+    squares_.fill(StereoSample{});
+    products_.fill(0.0);
     position_ = 0;
-    accumulator_ = 0;
+    completed_ = 0;
     inSubBlock_ = 0;
+    loudnessSum_ = squaresSum_ = StereoSample{};
+    productSum_ = 0;
   }
 
-  // Feeds samples; calls onSubBlock() each time a 100 ms sub-block completes.
+  // Feeds samples; calls onSubBlock() each time a 10 ms sub-block completes.
   template <typename Callback>
   void process(const float* left, const float* right, int n, Callback&& onSubBlock) {
-    for (int i = 0; i < n; ++i) {
-      const StereoKWeighting::Pair z = weighting_.process(left[i], right[i]);
-      accumulator_ += z[0] * z[0] + z[1] * z[1];  // channel weights G = 1.0 for left and right
-      if (++inSubBlock_ == subBlockLength_) {
-        subBlocks_[static_cast<size_t>(position_)] = accumulator_;
-        position_ = (position_ + 1) % kShortTermSubBlocks;
-        filled_ = std::min(filled_ + 1, kShortTermSubBlocks);
-        accumulator_ = 0;
-        inSubBlock_ = 0;
-        onSubBlock();
+    for (int i = 0; i < n;) {
+      const int take = std::min(n - i, length_ - inSubBlock_);
+      StereoSample k2 = loudnessSum_, x2 = squaresSum_;
+      double lr = productSum_;
+      for (int end = i + take; i < end; ++i) {
+        const StereoSample x = {left[i], right[i]};
+        const StereoSample k = weighting_.process(x);
+        k2 += k * k;
+        x2 += x * x;
+        lr += x[0] * x[1];
       }
+      inSubBlock_ += take;
+      if (inSubBlock_ < length_) {
+        loudnessSum_ = k2;
+        squaresSum_ = x2;
+        productSum_ = lr;
+        break;
+      }
+      // Stored twice, N apart, so every window is one contiguous run ending at position_ + N.
+      const double loudness = k2[0] + k2[1];  // channel weights G = 1.0 for left and right
+      loudness_[static_cast<size_t>(position_)] = loudness_[static_cast<size_t>(position_ + kShortTerm)] = loudness;
+      const int rmsSlot = static_cast<int>(completed_ % kRms);
+      squares_[static_cast<size_t>(rmsSlot)] = x2;
+      products_[static_cast<size_t>(rmsSlot)] = lr;
+      position_ = position_ + 1 == kShortTerm ? 0 : position_ + 1;
+      ++completed_;
+      inSubBlock_ = 0;
+      loudnessSum_ = squaresSum_ = StereoSample{};
+      productSum_ = 0;
+      onSubBlock();
     }
   }
 
-  bool momentaryReady() const { return filled_ >= kMomentarySubBlocks; }
-  bool shortTermReady() const { return filled_ >= kShortTermSubBlocks; }
-  double momentaryMeanSquare() const { return windowMeanSquare(kMomentarySubBlocks); }
-  double shortTermMeanSquare() const { return windowMeanSquare(kShortTermSubBlocks); }
+  long long completed() const { return completed_; }
+  bool momentaryReady() const { return completed_ >= kMomentary; }
+  bool shortTermReady() const { return completed_ >= kShortTerm; }
+  double momentaryMeanSquare() const { return windowSum(kMomentary) / (static_cast<double>(kMomentary) * length_); }
+  double shortTermMeanSquare() const { return windowSum(kShortTerm) / (static_cast<double>(kShortTerm) * length_); }
+
+  // Mean squares of left and right, and mean product, over the last 300 ms (zeros before the
+  // start, as for a meter that was listening to silence).
+  void rmsWindow(double& leftSquare, double& rightSquare, double& product) const {
+    StereoSample squares{};
+    double products = 0;
+    for (int k = 0; k < kRms; ++k) {
+      squares += squares_[static_cast<size_t>(k)];
+      products += products_[static_cast<size_t>(k)];
+    }
+    const double scale = 1.0 / (static_cast<double>(kRms) * length_);
+    leftSquare = squares[0] * scale;
+    rightSquare = squares[1] * scale;
+    product = products * scale;
+  }
 
  private:
-  double windowMeanSquare(int count) const {
-    double sum = 0;
-    for (int k = 1; k <= count; ++k) sum += subBlocks_[static_cast<size_t>((position_ - k + kShortTermSubBlocks) % kShortTermSubBlocks)];
-    return sum / (static_cast<double>(count) * subBlockLength_);
+  // Four partial sums: one accumulator would wait on the adder's latency for each of 300 terms.
+  double windowSum(int count) const {
+    const double* run = &loudness_[static_cast<size_t>(position_ + kShortTerm - count)];
+    double partial[4] = {0, 0, 0, 0};
+    int k = 0;
+    for (; k + 4 <= count; k += 4) {
+      partial[0] += run[k];
+      partial[1] += run[k + 1];
+      partial[2] += run[k + 2];
+      partial[3] += run[k + 3];
+    }
+    for (; k < count; ++k) partial[0] += run[k];
+    return (partial[0] + partial[1]) + (partial[2] + partial[3]);
   }
 
   StereoKWeighting weighting_;
-  std::array<double, kShortTermSubBlocks> subBlocks_{};
-  int subBlockLength_ = 4800, filled_ = 0, position_ = 0, inSubBlock_ = 0;
-  double accumulator_ = 0;
+  std::array<double, 2 * kShortTerm> loudness_{};  // K-weighted energy per sub-block, mirrored
+  std::array<StereoSample, kRms> squares_{};       // unweighted, for RMS and correlation
+  std::array<double, kRms> products_{};
+  StereoSample loudnessSum_{}, squaresSum_{};
+  double productSum_ = 0;
+  int length_ = 480, position_ = 0, inSubBlock_ = 0;
+  long long completed_ = 0;
 };
 
 class TapMeter {
  public:
+  static constexpr int kTruePeakTaps = 12;  // per phase: as BS.1770-4 Annex 2's 48-tap 4x filter
+
   // Returns an empty string, or an error naming the missing field.
   std::string configure(const MeterOffsets& offsets, const std::string& tapPrefix, const std::vector<double>& bandCentersHz) {
     bandCentersHz_ = bandCentersHz;
@@ -101,13 +159,15 @@ class TapMeter {
   }
 
   void prepare(double sampleRate, int maxBlock) {
-    sampleRate_ = sampleRate;
     windows_.prepare(sampleRate);
     truePeak_[0].prepare(sampleRate);
     truePeak_[1].prepare(sampleRate);
+    // Interpolating where no sample in the kernel's reach (12 samples, over which the hold
+    // decays to kHoldDecay^11) exceeds gate * samplePeak cannot find a point above the sample
+    // peak: no point exceeds the reach's largest |sample| times the kernel's L1 norm. So the
+    // gate is set where that bound equals the sample peak, and skipping is exact, not a guess.
+    truePeakGate_ = static_cast<float>(std::pow(kHoldDecay, kTruePeakTaps - 1.0) / truePeak_[0].l1Norm());
     spectrum_.prepare(sampleRate, bandCentersHz_);
-    // 300 ms integration for RMS and correlation, as one-pole averages of the squares/products.
-    averaging_ = 1.0 - std::exp(-1.0 / (0.3 * sampleRate));
     reset();
   }
 
@@ -122,6 +182,7 @@ class TapMeter {
     blockSamplePeak_ = {0, 0};
     momentaryLufs_ = shortTermLufs_ = -INFINITY;
     resetIntegrated();
+    truePeakSettle_ = 0;  // the detector's history is silence now: nothing old to hold back
   }
 
   // A new song: integrated, LRA and the maxima start again; momentary and short-term keep flowing.
@@ -131,52 +192,34 @@ class TapMeter {
     momentaryMax_ = shortTermMax_ = -INFINITY;
     truePeakMax_ = samplePeakMax_ = 0;
     integrated_ = lra_ = NAN;
+    measuredRun_ = 0;
+    truePeakSettle_ = kTruePeakTaps;
   }
 
-  void setIntegrationPaused(bool paused) { paused_ = paused; }
+  // Between songs: integrated, LRA and the maxima hold; the live readings keep moving.
+  void setIntegrationPaused(bool paused) {
+    if (paused && !paused_) measuredRun_ = 0;
+    if (!paused && paused_) truePeakSettle_ = kTruePeakTaps;
+    paused_ = paused;
+  }
 
   void process(const float* left, const float* right, int n) {
+    if (n <= 0) return;  // an empty block (a frame refresh) has no peaks to report
     float spL = 0, spR = 0;
     for (int i = 0; i < n; ++i) {
       spL = std::max(spL, std::fabs(left[i]));
       spR = std::max(spR, std::fabs(right[i]));
     }
-    const float tpL = blockTruePeak(truePeak_[0], recentMax_[0], left, n, spL);
-    const float tpR = blockTruePeak(truePeak_[1], recentMax_[1], right, n, spR);
-    // RMS and correlation: the block's mean squares and product feed the 300 ms averages once
-    // per block (at <= 10 ms blocks, indistinguishable from per-sample smoothing on a display).
-    using Lanes = float __attribute__((vector_size(32)));
-    Lanes sumLL = {}, sumRR = {}, sumLR = {};
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-      Lanes l, r;
-      std::memcpy(&l, left + i, sizeof l);
-      std::memcpy(&r, right + i, sizeof r);
-      sumLL += l * l;
-      sumRR += r * r;
-      sumLR += l * r;
-    }
-    double ll = 0, rr = 0, lr = 0;
-    for (int k = 0; k < 8; ++k) {
-      ll += sumLL[k];
-      rr += sumRR[k];
-      lr += sumLR[k];
-    }
-    for (; i < n; ++i) {
-      ll += static_cast<double>(left[i]) * left[i];
-      rr += static_cast<double>(right[i]) * right[i];
-      lr += static_cast<double>(left[i]) * right[i];
-    }
-    if (n > 0) {
-      const double keep = std::pow(1.0 - averaging_, n);
-      meanLL_ = keep * meanLL_ + (1.0 - keep) * (ll / n);
-      meanRR_ = keep * meanRR_ + (1.0 - keep) * (rr / n);
-      meanLR_ = keep * meanLR_ + (1.0 - keep) * (lr / n);
-    }
+    const int settle = std::min(n, truePeakSettle_);
+    truePeakSettle_ -= settle;
+    const float tpL = blockTruePeak(truePeak_[0], recentMax_[0], left, n, settle, spL, truePeakGate_);
+    const float tpR = blockTruePeak(truePeak_[1], recentMax_[1], right, n, settle, spR, truePeakGate_);
     blockTruePeak_ = {tpL, tpR};
     blockSamplePeak_ = {spL, spR};
-    truePeakMax_ = std::max({truePeakMax_, static_cast<double>(tpL), static_cast<double>(tpR)});
-    samplePeakMax_ = std::max({samplePeakMax_, static_cast<double>(spL), static_cast<double>(spR)});
+    if (!paused_) {
+      truePeakMax_ = std::max({truePeakMax_, static_cast<double>(tpL), static_cast<double>(tpR)});
+      samplePeakMax_ = std::max({samplePeakMax_, static_cast<double>(spL), static_cast<double>(spR)});
+    }
     windows_.process(left, right, n, [this] { onSubBlock(); });
     spectrum_.process(left, right, n);
   }
@@ -196,6 +239,7 @@ class TapMeter {
     put(off_.samplePeak, db(blockSamplePeak_[0]));
     put(off_.samplePeak + 1, db(blockSamplePeak_[1]));
     put(off_.samplePeakMax, db(samplePeakMax_));
+    // A full-scale sine reads -3.01 dBFS RMS (AES17 would read 0; this is the plain mean square).
     put(off_.rms, meanLL_ > 0 ? 10.0 * std::log10(meanLL_) : -INFINITY);
     put(off_.rms + 1, meanRR_ > 0 ? 10.0 * std::log10(meanRR_) : -INFINITY);
     put(off_.plr, std::isfinite(integrated_) && truePeakMax_ > 0 ? db(truePeakMax_) - integrated_ : NAN);
@@ -210,54 +254,60 @@ class TapMeter {
   double integratedLufs() const { return integrated_; }
 
  private:
-  // Only the neighbourhood of loud samples can hold the block's true peak: interpolating where
-  // every sample in the kernel's reach is more than 6 dB below the block's sample peak would
-  // change nothing (intersample peaks of program material stay within ~3 dB of the samples
-  // around them), so those samples just enter the history. A tenth of the work on music.
-  // Decided per chunk of 16 samples: a chunk is interpolated when it, or the chunk before it
-  // (within the 12-tap kernel's reach), has a sample above the threshold.
-  static float blockTruePeak(TruePeakDetector<12>& detector, float& previousChunkMax, const float* x, int n, float samplePeak) {
-    constexpr int kChunk = 16;
-    const float threshold = 0.5f * samplePeak;
+  // Only the neighbourhood of loud samples can hold the block's true peak (see prepare for the
+  // bound); elsewhere samples just enter the detector's history. Program material is mostly
+  // far below its peaks, so this skips most of the interpolation on the input tap.
+  // The first `settle` samples only enter the history: their interpolated points still carry
+  // the audio before a reset or a pause (the kernel reaches 12 samples back), which must not
+  // become the new song's maximum; their sample peaks still count.
+  static float blockTruePeak(TruePeakDetector<kTruePeakTaps>& detector, float& recentMax, const float* x, int n, int settle, float samplePeak,
+                             float gate) {
+    const float threshold = gate * samplePeak;
     float peak = 0.0f;
-    for (int start = 0; start < n; start += kChunk) {
-      const int count = std::min(kChunk, n - start);
-      float chunkMax = 0.0f;
-      for (int i = 0; i < count; ++i) chunkMax = std::max(chunkMax, std::fabs(x[start + i]));
-      // The kernel reaches 6 samples either side: the next chunk's first samples matter too.
-      const int ahead = std::min(n, start + count + 6);
-      for (int i = start + count; i < ahead; ++i) chunkMax = std::max(chunkMax, std::fabs(x[i]));
-      if (std::max(chunkMax, previousChunkMax) >= threshold) {
-        for (int i = 0; i < count; ++i) peak = std::max(peak, detector.process(x[start + i]));
-      } else {
-        detector.pushBlock(x + start, count);
-      }
-      previousChunkMax = chunkMax;
+    float held = recentMax;
+    for (int i = 0; i < settle; ++i) {
+      held = std::max(std::fabs(x[i]), held * kHoldDecay);
+      detector.push(x[i]);
     }
+    for (int i = settle; i < n; ++i) {
+      held = std::max(std::fabs(x[i]), held * kHoldDecay);
+      if (held >= threshold) peak = std::max(peak, detector.process(x[i]));
+      else detector.push(x[i]);
+    }
+    recentMax = held;
     return std::max(peak, samplePeak);
   }
+  // Hold decay per sample: over the 12-sample reach it falls to 0.815, which costs the gate
+  // that factor (see prepare) but needs no sliding maximum.
+  static constexpr float kHoldDecay = 0.9816f;
 
+  // Integrated, LRA and the maxima take only windows that lie wholly in measured audio (after
+  // resetIntegrated() and outside pauses), so a new song starts clean rather than with 400 ms
+  // (or 3 s) of the previous one; gating blocks step from the reset or the pause's end.
   void onSubBlock() {
+    if (!paused_) ++measuredRun_;
+    const bool gatingStep = !paused_ && measuredRun_ % SubBlockWindows::kPerGatingStep == 0;
     if (windows_.momentaryReady()) {
       const double energy = windows_.momentaryMeanSquare();
       momentaryLufs_ = energyToLufs(energy);
-      if (!paused_) {
-        blocks_.add(energy);
+      if (!paused_ && measuredRun_ >= SubBlockWindows::kMomentary) {
         momentaryMax_ = std::max(momentaryMax_, momentaryLufs_);
+        if (gatingStep) blocks_.add(energy);
       }
     }
     if (windows_.shortTermReady()) {
       const double energy = windows_.shortTermMeanSquare();
       shortTermLufs_ = energyToLufs(energy);
-      if (!paused_) {
-        shortTerms_.add(energy);
+      if (!paused_ && measuredRun_ >= SubBlockWindows::kShortTerm) {
         shortTermMax_ = std::max(shortTermMax_, shortTermLufs_);
+        if (gatingStep) shortTerms_.add(energy);
       }
     }
-    if (!paused_) {
+    if (gatingStep) {
       integrated_ = blocks_.gatedLoudness(-10.0);  // BS.1770-4: relative gate 10 LU below
       lra_ = shortTerms_.range(-20.0);              // Tech 3342: relative gate 20 LU below
     }
+    windows_.rmsWindow(meanLL_, meanRR_, meanLR_);
   }
 
   struct Offsets {
@@ -266,17 +316,19 @@ class TapMeter {
   } off_;
 
   std::vector<double> bandCentersHz_;
-  double sampleRate_ = 48000;
-  LoudnessWindows windows_;
-  TruePeakDetector<12> truePeak_[2];
+  SubBlockWindows windows_;
+  TruePeakDetector<kTruePeakTaps> truePeak_[2];
+  int truePeakSettle_ = 0;
   float recentMax_[2] = {0, 0};
+  float truePeakGate_ = 0.46f;
   BandSpectrum spectrum_;
   LoudnessHistogram blocks_, shortTerms_;
-  double averaging_ = 0, meanLL_ = 0, meanRR_ = 0, meanLR_ = 0;
+  double meanLL_ = 0, meanRR_ = 0, meanLR_ = 0;
   std::array<float, 2> blockTruePeak_{}, blockSamplePeak_{};
   double truePeakMax_ = 0, samplePeakMax_ = 0;
   double momentaryLufs_ = -INFINITY, shortTermLufs_ = -INFINITY, momentaryMax_ = -INFINITY, shortTermMax_ = -INFINITY;
   double integrated_ = NAN, lra_ = NAN;
+  long long measuredRun_ = 0;  // sub-blocks measured since resetIntegrated() or the end of a pause
   bool paused_ = false;
 };
 

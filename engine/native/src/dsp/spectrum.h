@@ -11,6 +11,12 @@
 
 namespace rig {
 
+// Written out: std::complex's operator* must handle inf/NaN operands (C99 Annex G), a branch
+// and a library call path that cost more than the multiply itself.
+inline std::complex<float> multiply(std::complex<float> a, std::complex<float> b) {
+  return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+
 // In-place iterative radix-2 FFT (N a power of two); twiddles precomputed in prepare.
 class Fft {
  public:
@@ -36,7 +42,7 @@ class Fft {
       const int stride = size_ / (2 * half);
       for (int start = 0; start < size_; start += 2 * half) {
         for (int k = 0; k < half; ++k) {
-          const std::complex<float> t = twiddles_[static_cast<size_t>(k * stride)] * data[start + k + half];
+          const std::complex<float> t = multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
           data[start + k + half] = data[start + k] - t;
           data[start + k] += t;
         }
@@ -70,7 +76,7 @@ class BandSpectrum {
     packed_.assign(static_cast<size_t>(half), {});
     power_.assign(static_cast<size_t>(half + 1), 0.0);
     postTwiddles_.resize(static_cast<size_t>(half));
-    for (int k = 0; k < half; ++k) postTwiddles_[static_cast<size_t>(k)] = std::polar(1.0, -2.0 * kPi * k / size_);
+    for (int k = 0; k < half; ++k) postTwiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size_));
     bands_.clear();
     const double binHz = sampleRate / size_;
     for (double centre : bandCentersHz) {
@@ -132,12 +138,14 @@ class BandSpectrum {
     fft_.transform(packed_.data());
     // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
     for (int k = 0; k <= half; ++k) {
-      const std::complex<double> zk = packed_[static_cast<size_t>(k % half)];
-      const std::complex<double> zc = std::conj(std::complex<double>(packed_[static_cast<size_t>((half - k) % half)]));
-      const std::complex<double> even = 0.5 * (zk + zc);
-      const std::complex<double> odd = std::complex<double>(0, -0.5) * (zk - zc);
-      const std::complex<double> w = k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<double>(-1.0, 0.0);
-      power_[static_cast<size_t>(k)] = std::norm(even + w * odd);
+      const std::complex<float> zk = packed_[static_cast<size_t>(k % half)];
+      const std::complex<float> zc = std::conj(packed_[static_cast<size_t>((half - k) % half)]);
+      const std::complex<float> even = 0.5f * (zk + zc);
+      const std::complex<float> difference = zk - zc;
+      const std::complex<float> odd = {0.5f * difference.imag(), -0.5f * difference.real()};  // -i/2 (zk - zc)
+      const std::complex<float> w = k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
+      const std::complex<float> x = even + multiply(w, odd);
+      power_[static_cast<size_t>(k)] = static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
     }
     for (size_t b = 0; b < bands_.size(); ++b) {
       double sum = 0;
@@ -155,7 +163,7 @@ class BandSpectrum {
   double scale_ = 1.0;
   std::vector<float> window_, input_;
   std::vector<std::complex<float>> packed_;
-  std::vector<std::complex<double>> postTwiddles_;
+  std::vector<std::complex<float>> postTwiddles_;
   std::vector<double> power_, smoothed_;
   std::vector<Band> bands_;
   std::vector<float> levelsDb_;
