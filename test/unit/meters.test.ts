@@ -185,4 +185,17 @@ describe('meters', () => {
   it('fits the meter frame in 1 KiB for the dashboard', () => {
     expect(METER_LAYOUT.length * 4).toBeLessThanOrEqual(1024);
   });
+
+  it('reads an fs/4 tone at 45 degrees within Tech 3341 tolerance at 176.4 and 192 kHz too', () => {
+    for (const sampleRate of [176400, 192000]) {
+      const n = sampleRate;
+      const fade = sampleRate / 100; // a soft start: an abrupt one is a step, with its own overshoot
+      const x = Float32Array.from({ length: n }, (_, i) => (i < fade ? 0.5 - 0.5 * Math.cos((Math.PI * i) / fade) : 1) * 0.5011872 * Math.sin((Math.PI / 2) * i + Math.PI / 4));
+      const a = new LoudnessAnalyzer(sampleRate);
+      a.push(x, x);
+      const error = a.report().truePeakDbtp! + 6;
+      expect(error, `${sampleRate} Hz`).toBeLessThanOrEqual(0.2);
+      expect(error, `${sampleRate} Hz`).toBeGreaterThanOrEqual(-0.4);
+    }
+  });
 });
