@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LoudnessAssist } from '../../engine/src/realtime/loudness-assist.ts';
+import { getPreset } from '../../engine/src/presets.ts';
 import { parseSampleFormat } from '../../engine/src/wav.ts';
 import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
 
@@ -21,6 +23,8 @@ export async function commandStart(args: string[]): Promise<void> {
       'record-bits': { type: 'string', default: '24' },
       rate: { type: 'string' },
       block: { type: 'string' },
+      'target-preset': { type: 'string' },
+      'assist-range': { type: 'string', default: '0,12' },
     },
   });
   const duration = parseNumber('--duration', flags.duration);
@@ -37,6 +41,20 @@ export async function commandStart(args: string[]): Promise<void> {
   engine.attach(store);
   await engine.start();
 
+  let assist: LoudnessAssist | undefined;
+  if (flags['target-preset']) {
+    const preset = getPreset(flags['target-preset']);
+    const [minGainDb, maxGainDb] = (flags['assist-range'] ?? '0,12').split(',').map((v) => parseNumber('--assist-range', v) as number);
+    store.set('limiter.ceiling', preset.ceilingDbtp, 'assist');
+    // Through the store, so every surface sees the drive move.
+    assist = new LoudnessAssist(
+      { readMeters: (f) => engine.readMeters(f), get: (id) => store.get(id), apply: (id, v) => void store.set(id, v, 'assist') },
+      { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
+    );
+    assist.start();
+    console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
+  }
+
   const source = flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program';
   console.log(`rig: playing ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
   console.log(`     latency: chain ${((engine.latencySamples / sampleRate) * 1000).toFixed(1)} ms + block ${((block / sampleRate) * 1000).toFixed(1)} ms${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
@@ -48,7 +66,7 @@ export async function commandStart(args: string[]): Promise<void> {
     const seconds = (meterValue(m, 'engine.blocks') * block) / sampleRate;
     return `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
       `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
-      `  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100).toFixed(1)} %`;
+      `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100).toFixed(1)} %`;
   };
   const tty = process.stdout.isTTY;
   const status = setInterval(() => (tty ? process.stdout.write(`\r${line()} `) : console.log(line())), tty ? 250 : 1000);
@@ -59,6 +77,7 @@ export async function commandStart(args: string[]): Promise<void> {
     if (duration !== undefined) setTimeout(stop, duration * 1000);
   });
   clearInterval(status);
+  assist?.stop();
   if (tty) process.stdout.write('\n');
   console.log(line());
   await engine.stop();

@@ -83,3 +83,34 @@ describe('real-time engine', () => {
     await engine.stop();
   });
 });
+
+describe('loudness assist on the running engine', () => {
+  it('raises the drive of a quiet stream at its rate, within its bounds, and the output follows', async () => {
+    const { LoudnessAssist } = await import('../../engine/src/realtime/loudness-assist.ts');
+    const file = path.join(dir, 'quiet.wav');
+    const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
+    writer.write(interleave(whiteNoise(48000 * 3, 0.05, 3), whiteNoise(48000 * 3, 0.05, 4), 2));
+    writer.close();
+    const engine = new RealtimeEngine({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1 } });
+    await engine.start();
+    const target = { readMeters: (f?: Float32Array) => engine.readMeters(f), get: (id: string) => engine.get(id), apply: (id: string, v: number) => void engine.set(id, v) };
+    // Far below a -10 LUFS target: the drive climbs at the set 2 dB/s until the 4 dB bound.
+    const assist = new LoudnessAssist(target, { targetLufs: -10, minGainDb: 0, maxGainDb: 4, rateDbPerSecond: 2 });
+    try {
+      await sleep(3200); // the short-term window fills first
+      const before = meterValue(engine.readMeters(), 'output.shortTermLufs');
+      assist.start(50);
+      await sleep(1000);
+      const climbing = engine.get('limiter.gain');
+      expect(climbing).toBeGreaterThan(1.4); // 2 dB/s for a second, give or take timer slack
+      expect(climbing).toBeLessThan(2.6);
+      await sleep(2500);
+      expect(engine.get('limiter.gain')).toBe(4);
+      await sleep(3000); // the 3 s window catches up with the new drive
+      expect(meterValue(engine.readMeters(), 'output.shortTermLufs') - before).toBeCloseTo(4, 0);
+    } finally {
+      assist.stop();
+      await engine.stop();
+    }
+  });
+});
