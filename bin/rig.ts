@@ -24,6 +24,7 @@ usage: npm run rig -- <command> [options]
       --json                 print the report as JSON
   analyze IN.wav [--json]    loudness (BS.1770-4 / EBU R128), true peak, LRA, PLR
   params [--json]            the chain's parameters, ranges and defaults
+  devices [--json]           audio interfaces (PortAudio) with channels and sample rates
   snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F] | import F
             | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   params: async () => (await import('./commands/params.ts')).commandParams,
   start: async () => (await import('./commands/start.ts')).commandStart,
   snapshots: async () => (await import('./commands/snapshots.ts')).commandSnapshots,
+  devices: async () => (await import('./commands/devices.ts')).commandDevices,
 };
 
 async function main(argv: string[]): Promise<number> {
