@@ -28,7 +28,7 @@ usage: npm run rig -- <command> [options]
   snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F] | import F
             | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
-  start [--demo] [--input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
+  start [--input DEV --output DEV | --demo | --input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
         [--rate HZ] [--block FRAMES] [--target-preset NAME [--assist-range MIN,MAX]]
                              the real-time engine (a worker thread) playing the demo program,
                              or a file looping, through the chain; meters in the terminal (\`npm start\`)

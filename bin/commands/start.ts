@@ -19,6 +19,8 @@ export async function commandStart(args: string[]): Promise<void> {
       set: { type: 'string', multiple: true, default: [] },
       demo: { type: 'boolean', default: false },
       'input-file': { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
       record: { type: 'string' },
       'record-bits': { type: 'string', default: '24' },
       rate: { type: 'string' },
@@ -35,7 +37,12 @@ export async function commandStart(args: string[]): Promise<void> {
   const engine = new RealtimeEngine({
     sampleRate,
     block,
-    source: flags['input-file'] ? { kind: 'file', path: flags['input-file'] } : { kind: 'demo' },
+    // An interface when one is named; otherwise the embedded default, the demo program.
+    source: flags['input-file']
+      ? { kind: 'file', path: flags['input-file'] }
+      : (flags.input || flags.output) && !flags.demo
+        ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
+        : { kind: 'demo' },
     record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']) } : undefined,
   });
   engine.attach(store);
@@ -55,8 +62,10 @@ export async function commandStart(args: string[]): Promise<void> {
     console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
   }
 
-  const source = flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program';
-  console.log(`rig: playing ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
+  const source = engine.devices
+    ? `"${engine.devices.input}" -> "${engine.devices.output}"`
+    : flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program';
+  console.log(`rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
   console.log(`     latency: chain ${((engine.latencySamples / sampleRate) * 1000).toFixed(1)} ms + block ${((block / sampleRate) * 1000).toFixed(1)} ms${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');

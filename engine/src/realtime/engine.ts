@@ -36,6 +36,10 @@ export class RealtimeEngine {
   /** Write errors of the recorder, kept so the audio never notices them. */
   recordError?: Error;
   latencySamples = 0;
+  /** The interface in use (device mode), as PortAudio names it. */
+  devices?: { input: string; output: string };
+  /** Stream errors the devices reported; the engine keeps running. */
+  readonly deviceErrors: string[] = [];
 
   constructor(private readonly options: EngineOptions = {}) {
     this.sampleRate = options.sampleRate ?? 48000;
@@ -63,12 +67,15 @@ export class RealtimeEngine {
     const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { type: string; latencySamples?: number; message?: string }) => {
+      worker.on('message', (message: { type: string; latencySamples?: number; message?: string; input?: string; output?: string }) => {
         if (message.type === 'ready') {
           this.latencySamples = message.latencySamples ?? 0;
+          this.devices = message.input ? { input: message.input, output: message.output ?? '' } : undefined;
           resolve();
         } else if (message.type === 'error') {
           reject(new Error(`audio engine: ${message.message}`));
+        } else if (message.type === 'device-error') {
+          this.deviceErrors.push(message.message ?? 'unknown device error');
         }
       });
       worker.once('error', reject);
