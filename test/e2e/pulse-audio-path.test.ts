@@ -1,0 +1,105 @@
+/**
+ * End to end through a real, clocked audio path: PulseAudio null sinks reached through ALSA's
+ * pulse plugin by PortAudio. A known program is played into the rig's input, the rig's output
+ * is recorded, and the recording must be the processed program: louder by the drive, under the
+ * ceiling, and carrying an EQ change made while it streamed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoProgram } from '../../engine/src/demo-program.ts';
+import { measureLoudness } from '../../engine/src/loudness.ts';
+import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { WavWriter, interleave } from '../../engine/src/wav.ts';
+import { truePeakDbtp } from '../helpers/reference-true-peak.ts';
+import { toneAmplitude } from '../helpers/signals.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-pulse-'));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(() => {
+  process.env.PULSE_RUNTIME_PATH = path.join(dir, 'runtime');
+  process.env.PULSE_SOURCE = 'rig_in.monitor';
+  process.env.PULSE_SINK = 'rig_out';
+  execFileSync('bash', [path.join(ROOT, 'test/setup/pulse.sh')], { env: process.env, stdio: 'inherit' });
+});
+afterAll(() => {
+  try {
+    execFileSync('pulseaudio', ['--kill'], { env: process.env, stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function readRaw(file: string): { left: Float32Array; right: Float32Array } {
+  const bytes = fs.readFileSync(file);
+  const frames = Math.floor(bytes.length / 8);
+  const left = new Float32Array(frames);
+  const right = new Float32Array(frames);
+  for (let i = 0; i < frames; i++) {
+    left[i] = bytes.readFloatLE(i * 8);
+    right[i] = bytes.readFloatLE(i * 8 + 4);
+  }
+  return { left, right };
+}
+
+describe('real audio path (PulseAudio through PortAudio)', () => {
+  it('streams a program through the chain: louder by the drive, under the ceiling, EQ change audible', async () => {
+    const sampleRate = 48000;
+    const program = DemoProgram.render(sampleRate, 9);
+    const programFile = path.join(dir, 'program.wav');
+    const writer = new WavWriter(programFile, { sampleRate, channels: 2, format: 'float32' });
+    writer.write(interleave(program.left, program.right, 2));
+    writer.close();
+
+    const engine = new RealtimeEngine({ sampleRate, block: 512, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values: { 'limiter.gain': 8, 'limiter.ceiling': -1 } });
+    await engine.start();
+    const recording = path.join(dir, 'out.raw');
+    let recorder: ChildProcess | undefined;
+    try {
+      recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env: process.env, stdio: 'ignore' });
+      await sleep(2000); // PortAudio's pulse streams take a moment to start moving
+      const player = spawn('paplay', ['-d', 'rig_in', programFile], { env: process.env, stdio: 'ignore' });
+      await sleep(4500);
+      // Mid-stream: a big bell at 4 kHz, as a hand on the EQ would.
+      engine.set('eq.bell2.freq', 4000);
+      engine.set('eq.bell2.q', 1);
+      engine.set('eq.bell2.gain', 12);
+      await new Promise((resolve) => player.once('exit', resolve));
+      await sleep(1000);
+    } finally {
+      recorder?.kill('SIGTERM');
+      await engine.stop();
+    }
+
+    const { left, right } = readRaw(recording);
+    // The program's span in the recording: from the first to the last sample above -40 dBFS.
+    let first = 0;
+    while (first < left.length && Math.abs(left[first]) < 0.01) first++;
+    let last = left.length - 1;
+    while (last > first && Math.abs(left[last]) < 0.01) last--;
+    expect(last - first).toBeGreaterThan(sampleRate * 7); // most of the 9 s program came through
+
+    const out = { left: left.subarray(first, last), right: right.subarray(first, last) };
+    const input = measureLoudness(program.left, program.right, sampleRate).integratedLufs!;
+    const output = measureLoudness(out.left, out.right, sampleRate).integratedLufs!;
+    // +8 dB of drive into the limiter: well above +4 LU even after its gain reduction.
+    expect(output - input).toBeGreaterThan(4);
+    // The float path through PulseAudio adds nothing: the ceiling holds within 0.05 dB.
+    expect(Math.max(truePeakDbtp(out.left, sampleRate), truePeakDbtp(out.right, sampleRate))).toBeLessThanOrEqual(-1 + 0.05);
+
+    // 4 kHz content before and after the bell, relative to 500 Hz so the limiter's gain cancels out.
+    const ratioDb = (start: number) => {
+      const n = sampleRate;
+      return 20 * Math.log10(toneAmplitude(out.left, sampleRate, 4000, start, start + n) / toneAmplitude(out.left, sampleRate, 500, start, start + n));
+    };
+    const before = ratioDb(sampleRate * 1);
+    const after = ratioDb(out.left.length - sampleRate * 2);
+    expect(after - before).toBeGreaterThan(6);
+    expect(engine.deviceErrors).toEqual([]);
+  });
+});
