@@ -66,4 +66,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: an audio worker stuck in a dead driver must not keep the process alive.
+process.exit(await main(process.argv.slice(2)));

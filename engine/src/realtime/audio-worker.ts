@@ -79,6 +79,7 @@ function run(config: WorkerConfig): void {
 
   const frame = meters.frame;
   const off = METER_LAYOUT.offsets;
+  frame[off['engine.inputOverflows']] = 0;
   const blockSeconds = config.block / config.sampleRate;
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   let loadMean = 0;
@@ -110,14 +111,13 @@ function run(config: WorkerConfig): void {
     frame[off['engine.ioLatencyMs']] = (config.block / config.sampleRate) * 1000;
     frame[off['engine.deviceState']] = state;
     frame[off['engine.blocks']] = blocks;
-    frame[off['engine.inputOverflows']] = 0;
     frame[off['engine.outputUnderflows']] = 0;
     meters.endWrite();
     ring?.push(blockLeft, blockRight);
   };
 
   if (config.source.kind === 'device') {
-    runDevice(config, config.source, left, right, processBlock, control, chain.latencySamples);
+    runDevice(config, config.source, left, right, processBlock, control, chain.latencySamples, frame);
     return;
   }
 
@@ -140,6 +140,12 @@ function run(config: WorkerConfig): void {
  * The interface drives the loop: every input chunk is processed and written to the output.
  * Input and output are two PortAudio streams: naudiodon's duplex mode delivers no input here
  * (measured through PulseAudio), separate streams do, in a worker thread too.
+ *
+ * A watchdog stands in for the status PortAudio does not pass through naudiodon: a chunk that
+ * comes late counts as an input overflow; no chunk for half a second means the device is gone.
+ * Then the output fades out over one block instead of stopping dead, the streams are abandoned
+ * (closing a stream whose server vanished never returns), and the device is reopened by name
+ * once a second until it streams again. The process never notices.
  */
 function runDevice(
   config: WorkerConfig,
@@ -149,16 +155,50 @@ function runDevice(
   processBlock: (blockLeft: Float32Array, blockRight: Float32Array, state: DeviceState) => void,
   control: Int32Array,
   latencySamples: number,
+  frame: Float32Array,
 ): void {
   const portAudio = createRequire(import.meta.url)('naudiodon') as Naudiodon;
-  const devices = portAudio.getDevices();
-  const input = findDevice(devices, source.input, 'input');
-  const output = findDevice(devices, source.output, 'output');
-  const options = (id: number) => ({ channelCount: 2, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id, closeOnError: false, framesPerBuffer: config.block });
-  const inStream = new portAudio.AudioIO({ inOptions: options(input.id) });
-  const outStream = new portAudio.AudioIO({ outOptions: options(output.id) });
-  inStream.on('data', (chunk: Buffer) => {
+  const off = METER_LAYOUT.offsets;
+  const chunkMs = (config.block / config.sampleRate) * 1000;
+  const lostAfterMs = Math.max(500, 8 * chunkMs);
+  let streams: { input: AudioStream; output: AudioStream } | undefined;
+  let lastChunk = performance.now();
+  let lastOut: Buffer | undefined;
+  let overflows = 0;
+  let state = DeviceState.Starting;
+  let names = { input: source.input, output: source.output };
+
+  const open = (): boolean => {
+    try {
+      const devices = portAudio.getDevices();
+      const input = findDevice(devices, source.input, 'input');
+      const output = findDevice(devices, source.output, 'output');
+      const options = (id: number) => ({ channelCount: 2, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id, closeOnError: false, framesPerBuffer: config.block });
+      const inStream = new portAudio.AudioIO({ inOptions: options(input.id) });
+      const outStream = new portAudio.AudioIO({ outOptions: options(output.id) });
+      inStream.on('data', (chunk: Buffer) => onChunk(chunk, outStream));
+      const report = (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message });
+      inStream.on('error', report);
+      outStream.on('error', report);
+      outStream.start();
+      inStream.start();
+      streams = { input: inStream, output: outStream };
+      names = { input: input.name, output: output.name };
+      lastChunk = performance.now();
+      return true;
+    } catch (error) {
+      parentPort!.postMessage({ type: 'device-error', message: (error as Error).message });
+      return false;
+    }
+  };
+
+  const onChunk = (chunk: Buffer, outStream: AudioStream) => {
+    const now = performance.now();
     const frames = chunk.length / 8;
+    // Late by more than two chunks: the input ring overflowed while we were not reading it.
+    if (state === DeviceState.Running && now - lastChunk > 2.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)) overflows++;
+    lastChunk = now;
+    state = DeviceState.Running;
     // naudiodon hands each chunk over in a Buffer of its own; the output needs one the stream
     // can keep until PortAudio has consumed it.
     const out = Buffer.allocUnsafe(chunk.length);
@@ -171,30 +211,72 @@ function runDevice(
         r[i] = chunk.readFloatLE((start + i) * 8 + 4);
       }
       processBlock(l, r, DeviceState.Running);
+      frame[off['engine.inputOverflows']] = overflows;
       for (let i = 0; i < n; i++) {
         out.writeFloatLE(l[i], (start + i) * 8);
         out.writeFloatLE(r[i], (start + i) * 8 + 4);
       }
     }
+    lastOut = out;
     outStream.write(out);
-  });
-  const report = (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message });
-  inStream.on('error', report);
-  outStream.on('error', report);
-  outStream.start();
-  inStream.start();
-  parentPort!.postMessage({ type: 'ready', latencySamples, input: input.name, output: output.name });
+  };
+
+  const fadeOutLast = () => {
+    if (!lastOut || !streams) return;
+    const frames = lastOut.length / 8;
+    const fade = Buffer.allocUnsafe(lastOut.length);
+    for (let i = 0; i < frames; i++) {
+      const g = 1 - (i + 1) / frames;
+      fade.writeFloatLE(lastOut.readFloatLE(i * 8) * g, i * 8);
+      fade.writeFloatLE(lastOut.readFloatLE(i * 8 + 4) * g, i * 8 + 4);
+    }
+    streams.output.write(fade);
+  };
+
+  if (!open()) throw new Error(`cannot open the audio devices "${source.input}" / "${source.output}"`);
+  parentPort!.postMessage({ type: 'ready', latencySamples, input: names.input, output: names.output });
+
+  let nextAttempt = 0;
   const watch = setInterval(() => {
-    if (Atomics.load(control, 0) === 0) return;
-    clearInterval(watch);
-    inStream.quit(() => outStream.quit(() => parentPort!.postMessage({ type: 'stopped' })));
-  }, 20);
+    const now = performance.now();
+    if (Atomics.load(control, 0) !== 0) {
+      clearInterval(watch);
+      // A stream whose server vanished never calls back; do not wait for it forever.
+      const done = () => {
+        parentPort!.postMessage({ type: 'stopped' });
+        process.exit(0);
+      };
+      const timer = setTimeout(done, 500);
+      if (streams && state === DeviceState.Running) streams.input.quit(() => streams!.output.quit(() => (clearTimeout(timer), done())));
+      return;
+    }
+    if (state === DeviceState.Running && now - lastChunk > lostAfterMs) {
+      state = DeviceState.Lost;
+      fadeOutLast();
+      streams = undefined; // abandoned: see above
+      frame[off['engine.deviceState']] = DeviceState.Lost;
+      parentPort!.postMessage({ type: 'device-error', message: `no audio from "${names.input}" for ${Math.round(now - lastChunk)} ms: device lost, reopening` });
+      nextAttempt = now + 1000;
+    }
+    if (state === DeviceState.Lost && now >= nextAttempt) {
+      nextAttempt = now + 1000;
+      if (open()) state = DeviceState.Starting; // Running again with its first chunk
+    }
+    if (state === DeviceState.Starting && streams && now - lastChunk > lostAfterMs * 4) {
+      // Opened but silent: the device is not really back yet.
+      state = DeviceState.Lost;
+      streams = undefined;
+      frame[off['engine.deviceState']] = DeviceState.Lost;
+    }
+  }, 50);
 }
+
+type AudioStream = NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer): boolean };
 
 interface Naudiodon {
   getDevices(): AudioDevice[];
   SampleFormatFloat32: number;
-  AudioIO: new (options: Record<string, unknown>) => NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer): boolean };
+  AudioIO: new (options: Record<string, unknown>) => AudioStream;
 }
 
 try {

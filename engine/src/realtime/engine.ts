@@ -38,6 +38,8 @@ export class RealtimeEngine {
   latencySamples = 0;
   /** The interface in use (device mode), as PortAudio names it. */
   devices?: { input: string; output: string };
+  /** Set when stop() had to abandon a worker blocked in the audio driver. */
+  stuck = false;
   /** Stream errors the devices reported; the engine keeps running. */
   readonly deviceErrors: string[] = [];
 
@@ -66,6 +68,7 @@ export class RealtimeEngine {
     };
     const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
     this.worker = worker;
+    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message: { type: string; latencySamples?: number; message?: string; input?: string; output?: string }) => {
         if (message.type === 'ready') {
@@ -80,7 +83,6 @@ export class RealtimeEngine {
       });
       worker.once('error', reject);
     });
-    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
   }
 
   /** Sets a parameter (clamped to the schema); the chain glides to it on its next block. */
@@ -122,7 +124,15 @@ export class RealtimeEngine {
   async stop(): Promise<void> {
     if (!this.worker) return;
     Atomics.store(this.control, 0, 1);
-    await this.stopped;
+    // A device stream that lost its server can leave the worker blocked in native code (PortAudio
+    // waiting on a dead connection), where neither its own exit nor terminate() gets through.
+    // Give it 1.5 s, ask for termination, and then let go: the caller's process can still exit.
+    const wait = (ms: number) => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref());
+    const exited = await Promise.race([this.stopped!.then(() => true), wait(1500)]);
+    if (!exited) {
+      this.stuck = true;
+      await Promise.race([this.worker.terminate().then(() => true), wait(1000)]);
+    }
     this.worker = undefined;
     this.unsubscribe?.();
     clearInterval(this.drainTimer);
