@@ -103,3 +103,48 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
     expect(engine.deviceErrors).toEqual([]);
   });
 });
+
+describe('device loss (PulseAudio killed and restarted under the running rig)', () => {
+  it('reports the loss, keeps running, reopens the device by itself and still stops', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/device-loss-child.ts')], { cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const lines: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        if (line.startsWith('RIG ')) lines.push(JSON.parse(line.slice(4)));
+      }
+    });
+    const ask = async (command: string) => {
+      const count = lines.length;
+      child.stdin!.write(`${command}\n`);
+      for (let waited = 0; lines.length === count && waited < 10000; waited += 50) await sleep(50);
+      return lines[lines.length - 1];
+    };
+    try {
+      for (let waited = 0; lines.length === 0 && waited < 15000; waited += 100) await sleep(100);
+      await sleep(2500);
+      const running = await ask('probe');
+      expect(running.state).toBe(1);
+
+      execFileSync('pulseaudio', ['--kill'], { env: process.env });
+      await sleep(1500);
+      const lost = await ask('probe');
+      expect(lost.state).toBe(3);
+      expect(JSON.stringify(lost.errors)).toMatch(/device lost, reopening/);
+
+      execFileSync('bash', [path.join(ROOT, 'test/setup/pulse.sh')], { env: process.env });
+      await sleep(5000);
+      const back = await ask('probe');
+      expect(back.state).toBe(1);
+      expect(back.blocks as number).toBeGreaterThan(running.blocks as number);
+
+      const stopped = await ask('stop');
+      expect(stopped.stoppedMs as number).toBeLessThan(5000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
