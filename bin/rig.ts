@@ -29,7 +29,8 @@ usage: npm run rig -- <command> [options]
             | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
   start [--input DEV --output DEV | --demo | --input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
-        [--rate HZ] [--block FRAMES] [--target-preset NAME [--assist-range MIN,MAX]]
+        [--channels 1,2] [--record-input RAW.wav] [--rate HZ] [--block FRAMES]
+        [--target-preset NAME [--assist-range MIN,MAX]]
                              the real-time engine (a worker thread) playing the demo program,
                              or a file looping, through the chain; meters in the terminal (\`npm start\`)
 `;

@@ -22,6 +22,8 @@ export async function commandStart(args: string[]): Promise<void> {
       input: { type: 'string' },
       output: { type: 'string' },
       record: { type: 'string' },
+      'record-input': { type: 'string' },
+      channels: { type: 'string', default: '1,2' },
       'record-bits': { type: 'string', default: '24' },
       rate: { type: 'string' },
       block: { type: 'string' },
@@ -34,6 +36,10 @@ export async function commandStart(args: string[]): Promise<void> {
   const block = parseNumber('--block', flags.block) ?? 512;
   if (!Number.isInteger(block) || block < 16 || block > 8192) throw new UsageError(`--block ${block}: use 16 to 8192 frames`);
   const store = new ParameterStore(parseSet(flags.set ?? []));
+  const channels = (flags.channels ?? '1,2').split(',').map((c) => Number(c));
+  if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 64)) {
+    throw new UsageError(`--channels ${flags.channels}: name two interface inputs, e.g. --channels 1,2 or --channels 3,4`);
+  }
   const engine = new RealtimeEngine({
     sampleRate,
     block,
@@ -43,7 +49,8 @@ export async function commandStart(args: string[]): Promise<void> {
       : (flags.input || flags.output) && !flags.demo
         ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
         : { kind: 'demo' },
-    record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']) } : undefined,
+    record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']), input: flags['record-input'] } : undefined,
+    channels: channels as [number, number],
   });
   engine.attach(store);
   await engine.start();

@@ -148,3 +148,44 @@ describe('device loss (PulseAudio killed and restarted under the running rig)', 
     }
   });
 });
+
+describe('input channel selection and raw-input recording', () => {
+  it('feeds the bus from the chosen interface inputs and records what came in', async () => {
+    const { sine } = await import('../helpers/signals.ts');
+    const { WavReader } = await import('../../engine/src/wav.ts');
+    const sampleRate = 48000;
+    // 440 Hz on input 1, 1 kHz on input 2; the bus takes them the other way round.
+    const tones = path.join(dir, 'tones.wav');
+    const writer = new WavWriter(tones, { sampleRate, channels: 2, format: 'float32' });
+    writer.write(interleave(sine(sampleRate * 4, sampleRate, 440, 0.25), sine(sampleRate * 4, sampleRate, 1000, 0.25), 2));
+    writer.close();
+    const master = path.join(dir, 'swapped.wav');
+    const raw = path.join(dir, 'raw.wav');
+    const engine = new RealtimeEngine({ sampleRate, source: { kind: 'device', input: 'pulse', output: 'pulse' }, channels: [2, 1], record: { file: master, input: raw } });
+    await engine.start();
+    try {
+      await sleep(1500);
+      const player = spawn('paplay', ['-d', 'rig_in', tones], { env: process.env, stdio: 'ignore' });
+      await new Promise((resolve) => player.once('exit', resolve));
+      await sleep(500);
+    } finally {
+      await engine.stop();
+    }
+    for (const file of [raw, master]) {
+      const reader = WavReader.open(file);
+      const { left, right } = reader.read(reader.info.frames);
+      reader.close();
+      // Judge the loudest second: that is where the tones played.
+      let best = 0;
+      let bestStart = 0;
+      for (let start = 0; start + sampleRate <= left.length; start += sampleRate / 4) {
+        let energy = 0;
+        for (let i = start; i < start + sampleRate; i += 16) energy += left[i] * left[i];
+        if (energy > best) [best, bestStart] = [energy, start];
+      }
+      const at = (x: Float32Array, f: number) => toneAmplitude(x, sampleRate, f, bestStart, bestStart + sampleRate);
+      expect(at(left, 1000), `${path.basename(file)} left`).toBeGreaterThan(10 * at(left, 440));
+      expect(at(right, 440), `${path.basename(file)} right`).toBeGreaterThan(10 * at(right, 1000));
+    }
+  });
+});

@@ -25,6 +25,10 @@ export interface WorkerConfig {
   meters: SharedArrayBuffer;
   control: SharedArrayBuffer; // Int32 [0]: 1 = stop requested
   record?: SharedArrayBuffer;
+  /** The raw input, before the chain, for a safety copy of what came in. */
+  recordInput?: SharedArrayBuffer;
+  /** Which interface inputs (1-based) feed the stereo bus, e.g. [3, 4]. */
+  channels?: [number, number];
 }
 
 export const enum DeviceState {
@@ -67,6 +71,7 @@ function run(config: WorkerConfig): void {
   const meters = new SharedMeters(config.meters);
   const control = new Int32Array(config.control);
   const ring = config.record ? new RecordRing(undefined, config.record) : undefined;
+  const inputRing = config.recordInput ? new RecordRing(undefined, config.recordInput) : undefined;
   const values = Object.fromEntries(PARAMETER_IDS.map((id, i) => [id, params.read(i)]));
   const chain = new MasteringChain({ sampleRate: config.sampleRate, maxBlock: config.block, meterFrame: meters.frame, values });
   const source: Source | undefined =
@@ -98,6 +103,7 @@ function run(config: WorkerConfig): void {
         }
       }
     }
+    inputRing?.push(blockLeft, blockRight);
     const t0 = process.hrtime.bigint();
     meters.beginWrite();
     chain.process(blockLeft, blockRight);
@@ -167,15 +173,22 @@ function runDevice(
   let overflows = 0;
   let state = DeviceState.Starting;
   let names = { input: source.input, output: source.output };
+  // The stream opens as many inputs as the highest one asked for; the bus takes the two chosen.
+  const channels = config.channels ?? [1, 2];
+  const inputChannels = Math.max(...channels);
+  const [leftChannel, rightChannel] = [channels[0] - 1, channels[1] - 1];
 
   const open = (): boolean => {
     try {
       const devices = portAudio.getDevices();
       const input = findDevice(devices, source.input, 'input');
       const output = findDevice(devices, source.output, 'output');
-      const options = (id: number) => ({ channelCount: 2, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id, closeOnError: false, framesPerBuffer: config.block });
-      const inStream = new portAudio.AudioIO({ inOptions: options(input.id) });
-      const outStream = new portAudio.AudioIO({ outOptions: options(output.id) });
+      if (Math.max(...channels) > input.maxInputChannels) {
+        throw new Error(`"${input.name}" has ${input.maxInputChannels} inputs; --channels ${channels.join(',')} asks for more`);
+      }
+      const options = (id: number, count: number) => ({ channelCount: count, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id, closeOnError: false, framesPerBuffer: config.block });
+      const inStream = new portAudio.AudioIO({ inOptions: options(input.id, inputChannels) });
+      const outStream = new portAudio.AudioIO({ outOptions: options(output.id, 2) });
       inStream.on('data', (chunk: Buffer) => onChunk(chunk, outStream));
       const report = (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message });
       inStream.on('error', report);
@@ -194,21 +207,22 @@ function runDevice(
 
   const onChunk = (chunk: Buffer, outStream: AudioStream) => {
     const now = performance.now();
-    const frames = chunk.length / 8;
+    const frames = chunk.length / (4 * inputChannels);
     // Late by more than two chunks: the input ring overflowed while we were not reading it.
     if (state === DeviceState.Running && now - lastChunk > 2.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)) overflows++;
     lastChunk = now;
     state = DeviceState.Running;
     // naudiodon hands each chunk over in a Buffer of its own; the output needs one the stream
     // can keep until PortAudio has consumed it.
-    const out = Buffer.allocUnsafe(chunk.length);
+    const out = Buffer.allocUnsafe(frames * 8);
     for (let start = 0; start < frames; start += config.block) {
       const n = Math.min(config.block, frames - start);
       const l = n === config.block ? left : left.subarray(0, n);
       const r = n === config.block ? right : right.subarray(0, n);
       for (let i = 0; i < n; i++) {
-        l[i] = chunk.readFloatLE((start + i) * 8);
-        r[i] = chunk.readFloatLE((start + i) * 8 + 4);
+        const base = (start + i) * inputChannels;
+        l[i] = chunk.readFloatLE((base + leftChannel) * 4);
+        r[i] = chunk.readFloatLE((base + rightChannel) * 4);
       }
       processBlock(l, r, DeviceState.Running);
       frame[off['engine.inputOverflows']] = overflows;

@@ -18,7 +18,9 @@ export interface EngineOptions {
   block?: number;
   source?: WorkerConfig['source'];
   values?: ParameterValues;
-  record?: { file: string; format?: SampleFormat };
+  record?: { file: string; format?: SampleFormat; input?: string };
+  /** Which interface inputs (1-based) feed the stereo bus. */
+  channels?: [number, number];
 }
 
 export class RealtimeEngine {
@@ -28,7 +30,9 @@ export class RealtimeEngine {
   private readonly meters = new SharedMeters();
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
   private readonly ring?: RecordRing;
+  private readonly inputRing?: RecordRing;
   private writer?: WavWriter;
+  private inputWriter?: WavWriter;
   private drainTimer?: NodeJS.Timeout;
   private worker?: Worker;
   private unsubscribe?: () => void;
@@ -48,6 +52,7 @@ export class RealtimeEngine {
     this.block = options.block ?? 512;
     for (const [id, value] of Object.entries(options.values ?? {})) this.params.write(parameterIndex(id), value);
     if (options.record) this.ring = new RecordRing();
+    if (options.record?.input) this.inputRing = new RecordRing();
   }
 
   /** Starts the audio worker; resolves once the chain is running. */
@@ -55,6 +60,10 @@ export class RealtimeEngine {
     if (this.options.record) {
       // A header refreshed every second: a killed process still leaves a playable file.
       this.writer = new WavWriter(this.options.record.file, { sampleRate: this.sampleRate, channels: 2, format: this.options.record.format ?? 'float32', headerRefreshFrames: this.sampleRate });
+      if (this.options.record.input) {
+        // The raw input in float: a safety copy, whatever the master's format.
+        this.inputWriter = new WavWriter(this.options.record.input, { sampleRate: this.sampleRate, channels: 2, format: 'float32', headerRefreshFrames: this.sampleRate });
+      }
       this.drainTimer = setInterval(() => this.drainRecording(), 50);
     }
     const config: WorkerConfig = {
@@ -65,6 +74,8 @@ export class RealtimeEngine {
       meters: this.meters.buffer,
       control: this.control.buffer as SharedArrayBuffer,
       record: this.ring?.buffer,
+      recordInput: this.inputRing?.buffer,
+      channels: this.options.channels,
     };
     const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
     this.worker = worker;
@@ -110,11 +121,13 @@ export class RealtimeEngine {
   }
 
   private drainRecording(): void {
-    if (!this.ring || !this.writer || this.recordError) return;
-    const samples = this.ring.drain();
-    if (samples.length === 0) return;
+    if (this.recordError) return;
     try {
-      this.writer.write(samples);
+      for (const [ring, writer] of [[this.ring, this.writer], [this.inputRing, this.inputWriter]] as const) {
+        if (!ring || !writer) continue;
+        const samples = ring.drain();
+        if (samples.length > 0) writer.write(samples);
+      }
     } catch (error) {
       // Disk full, unplugged drive: the recording stops, the audio goes on.
       this.recordError = error as Error;
@@ -138,9 +151,12 @@ export class RealtimeEngine {
     clearInterval(this.drainTimer);
     if (this.writer) {
       this.drainRecording();
-      if (this.recordError) this.writer.abort();
-      else this.writer.close();
-      this.writer = undefined;
+      for (const writer of [this.writer, this.inputWriter]) {
+        if (!writer) continue;
+        if (this.recordError) writer.abort();
+        else writer.close();
+      }
+      this.writer = this.inputWriter = undefined;
     }
   }
 }
