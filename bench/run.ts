@@ -5,7 +5,7 @@
  * and per-block process times against the block deadline.
  *
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
- * --no-peers.
+ * --no-peers, --live-seconds N (the PulseAudio live run, default 300).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,9 +16,15 @@ import { addon } from '../engine/src/native.ts';
 import type { ParameterValues } from '../engine/src/params.ts';
 import { CACHE, generated, hasCommand, music, type Material } from './material.ts';
 import { PEERS, ffmpegEbur128, runPeer } from './peers.ts';
+import { benchRealtime } from './realtime.ts';
 
 const { values: flags } = parseArgs({
-  options: { music: { type: 'string' }, seconds: { type: 'string', default: '600' }, 'no-peers': { type: 'boolean', default: false } },
+  options: {
+    music: { type: 'string' },
+    seconds: { type: 'string', default: '600' },
+    'no-peers': { type: 'boolean', default: false },
+    'live-seconds': { type: 'string', default: '300' },
+  },
 });
 
 const results: Record<string, unknown> = {};
@@ -169,6 +175,16 @@ benchPeers(materials[materials.length - 1]);
 for (const material of materials) benchMeters(material);
 benchBlocks(materials[0]);
 
+log(`\n## Live path: ${flags['live-seconds']} s through a clocked PulseAudio interface (512-frame blocks)`);
+const live = await benchRealtime(Number(flags['live-seconds']));
+if (typeof live === 'string') log(`  ${live}`);
+else {
+  log(`  blocks ${live.blocks} of ${live.expectedBlocks.toFixed(0)} expected, input overflows ${live.inputOverflows}, output dropouts ${live.outputDropouts}`);
+  log(`  DSP load mean ${(live.dspLoadMean * 100).toFixed(2)} %, max ${(live.dspLoadMax * 100).toFixed(1)} %`);
+  results.live = live;
+}
+
 fs.mkdirSync(CACHE, { recursive: true });
 fs.writeFileSync(path.join(CACHE, 'results.json'), JSON.stringify(results, null, 2));
 log(`\nfigures also in ${path.relative(process.cwd(), path.join(CACHE, 'results.json'))}`);
+process.exit(0); // the live run's worker may linger in the audio driver

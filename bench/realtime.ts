@@ -1,0 +1,93 @@
+/**
+ * The live path under time: the engine streams a clocked PulseAudio "interface" (null sinks,
+ * test/setup/pulse.sh) for minutes while a program plays into it; counts input overflows (late
+ * chunks), output dropouts (runs of digital silence inside the recorded program) and DSP load.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { meterValue } from '../engine/src/meter-layout.ts';
+import { RealtimeEngine } from '../engine/src/realtime/engine.ts';
+import { CACHE, generated, hasCommand } from './material.ts';
+
+export interface RealtimeFigures {
+  seconds: number;
+  blocks: number;
+  expectedBlocks: number;
+  inputOverflows: number;
+  outputDropouts: number;
+  dspLoadMean: number;
+  dspLoadMax: number;
+}
+
+function available(): boolean {
+  try {
+    execFileSync('pulseaudio', ['--version'], { stdio: 'ignore' });
+    return hasCommand('ffmpeg') || true;
+  } catch {
+    return false;
+  }
+}
+
+/** Dropouts: runs of at least 64 exact zeros between the first and last sound. */
+function countDropouts(file: string): number {
+  const bytes = fs.readFileSync(file);
+  const frames = Math.floor(bytes.length / 8);
+  const sample = (i: number) => bytes.readFloatLE(i * 8);
+  let first = 0;
+  while (first < frames && Math.abs(sample(first)) < 1e-4) first++;
+  let last = frames - 1;
+  while (last > first && Math.abs(sample(last)) < 1e-4) last--;
+  let dropouts = 0;
+  let run = 0;
+  for (let i = first; i <= last; i++) {
+    if (sample(i) === 0) {
+      run++;
+      if (run === 64) dropouts++;
+    } else {
+      run = 0;
+    }
+  }
+  return dropouts;
+}
+
+export async function benchRealtime(seconds: number, block = 512): Promise<RealtimeFigures | string> {
+  if (!available()) return 'skipped: pulseaudio is not installed';
+  const runtime = path.join(CACHE, 'pulse-runtime');
+  const env = { ...process.env, PULSE_RUNTIME_PATH: runtime, PULSE_SOURCE: 'rig_in.monitor', PULSE_SINK: 'rig_out' };
+  Object.assign(process.env, env); // the engine's worker inherits these
+  execFileSync('bash', [path.resolve(import.meta.dirname, '../test/setup/pulse.sh')], { env, stdio: 'ignore' });
+  const program = generated(60).file;
+  const recording = path.join(CACHE, 'realtime-out.raw');
+  const engine = new RealtimeEngine({ block, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values: { 'limiter.gain': 6 } });
+  await engine.start();
+  const recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env, stdio: 'ignore' });
+  let playing = true;
+  const play = () => {
+    if (!playing) return;
+    spawn('paplay', ['-d', 'rig_in', program], { env, stdio: 'ignore' }).once('exit', play);
+  };
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const startFrame = engine.readMeters();
+  const startBlocks = meterValue(startFrame, 'engine.blocks') || 0;
+  play();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const end = engine.readMeters();
+  playing = false;
+  recorder.kill('SIGTERM');
+  await engine.stop();
+  try {
+    execFileSync('pulseaudio', ['--kill'], { env, stdio: 'ignore' });
+  } catch {
+    // gone already
+  }
+  return {
+    seconds,
+    blocks: meterValue(end, 'engine.blocks') - startBlocks,
+    expectedBlocks: (seconds * 48000) / block,
+    inputOverflows: meterValue(end, 'engine.inputOverflows'),
+    outputDropouts: countDropouts(recording),
+    dspLoadMean: meterValue(end, 'engine.dspLoadMean'),
+    dspLoadMax: meterValue(end, 'engine.dspLoadMax'),
+  };
+}
