@@ -194,6 +194,9 @@ function runDevice(
       inStream.on('error', report);
       outStream.on('error', report);
       outStream.start();
+      // Two blocks of silence ahead of the first processed one: output is written as input
+      // arrives, and this cushion absorbs the jitter between the two streams' callbacks.
+      outStream.write(Buffer.alloc(config.block * 8 * kOutputCushionBlocks));
       inStream.start();
       streams = { input: inStream, output: outStream };
       names = { input: input.name, output: output.name };
@@ -226,6 +229,8 @@ function runDevice(
       }
       processBlock(l, r, DeviceState.Running);
       frame[off['engine.inputOverflows']] = overflows;
+      // Input block + the output cushion, at the stream's own buffering on top of that.
+      frame[off['engine.ioLatencyMs']] = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
       for (let i = 0; i < n; i++) {
         out.writeFloatLE(l[i], (start + i) * 8);
         out.writeFloatLE(r[i], (start + i) * 8 + 4);
@@ -284,6 +289,8 @@ function runDevice(
     }
   }, 50);
 }
+
+const kOutputCushionBlocks = 2;
 
 type AudioStream = NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer): boolean };
 
