@@ -38,8 +38,9 @@ class Resampler {
       const double t = n - centre;
       const double sinc = t == 0 ? 2.0 * fc : std::sin(2.0 * kPi * fc * t) / (kPi * t);
       const double h = up_ * sinc * kaiserWindow(t / (centre + 1), beta);
-      // Phase-major: phase p, tap j holds h[p + j*L], the coefficient for x[base - j].
-      phases_[static_cast<size_t>((n % up_) * taps_ + n / up_)] = static_cast<float>(h);
+      // Phase-major and reversed in time: phase p, slot taps-1-j holds h[p + j*L], the
+      // coefficient for x[base - j], so the dot product runs forward over the history.
+      phases_[static_cast<size_t>((n % up_) * taps_ + taps_ - 1 - n / up_)] = static_cast<float>(h);
     }
     history_.assign(static_cast<size_t>(channels_ * 2 * taps_), 0.0f);
     reset();
@@ -94,19 +95,31 @@ class Resampler {
       const long long base = numerator / up_;
       if (base >= received_) break;
       const int phase = static_cast<int>(numerator % up_);
-      const float* coeffs = &phases_[static_cast<size_t>(phase * taps_)];
-      // history, oldest..newest, ends at x[received_-1]; x[base - j] sits (received_-1-base+j) back.
+      // history, oldest..newest, ends at x[received_-1]; x[base] sits `back` samples before it
+      // (0 unless the caller's output room ran out).
       const int back = static_cast<int>(received_ - 1 - base);
+      const float* coeffs = &phases_[static_cast<size_t>(phase * taps_ + back)];
       for (int c = 0; c < channels_; ++c) {
         const float* h = &history_[static_cast<size_t>(c * 2 * taps_ + pos_)];  // h[taps_-1] is newest
-        float acc = 0.0f;
-        for (int j = 0; j + back < taps_; ++j) acc += coeffs[j] * h[taps_ - 1 - back - j];
-        out[written * channels_ + c] = acc;
+        out[written * channels_ + c] = dot(coeffs, h, taps_ - back);
       }
       ++written;
       ++produced_;
     }
     return written;
+  }
+
+  // Eight partial sums: lets the compiler vectorise without reassociating (no -ffast-math),
+  // and keeps the result independent of how the input was chunked.
+  static float dot(const float* a, const float* b, int n) {
+    float part[8] = {};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int l = 0; l < 8; ++l) part[l] += a[i + l] * b[i + l];
+    float acc = 0.0f;
+    for (; i < n; ++i) acc += a[i] * b[i];
+    for (int l = 0; l < 8; ++l) acc += part[l];
+    return acc;
   }
 
   std::vector<float> phases_, history_;
