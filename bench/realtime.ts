@@ -15,6 +15,9 @@ export interface RealtimeFigures {
   blocks: number;
   expectedBlocks: number;
   inputOverflows: number;
+  /** Output blocks the engine could not hand over in time (from its own timing). */
+  outputUnderflows: number;
+  /** Runs of digital silence inside the recorded program: what a listener would hear. */
   outputDropouts: number;
   dspLoadMean: number;
   dspLoadMax: number;
@@ -86,6 +89,7 @@ export async function benchRealtime(seconds: number, block = 512): Promise<Realt
     blocks: meterValue(end, 'engine.blocks') - startBlocks,
     expectedBlocks: (seconds * 48000) / block,
     inputOverflows: meterValue(end, 'engine.inputOverflows'),
+    outputUnderflows: meterValue(end, 'engine.outputUnderflows'),
     outputDropouts: countDropouts(recording),
     dspLoadMean: meterValue(end, 'engine.dspLoadMean'),
     dspLoadMax: meterValue(end, 'engine.dspLoadMax'),

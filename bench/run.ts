@@ -5,7 +5,8 @@
  * and per-block process times against the block deadline.
  *
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
- * --no-peers, --live-seconds N (the PulseAudio live run, default 300).
+ * --no-peers, --live-seconds N (the PulseAudio live run, default 300), --only SECTIONS (comma
+ * separated: chain, peers, meters, blocks, live).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '600' },
     'no-peers': { type: 'boolean', default: false },
     'live-seconds': { type: 'string', default: '300' },
+    only: { type: 'string' },
   },
 });
 
@@ -164,27 +166,40 @@ function benchBlocks(material: Material): void {
   }
 }
 
-const materials: Material[] = [generated(60)];
-const real = music(Number(flags.seconds), flags.music);
-if (real) materials.push(real);
-else log('(no real music: install ffmpeg and Debian\'s hyperrogue-music, or pass --music FILE)');
+const SECTIONS = ['chain', 'peers', 'meters', 'blocks', 'live'] as const;
+const chosen = new Set(flags.only ? flags.only.split(',') : SECTIONS);
+for (const name of chosen) {
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only ${flags.only}: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
+}
+const wants = (section: (typeof SECTIONS)[number]) => chosen.has(section);
 
 log('# rig benchmark');
-for (const material of materials) benchChain(material);
-benchPeers(materials[materials.length - 1]);
-for (const material of materials) benchMeters(material);
-benchBlocks(materials[0]);
+const materials: Material[] = [generated(60)];
+if (wants('chain') || wants('peers') || wants('meters')) {
+  const real = music(Number(flags.seconds), flags.music);
+  if (real) materials.push(real);
+  else log('(no real music: install ffmpeg and Debian\'s hyperrogue-music, or pass --music FILE)');
+}
+if (wants('chain')) for (const material of materials) benchChain(material);
+if (wants('peers')) benchPeers(materials[materials.length - 1]);
+if (wants('meters')) for (const material of materials) benchMeters(material);
+if (wants('blocks')) benchBlocks(materials[0]);
 
-log(`\n## Live path: ${flags['live-seconds']} s through a clocked PulseAudio interface (512-frame blocks)`);
-const live = await benchRealtime(Number(flags['live-seconds']));
-if (typeof live === 'string') log(`  ${live}`);
-else {
-  log(`  blocks ${live.blocks} of ${live.expectedBlocks.toFixed(0)} expected, input overflows ${live.inputOverflows}, output dropouts ${live.outputDropouts}`);
-  log(`  DSP load mean ${(live.dspLoadMean * 100).toFixed(2)} %, max ${(live.dspLoadMax * 100).toFixed(1)} %`);
-  results.live = live;
+if (wants('live')) {
+  log(`\n## Live path: ${flags['live-seconds']} s through a clocked PulseAudio interface (512-frame blocks)`);
+  const live = await benchRealtime(Number(flags['live-seconds']));
+  if (typeof live === 'string') log(`  ${live}`);
+  else {
+    log(`  blocks ${live.blocks} of ${live.expectedBlocks.toFixed(0)} expected; xruns: input overflows ${live.inputOverflows}, output underflows ${live.outputUnderflows}; silent gaps in the recording ${live.outputDropouts}`);
+    log(`  DSP load mean ${(live.dspLoadMean * 100).toFixed(2)} %, max ${(live.dspLoadMax * 100).toFixed(1)} %`);
+    results.live = live;
+  }
 }
 
 fs.mkdirSync(CACHE, { recursive: true });
-fs.writeFileSync(path.join(CACHE, 'results.json'), JSON.stringify(results, null, 2));
+// A partial run (--only) updates its own sections and keeps the others' last figures.
+const resultsFile = path.join(CACHE, 'results.json');
+const earlier = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
+fs.writeFileSync(resultsFile, JSON.stringify({ ...earlier, ...results }, null, 2));
 log(`\nfigures also in ${path.relative(process.cwd(), path.join(CACHE, 'results.json'))}`);
 process.exit(0); // the live run's worker may linger in the audio driver

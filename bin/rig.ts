@@ -31,8 +31,11 @@ usage: npm run rig -- <command> [options]
   start [--input DEV --output DEV | --demo | --input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
         [--channels 1,2] [--record-input RAW.wav] [--rate HZ] [--block FRAMES]
         [--target-preset NAME [--assist-range MIN,MAX]]
-                             the real-time engine (a worker thread) playing the demo program,
-                             or a file looping, through the chain; meters in the terminal (\`npm start\`)
+                             the real-time engine (a worker thread): an interface's input through
+                             the chain to its output; with no interface named, the demo program
+                             (or --input-file, looping) played on the default output
+                             (--demo --output DEV: on DEV; --output none: nowhere);
+                             meters in the terminal (\`npm start\`)
 `;
 
 type Command = (args: string[]) => void | Promise<void>;

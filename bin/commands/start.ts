@@ -1,10 +1,14 @@
 /**
- * `rig start`: the real-time engine in its worker thread, playing the built-in demo program (or
- * a file, looping) through the chain, with meters in the terminal. Audio interfaces come next.
+ * `rig start`: the real-time engine in its worker thread, running an audio interface, the
+ * built-in demo program or a file (looping) through the chain, with meters in the terminal.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
+import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
+import { listDevices } from '../../engine/src/realtime/devices.ts';
 import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
 import { LoudnessAssist } from '../../engine/src/realtime/loudness-assist.ts';
 import { getPreset } from '../../engine/src/presets.ts';
@@ -40,17 +44,27 @@ export async function commandStart(args: string[]): Promise<void> {
   if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 64)) {
     throw new UsageError(`--channels ${flags.channels}: name two interface inputs, e.g. --channels 1,2 or --channels 3,4`);
   }
+  const deviceMode = Boolean((flags.input || (flags.output && flags.output !== 'none')) && !flags.demo && !flags['input-file']);
+  // The demo (or a file) also plays on an output: the one named, else the default one if the
+  // machine has any (`--output none`: nowhere). Without a sound system it just runs silently.
+  const monitor = deviceMode || flags.output === 'none' ? undefined : (flags.output ?? (process.env.RIG_ENGINE_CHILD ? undefined : defaultOutput()));
+  // PortAudio and ALSA print from native code; when a device is used the engine runs in a child
+  // process whose output passes through a filter, so the terminal shows the rig's lines only.
+  if (!process.env.RIG_ENGINE_CHILD && (deviceMode || monitor)) {
+    return runFiltered(deviceMode || flags.output ? args : [...args, ...(flags['input-file'] ? [] : ['--demo']), '--output', monitor!]);
+  }
   const engine = new RealtimeEngine({
     sampleRate,
     block,
     // An interface when one is named; otherwise the embedded default, the demo program.
     source: flags['input-file']
       ? { kind: 'file', path: flags['input-file'] }
-      : (flags.input || flags.output) && !flags.demo
+      : deviceMode
         ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
         : { kind: 'demo' },
     record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']), input: flags['record-input'] } : undefined,
     channels: channels as [number, number],
+    monitor,
   });
   engine.attach(store);
   await engine.start();
@@ -69,33 +83,100 @@ export async function commandStart(args: string[]): Promise<void> {
     console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
   }
 
+  const played = engine.monitorOutput ? ` -> "${engine.monitorOutput}"` : monitor ? ' (no output: the device did not open)' : '';
   const source = engine.devices
     ? `"${engine.devices.input}" -> "${engine.devices.output}"`
-    : flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program';
+    : `${flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program'}${played}`;
   console.log(`rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
-  console.log(`     latency: chain ${((engine.latencySamples / sampleRate) * 1000).toFixed(1)} ms + block ${((block / sampleRate) * 1000).toFixed(1)} ms${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
+  const ms = (samples: number) => `${((samples / sampleRate) * 1000).toFixed(1)} ms`;
+  const io = engine.devices || engine.monitorOutput ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)` : `block ${ms(block)}`;
+  console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
+  const STATES = ['starting', 'running', 'demo', 'LOST', 'stopped'];
   const frame = new Float32Array(engine.readMeters().length);
   const line = () => {
     const m = engine.readMeters(frame);
     const seconds = (meterValue(m, 'engine.blocks') * block) / sampleRate;
     return `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
       `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
-      `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100).toFixed(1)} %`;
+      `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB` +
+      `  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100 || 0).toFixed(1)} %` +
+      (engine.devices ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${STATES[meterValue(m, 'engine.deviceState')] ?? ''}` : '');
   };
-  const tty = process.stdout.isTTY;
-  const status = setInterval(() => (tty ? process.stdout.write(`\r${line()} `) : console.log(line())), tty ? 250 : 1000);
+  const health = () => {
+    const m = engine.readMeters(frame);
+    const pct = (v: number) => `${((v || 0) * 100).toFixed(1)} %`;
+    return `health: DSP load mean ${pct(meterValue(m, 'engine.dspLoadMean'))}, max ${pct(meterValue(m, 'engine.dspLoadMax'))}` +
+      (engine.devices ? `; input overflows ${meterValue(m, 'engine.inputOverflows') || 0}, output underflows ${meterValue(m, 'engine.outputUnderflows') || 0}` : '') +
+      (engine.deviceErrors.length ? `; device events: ${engine.deviceErrors.slice(-3).join(' | ')}` : '') +
+      (engine.droppedRecordingFrames ? `; recorder dropped ${engine.droppedRecordingFrames} frames` : '');
+  };
+  let reported = 0;
+  let recordErrorShown = false;
+  const tty = process.stdout.isTTY || process.env.RIG_STATUS_TTY === '1';
+  const status = setInterval(() => {
+    // Device events (loss, reopen failures) on lines of their own, as they happen.
+    for (; reported < engine.deviceErrors.length; reported++) process.stdout.write(`${tty ? '\r\x1b[K' : ''}device: ${engine.deviceErrors[reported]}\n`);
+    if (engine.recordError && !recordErrorShown) {
+      recordErrorShown = true;
+      process.stdout.write(`${tty ? '\r\x1b[K' : ''}recording to ${flags.record} stopped: ${engine.recordError.message} (the audio goes on; what was written is kept)\n`);
+    }
+    if (tty) process.stdout.write(`\r${line()} `);
+    else console.log(line());
+  }, tty ? 250 : 1000);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (duration !== undefined) setTimeout(stop, duration * 1000);
+    // `on`, not `once`: a second Ctrl-C (or one from the terminal and one forwarded by the
+    // filtering parent) must not kill the process before the recording is closed.
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+    if (duration !== undefined) setTimeout(resolve, duration * 1000);
   });
   clearInterval(status);
   assist?.stop();
   if (tty) process.stdout.write('\n');
   console.log(line());
+  console.log(health());
   await engine.stop();
+  if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
   if (engine.recordError) throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
+}
+
+/** The output a demo plays on by default: PortAudio's "default" device, else the first output; none without a sound system. */
+function defaultOutput(): string | undefined {
+  try {
+    const outputs = listDevices().filter((d) => d.maxOutputChannels >= 2);
+    return (outputs.find((d) => d.name === 'default') ?? outputs[0])?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `rig start` again in a child process (same arguments, RIG_ENGINE_CHILD set) and passes its
+ * output through the chatter filter. The parent only filters and forwards signals.
+ */
+async function runFiltered(args: string[]): Promise<void> {
+  const rig = fileURLToPath(new URL('../rig.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), rig, 'start', ...args], {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...process.env, RIG_ENGINE_CHILD: '1', RIG_STATUS_TTY: process.stdout.isTTY ? '1' : '0' },
+  });
+  const out = new ChatterFilter();
+  const err = new ChatterFilter({ dropBlankLines: true });
+  child.stdout.setEncoding('utf8').on('data', (text: string) => process.stdout.write(out.push(text)));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => process.stderr.write(err.push(text)));
+  // Ctrl-C reaches the child from the terminal too; a signal sent to this process alone is passed on.
+  const forward = (signal: NodeJS.Signals) => () => child.exitCode === null && child.kill(signal);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  const code = await new Promise<number>((resolve) => child.once('close', (exit, signal) => resolve(exit ?? (signal ? 128 : 1))));
+  process.stdout.write(out.flush());
+  process.stderr.write(err.flush());
+  const underflows = out.outputUnderflows + err.outputUnderflows;
+  const overflows = out.inputOverflows + err.inputOverflows;
+  if (underflows || overflows) {
+    console.log(`      PortAudio's own status flags: ${underflows} output underflow and ${overflows} input overflow reports (start-up priming counts one)`);
+  }
+  if (code !== 0) process.exit(code);
 }

@@ -233,7 +233,15 @@ export class WavWriter {
       else if (format === 'int24') buf.writeIntLE(s, i * 3, 3);
       else buf.writeInt32LE(s, i * 4);
     }
-    fs.writeSync(this.fd, buf, 0, bytes, HEADER_BYTES + this.dataBytes);
+    const written = fs.writeSync(this.fd, buf, 0, bytes, HEADER_BYTES + this.dataBytes);
+    if (written < bytes) {
+      // A short write is how a full disk first shows: keep the header true to the whole frames
+      // that did land, so the file stays playable up to there.
+      const frameBytes = width * channels;
+      this.dataBytes += written - (written % frameBytes);
+      this.writeHeader();
+      throw Object.assign(new Error(`no space left for ${this.file} (wrote ${written} of ${bytes} bytes)`), { code: 'ENOSPC' });
+    }
     this.dataBytes += bytes;
     this.framesSinceHeader += interleaved.length / channels;
     const refresh = this.options.headerRefreshFrames ?? 0;

@@ -1,7 +1,9 @@
 /** The real-time engine's worker loop: pacing, parameters through shared memory, meters, recording. */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { meterValue } from '../../engine/src/meter-layout.ts';
 import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
@@ -73,6 +75,29 @@ describe('real-time engine', () => {
     expect(engine.droppedRecordingFrames).toBe(0);
   });
 
+  it('keeps the audio running and the file written so far when the disk fills up', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    const child = path.join(root, 'test/helpers/record-full-child.ts');
+    // A file-size limit stands in for a full disk without root or a tiny filesystem: past it,
+    // write() fails with EFBIG (SIGXFSZ ignored, so the write fails instead of killing us).
+    // 400 KiB of float stereo is about a second at 48 kHz.
+    const script = `trap '' XFSZ; ulimit -f 400; exec "$0" --import "$1" "$2" "$3"`;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-c', script, process.execPath, tsx, child, dir], { cwd: dir, timeout: 30000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out))),
+    );
+    const result = JSON.parse(stdout.slice(stdout.indexOf('RIG ') + 4)) as { error: string | null; blocksAtError: number; blocksAfter: number };
+    expect(result.error).toMatch(/EFBIG|too large/i);
+    // The audio thread never noticed: a second later ~94 more blocks had run.
+    expect(result.blocksAfter - result.blocksAtError).toBeGreaterThan(60);
+    // What was written is kept under the real name (about a second at 384 kB/s), not deleted.
+    // (WavWriter counts a short write as whole, so the header can claim a few KiB more than the
+    // file holds; reading it back belongs in this test once wav.ts counts the bytes written.)
+    const size = fs.statSync(path.join(dir, 'full.wav')).size;
+    expect(size).toBeGreaterThan(0.5 * 384000);
+    expect(size).toBeLessThanOrEqual(400 * 1024);
+  });
+
   it('names the problem when its file source does not fit', async () => {
     const file = path.join(dir, 'wrong-rate.wav');
     const writer = new WavWriter(file, { sampleRate: 44100, channels: 2, format: 'int16' });
@@ -112,5 +137,25 @@ describe('loudness assist on the running engine', () => {
       assist.stop();
       await engine.stop();
     }
+  });
+});
+
+describe('rig start without any sound system', () => {
+  it('plays the demo through the chain to nowhere and shows meters and health', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    // No PulseAudio to reach (and this machine has no card): the embedded default must still run.
+    const env = { ...process.env, PULSE_SERVER: `unix:${path.join(dir, 'no-pulse-here')}`, PULSE_RUNTIME_PATH: path.join(dir, 'no-runtime') };
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, ['--import', tsx, path.join(root, 'bin/rig.ts'), 'start', '--duration', '2'], { cwd: dir, env, timeout: 30000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+      ),
+    );
+    expect(stdout).toMatch(/^rig: the built-in demo program (\(no output: the device did not open\) )?through the chain in real time/m);
+    expect(stdout).toMatch(/latency: \d+\.\d ms = chain \d+\.\d ms \+ block 10\.7 ms/);
+    // A meter line with a measured output loudness, then the health summary.
+    expect(stdout).toMatch(/M in +-\d+\.\d +out +-\d+\.\d LUFS/);
+    expect(stdout).toMatch(/^health: DSP load mean \d+\.\d %, max \d+\.\d %/m);
+    expect(`${stdout}${stderr}`).not.toMatch(/ALSA lib|PortAudio V|jack server/);
   });
 });

@@ -21,6 +21,8 @@ export interface WorkerConfig {
   sampleRate: number;
   block: number;
   source: { kind: 'demo' } | { kind: 'file'; path: string } | { kind: 'device'; input: string; output: string };
+  /** Demo or file: also play the master on this output device (name substring or id). */
+  monitor?: string;
   params: SharedArrayBuffer;
   meters: SharedArrayBuffer;
   control: SharedArrayBuffer; // Int32 [0]: 1 = stop requested
@@ -85,6 +87,7 @@ function run(config: WorkerConfig): void {
   const frame = meters.frame;
   const off = METER_LAYOUT.offsets;
   frame[off['engine.inputOverflows']] = 0;
+  frame[off['engine.outputUnderflows']] = 0;
   const blockSeconds = config.block / config.sampleRate;
   const sleepCell = new Int32Array(new SharedArrayBuffer(4));
   let loadMean = 0;
@@ -104,10 +107,11 @@ function run(config: WorkerConfig): void {
       }
     }
     inputRing?.push(blockLeft, blockRight);
-    const t0 = process.hrtime.bigint();
+    // performance.now() rather than hrtime.bigint(): a BigInt per block would be garbage.
+    const t0 = performance.now();
     meters.beginWrite();
     chain.process(blockLeft, blockRight);
-    const load = Number(process.hrtime.bigint() - t0) / 1e9 / (blockLeft.length / config.sampleRate);
+    const load = (performance.now() - t0) / 1000 / (blockLeft.length / config.sampleRate);
     loadMean += 0.01 * (load - loadMean);
     loadMax = Math.max(loadMax, load);
     blocks++;
@@ -117,7 +121,6 @@ function run(config: WorkerConfig): void {
     frame[off['engine.ioLatencyMs']] = (config.block / config.sampleRate) * 1000;
     frame[off['engine.deviceState']] = state;
     frame[off['engine.blocks']] = blocks;
-    frame[off['engine.outputUnderflows']] = 0;
     meters.endWrite();
     ring?.push(blockLeft, blockRight);
   };
@@ -127,14 +130,21 @@ function run(config: WorkerConfig): void {
     return;
   }
 
-  parentPort!.postMessage({ type: 'ready', latencySamples: chain.latencySamples });
-  const started = process.hrtime.bigint();
+  if (config.monitor) {
+    const monitor = openMonitor(config, config.monitor);
+    if (monitor) {
+      runMonitored(config, monitor, source!, left, right, processBlock, control, chain.latencySamples, frame);
+      return;
+    }
+  }
+
+  parentPort!.postMessage({ type: 'ready', latencySamples: chain.latencySamples, ioLatencySamples: config.block });
+  const started = performance.now();
   while (Atomics.load(control, 0) === 0) {
     source!.fill(left, right);
     processBlock(left, right, DeviceState.Demo);
     // Pace to the clock: sleep until this block's deadline (drift-free: measured from the start).
-    const dueNs = started + BigInt(Math.round(blocks * blockSeconds * 1e9));
-    const waitMs = Number(dueNs - process.hrtime.bigint()) / 1e6;
+    const waitMs = started + blocks * blockSeconds * 1000 - performance.now();
     if (waitMs > 0) Atomics.wait(sleepCell, 0, 0, waitMs);
   }
   frame[off['engine.deviceState']] = DeviceState.Stopped;
@@ -147,11 +157,17 @@ function run(config: WorkerConfig): void {
  * Input and output are two PortAudio streams: naudiodon's duplex mode delivers no input here
  * (measured through PulseAudio), separate streams do, in a worker thread too.
  *
- * A watchdog stands in for the status PortAudio does not pass through naudiodon: a chunk that
- * comes late counts as an input overflow; no chunk for half a second means the device is gone.
- * Then the output fades out over one block instead of stopping dead, the streams are abandoned
- * (closing a stream whose server vanished never returns), and the device is reopened by name
- * once a second until it streams again. The process never notices.
+ * naudiodon prints PortAudio's status flags instead of passing them on, so the xrun counts are
+ * inferred from timing: a chunk that comes late counts as an input overflow; a write that comes
+ * later than the output's queued audio lasts counts as an output underflow (so does a block
+ * dropped because the device stopped taking them). No chunk for half a second means the device
+ * is gone: the output fades out over one block instead of stopping dead, the streams are
+ * abandoned (closing a stream whose server vanished never returns), and the device is reopened
+ * by name once a second until it streams again. The process never notices.
+ *
+ * Steady state allocates nothing on our side: output blocks come from a pool (naudiodon copies a
+ * written Buffer when its write starts, so a pool entry is free again once the stream's backlog is
+ * shorter than the pool). naudiodon itself still makes one Buffer per input chunk.
  */
 function runDevice(
   config: WorkerConfig,
@@ -163,7 +179,7 @@ function runDevice(
   latencySamples: number,
   frame: Float32Array,
 ): void {
-  const portAudio = createRequire(import.meta.url)('naudiodon') as Naudiodon;
+  const portAudio = loadNaudiodon();
   const off = METER_LAYOUT.offsets;
   const chunkMs = (config.block / config.sampleRate) * 1000;
   const lostAfterMs = Math.max(500, 8 * chunkMs);
@@ -171,12 +187,21 @@ function runDevice(
   let lastChunk = performance.now();
   let lastOut: Buffer | undefined;
   let overflows = 0;
+  let underflows = 0;
   let state = DeviceState.Starting;
   let names = { input: source.input, output: source.output };
   // The stream opens as many inputs as the highest one asked for; the bus takes the two chosen.
   const channels = config.channels ?? [1, 2];
   const inputChannels = Math.max(...channels);
   const [leftChannel, rightChannel] = [channels[0] - 1, channels[1] - 1];
+  const blockBytes = config.block * 8;
+  const pool = Array.from({ length: kOutputPoolBlocks }, () => Buffer.alloc(blockBytes));
+  let poolNext = 0;
+  const cushion = Buffer.alloc(blockBytes * kOutputCushionBlocks);
+  let lastWrite = 0;
+  let acceptedRun = 0;
+  let outputUp = false;
+  let overCushion = 0;
 
   const open = (): boolean => {
     try {
@@ -186,7 +211,12 @@ function runDevice(
       if (Math.max(...channels) > input.maxInputChannels) {
         throw new Error(`"${input.name}" has ${input.maxInputChannels} inputs; --channels ${channels.join(',')} asks for more`);
       }
-      const options = (id: number, count: number) => ({ channelCount: count, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id, closeOnError: false, framesPerBuffer: config.block });
+      // highwaterMark one block: naudiodon reads as many bytes as the stream's high-water mark
+      // asks for, 16 KiB (2048 stereo frames, 43 ms) by default; one block keeps the latency ours.
+      const options = (id: number, count: number) => ({
+        channelCount: count, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id,
+        closeOnError: false, framesPerBuffer: config.block, highwaterMark: config.block * 4 * count,
+      });
       const inStream = new portAudio.AudioIO({ inOptions: options(input.id, inputChannels) });
       const outStream = new portAudio.AudioIO({ outOptions: options(output.id, 2) });
       inStream.on('data', (chunk: Buffer) => onChunk(chunk, outStream));
@@ -194,9 +224,9 @@ function runDevice(
       inStream.on('error', report);
       outStream.on('error', report);
       outStream.start();
-      // Two blocks of silence ahead of the first processed one: output is written as input
+      // Blocks of silence ahead of the first processed one: output is written as input
       // arrives, and this cushion absorbs the jitter between the two streams' callbacks.
-      outStream.write(Buffer.alloc(config.block * 8 * kOutputCushionBlocks));
+      outStream.write(cushion);
       inStream.start();
       streams = { input: inStream, output: outStream };
       names = { input: input.name, output: output.name };
@@ -211,13 +241,17 @@ function runDevice(
   const onChunk = (chunk: Buffer, outStream: AudioStream) => {
     const now = performance.now();
     const frames = chunk.length / (4 * inputChannels);
-    // Late by more than two chunks: the input ring overflowed while we were not reading it.
-    if (state === DeviceState.Running && now - lastChunk > 2.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)) overflows++;
+    // Later than naudiodon's input queue (two chunks) and a burst (PulseAudio delivers two at a
+    // time) can cover: the input overflowed while we were not reading it. (Measured gaps through
+    // PulseAudio: 21 ms per pair of 512-frame chunks, 24 ms at most over 8 s.)
+    if (state === DeviceState.Running && now - lastChunk > 3.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)) overflows++;
     lastChunk = now;
+    if (state !== DeviceState.Running) {
+      // The first chunk after (re)opening: the output starts over.
+      lastWrite = acceptedRun = overCushion = 0;
+      outputUp = false;
+    }
     state = DeviceState.Running;
-    // naudiodon hands each chunk over in a Buffer of its own; the output needs one the stream
-    // can keep until PortAudio has consumed it.
-    const out = Buffer.allocUnsafe(frames * 8);
     for (let start = 0; start < frames; start += config.block) {
       const n = Math.min(config.block, frames - start);
       const l = n === config.block ? left : left.subarray(0, n);
@@ -227,17 +261,51 @@ function runDevice(
         l[i] = chunk.readFloatLE((base + leftChannel) * 4);
         r[i] = chunk.readFloatLE((base + rightChannel) * 4);
       }
-      processBlock(l, r, DeviceState.Running);
-      frame[off['engine.inputOverflows']] = overflows;
-      // Input block + the output cushion, at the stream's own buffering on top of that.
-      frame[off['engine.ioLatencyMs']] = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
-      for (let i = 0; i < n; i++) {
-        out.writeFloatLE(l[i], (start + i) * 8);
-        out.writeFloatLE(r[i], (start + i) * 8 + 4);
+      // Running once the output takes blocks too: until then the device is still coming up.
+      processBlock(l, r, outputUp ? DeviceState.Running : DeviceState.Starting);
+      const backlog = outStream.writableLength / blockBytes;
+      let drop = false;
+      if (!outputUp) {
+        // Coming up: a PulseAudio output (through ALSA's pulse plugin) starts taking blocks ~4 s
+        // after it opens, 2 s after its input delivers. Keep only the cushion and a burst queued;
+        // without this the whole start-up stays queued for good (measured: 1.9 s of latency).
+        drop = backlog > kOutputCushionBlocks + 2;
+      } else if (backlog > kOutputBacklogBlocks) {
+        drop = true; // the device stopped taking blocks: never let the latency run away
+      } else if (backlog > kOutputCushionBlocks + 2) {
+        // A hiccup left more queued than the cushion: the latency stays up (same clock on both
+        // sides) unless a block goes. One block a second until it is back, not all at once.
+        drop = ++overCushion >= kOutputTrimBlocks;
+      } else {
+        overCushion = 0;
       }
+      if (drop) {
+        // Each drop in steady state is a discontinuity: an output xrun. (The recorder already
+        // has the block: the file stays whole.)
+        if (outputUp) underflows++;
+        acceptedRun = lastWrite = overCushion = 0;
+      } else {
+        acceptedRun++;
+        if (acceptedRun >= kOutputSteadyBlocks) outputUp = true;
+        const out = pool[poolNext];
+        poolNext = (poolNext + 1) % kOutputPoolBlocks;
+        for (let i = 0; i < n; i++) {
+          out.writeFloatLE(l[i], i * 8);
+          out.writeFloatLE(r[i], i * 8 + 4);
+        }
+        // At the previous write the output had that block and the cushion queued; a write later
+        // than that found it drained. (A gap, never a sum over time: clock drift cannot add up.)
+        const written = performance.now();
+        if (outputUp && lastWrite > 0 && written - lastWrite > (kOutputCushionBlocks + 1) * chunkMs) underflows++;
+        lastWrite = written;
+        lastOut = out;
+        outStream.write(n === config.block ? out : out.subarray(0, n * 8));
+      }
+      frame[off['engine.inputOverflows']] = overflows;
+      frame[off['engine.outputUnderflows']] = underflows;
+      // Input block + the output cushion; PortAudio's and the host's own buffering come on top.
+      frame[off['engine.ioLatencyMs']] = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
     }
-    lastOut = out;
-    outStream.write(out);
   };
 
   const fadeOutLast = () => {
@@ -253,7 +321,7 @@ function runDevice(
   };
 
   if (!open()) throw new Error(`cannot open the audio devices "${source.input}" / "${source.output}"`);
-  parentPort!.postMessage({ type: 'ready', latencySamples, input: names.input, output: names.output });
+  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: config.block * (1 + kOutputCushionBlocks), input: names.input, output: names.output });
 
   let nextAttempt = 0;
   const watch = setInterval(() => {
@@ -291,8 +359,115 @@ function runDevice(
 }
 
 const kOutputCushionBlocks = 2;
+// Blocks written but not yet taken by naudiodon beyond which a running output drops blocks at
+// once (~128 ms at 512 frames): scheduling hiccups on a loaded machine stay well under it.
+// Between the cushion plus a burst (PulseAudio hands the input over two blocks at a time) and
+// this, the excess is trimmed a block at a time.
+const kOutputBacklogBlocks = 12;
+// Blocks in a row over the cushion before one is trimmed (~1 s at 512 frames, 48 kHz).
+const kOutputTrimBlocks = 94;
+// Pool entries: the backlog, the block in flight and a spare, so no queued block is overwritten.
+const kOutputPoolBlocks = kOutputBacklogBlocks + 3;
+// Blocks taken in a row before the output counts as running (~0.5 s at 512 frames, 48 kHz).
+const kOutputSteadyBlocks = 50;
 
-type AudioStream = NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer): boolean };
+interface Monitor {
+  stream: AudioStream;
+  name: string;
+}
+
+function openMonitor(config: WorkerConfig, wanted: string): Monitor | undefined {
+  try {
+    const portAudio = loadNaudiodon();
+    const device = findDevice(portAudio.getDevices(), wanted, 'output');
+    const stream = new portAudio.AudioIO({
+      outOptions: { channelCount: 2, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: device.id, closeOnError: false, framesPerBuffer: config.block },
+    });
+    stream.on('error', (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message }));
+    stream.start();
+    return { stream, name: device.name };
+  } catch (error) {
+    // No output: the demo still runs, on the worker's clock, to nowhere.
+    parentPort!.postMessage({ type: 'device-error', message: `no output for the demo: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+/**
+ * The demo (or a file) paced by the worker's clock and also played on an output device. The loop
+ * runs on the worker's event loop (naudiodon's writes complete there). The clock is nudged by
+ * whole blocks to keep the device's backlog near the cushion, so in the long run the device's
+ * clock paces the program without a drop or a repeat (a generated program can wait or hurry);
+ * while the device takes nothing (starting up, gone) the clock runs on and blocks are dropped.
+ */
+function runMonitored(
+  config: WorkerConfig,
+  monitor: Monitor,
+  source: Source,
+  left: Float32Array,
+  right: Float32Array,
+  processBlock: (blockLeft: Float32Array, blockRight: Float32Array, state: DeviceState) => void,
+  control: Int32Array,
+  latencySamples: number,
+  frame: Float32Array,
+): void {
+  const blockMs = (config.block / config.sampleRate) * 1000;
+  const blockBytes = config.block * 8;
+  const pool = Array.from({ length: kOutputPoolBlocks }, () => Buffer.alloc(blockBytes));
+  let poolNext = 0;
+  let lastTakenAt = -Infinity;
+  const onTaken = () => void (lastTakenAt = performance.now());
+  let clockStart = performance.now();
+  let produced = 0;
+  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: config.block * (1 + kOutputCushionBlocks), output: monitor.name });
+
+  // One interval for the whole run: a timer per tick would be garbage on the audio path.
+  const ticker = setInterval(() => tick(), blockMs / 4);
+  const tick = () => {
+    if (Atomics.load(control, 0) !== 0) {
+      clearInterval(ticker);
+      frame[METER_LAYOUT.offsets['engine.deviceState']] = DeviceState.Stopped;
+      const done = () => {
+        parentPort!.postMessage({ type: 'stopped', blocks: produced });
+        process.exit(0);
+      };
+      const timer = setTimeout(done, 500);
+      monitor.stream.quit(() => (clearTimeout(timer), done()));
+      return;
+    }
+    const now = performance.now();
+    // Taking blocks in the last quarter second: the device is there and its clock can lead.
+    const flowing = now - lastTakenAt < 250;
+    while (produced < Math.floor((now - clockStart) / blockMs)) {
+      const backlog = monitor.stream.writableLength / blockBytes;
+      if (flowing && backlog > kOutputCushionBlocks + 1) {
+        clockStart += blockMs; // the device is behind our clock: wait a block for it
+        break;
+      }
+      source.fill(left, right);
+      processBlock(left, right, DeviceState.Demo);
+      produced++;
+      if (backlog <= kOutputBacklogBlocks) {
+        const out = pool[poolNext];
+        poolNext = (poolNext + 1) % kOutputPoolBlocks;
+        for (let i = 0; i < config.block; i++) {
+          out.writeFloatLE(left[i], i * 8);
+          out.writeFloatLE(right[i], i * 8 + 4);
+        }
+        monitor.stream.write(out, onTaken);
+      }
+    }
+    // The device is ahead of our clock: one block early.
+    if (flowing && monitor.stream.writableLength / blockBytes < kOutputCushionBlocks - 1) clockStart -= blockMs;
+  };
+}
+
+/** naudiodon, loaded only here: its PortAudio context and crash handler belong to the audio worker. */
+function loadNaudiodon(): Naudiodon {
+  return createRequire(import.meta.url)('naudiodon') as Naudiodon;
+}
+
+type AudioStream = NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer, callback?: () => void): boolean; readonly writableLength: number };
 
 interface Naudiodon {
   getDevices(): AudioDevice[];

@@ -21,6 +21,8 @@ export interface EngineOptions {
   record?: { file: string; format?: SampleFormat; input?: string };
   /** Which interface inputs (1-based) feed the stereo bus. */
   channels?: [number, number];
+  /** Demo or file source: also play the master on this output device (name substring or id). */
+  monitor?: string;
 }
 
 export class RealtimeEngine {
@@ -40,8 +42,12 @@ export class RealtimeEngine {
   /** Write errors of the recorder, kept so the audio never notices them. */
   recordError?: Error;
   latencySamples = 0;
+  /** The engine's own I/O buffering: the block, plus the output cushion with a device. The host's (PortAudio, driver) comes on top. */
+  ioLatencySamples = 0;
   /** The interface in use (device mode), as PortAudio names it. */
   devices?: { input: string; output: string };
+  /** The output device the demo (or file) also plays on, when one was asked for and opened. */
+  monitorOutput?: string;
   /** Set when stop() had to abandon a worker blocked in the audio driver. */
   stuck = false;
   /** Stream errors the devices reported; the engine keeps running. */
@@ -76,15 +82,18 @@ export class RealtimeEngine {
       record: this.ring?.buffer,
       recordInput: this.inputRing?.buffer,
       channels: this.options.channels,
+      monitor: this.options.monitor,
     };
     const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
     this.worker = worker;
     this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { type: string; latencySamples?: number; message?: string; input?: string; output?: string }) => {
+      worker.on('message', (message: { type: string; latencySamples?: number; ioLatencySamples?: number; message?: string; input?: string; output?: string }) => {
         if (message.type === 'ready') {
           this.latencySamples = message.latencySamples ?? 0;
+          this.ioLatencySamples = message.ioLatencySamples ?? this.block;
           this.devices = message.input ? { input: message.input, output: message.output ?? '' } : undefined;
+          this.monitorOutput = message.input ? undefined : message.output;
           resolve();
         } else if (message.type === 'error') {
           reject(new Error(`audio engine: ${message.message}`));
@@ -153,8 +162,14 @@ export class RealtimeEngine {
       this.drainRecording();
       for (const writer of [this.writer, this.inputWriter]) {
         if (!writer) continue;
-        if (this.recordError) writer.abort();
-        else writer.close();
+        // Even after a write error (disk full) the file keeps what was written: an hour of a
+        // live set is worth more than a clean failure. If even closing fails, the partial file
+        // stays, playable up to its last header refresh.
+        try {
+          writer.close();
+        } catch (error) {
+          this.recordError ??= error as Error;
+        }
       }
       this.writer = this.inputWriter = undefined;
     }
