@@ -88,6 +88,23 @@ describe('recall', () => {
     recall.close();
   });
 
+  it('toggles A/B between the last two slots used, each keeping its own edits', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    store.set('comp.ratio', 4, 'cli');
+    expect(recall.toggleAB()).toBe('B');
+    store.set('comp.ratio', 1.5, 'cli');
+    recall.selectSlot('D');
+    store.set('comp.ratio', 10, 'cli');
+    expect(recall.toggleAB()).toBe('B');
+    expect(store.get('comp.ratio')).toBe(1.5);
+    expect(recall.toggleAB()).toBe('D');
+    expect(store.get('comp.ratio')).toBe(10);
+    recall.selectSlot('A');
+    expect(store.get('comp.ratio')).toBe(4);
+    recall.close();
+  });
+
   it('lets the last of two concurrent recalls win whole, never a mix', () => {
     const store = new ParameterStore();
     const recall = new RecallManager(store, db);

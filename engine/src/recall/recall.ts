@@ -48,6 +48,7 @@ export class RecallManager {
   private grouping?: UndoStep;
   private seenRecallSeq = 0;
   private activeSlot: QuickSlot = 'A';
+  private previousSlot: QuickSlot = 'B';
   private readonly autosaveMs: number;
 
   constructor(private readonly store: ParameterStore, private readonly db: SnapshotDatabase, private readonly options: RecallOptions = {}) {
@@ -97,10 +98,17 @@ export class RecallManager {
     if (!QUICK_SLOTS.includes(slot)) throw new Error(`quick slot must be one of ${QUICK_SLOTS.join(', ')}`);
     this.db.writeSlot(this.activeSlot, this.store.snapshot());
     const stored = this.db.readSlot(slot);
+    if (slot !== this.activeSlot) this.previousSlot = this.activeSlot;
     this.activeSlot = slot;
     if (stored) this.apply(sanitizeStoredValues(stored), RECALL_ORIGIN, true);
     else this.db.writeSlot(slot, this.store.snapshot());
     this.flush();
+  }
+
+  /** A/B: back to the slot used before this one (B from a fresh start on A). */
+  toggleAB(): QuickSlot {
+    this.selectSlot(this.previousSlot);
+    return this.activeSlot;
   }
 
   undo(): boolean {
