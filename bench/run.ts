@@ -17,7 +17,7 @@ import { addon } from '../engine/src/native.ts';
 import type { ParameterValues } from '../engine/src/params.ts';
 import { CACHE, generated, hasCommand, music, type Material } from './material.ts';
 import { PEERS, ffmpegEbur128, runPeer } from './peers.ts';
-import { benchRealtime } from './realtime.ts';
+import { benchRealtimeFiltered } from './realtime.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -187,10 +187,11 @@ if (wants('blocks')) benchBlocks(materials[0]);
 
 if (wants('live')) {
   log(`\n## Live path: ${flags['live-seconds']} s through a clocked PulseAudio interface (512-frame blocks)`);
-  const live = await benchRealtime(Number(flags['live-seconds']));
+  const live = await benchRealtimeFiltered(Number(flags['live-seconds']));
   if (typeof live === 'string') log(`  ${live}`);
   else {
     log(`  blocks ${live.blocks} of ${live.expectedBlocks.toFixed(0)} expected; xruns: input overflows ${live.inputOverflows}, output underflows ${live.outputUnderflows}; silent gaps in the recording ${live.outputDropouts}`);
+    log(`  PortAudio's own status flags: ${live.portAudioUnderflows} output underflow, ${live.portAudioOverflows} input overflow (start-up priming counts one)`);
     log(`  DSP load mean ${(live.dspLoadMean * 100).toFixed(2)} %, max ${(live.dspLoadMax * 100).toFixed(1)} %`);
     results.live = live;
   }
