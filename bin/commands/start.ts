@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRigDashboard } from '../../dashboard/server/index.ts';
 import { meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
@@ -33,6 +34,8 @@ export async function commandStart(args: string[]): Promise<void> {
       block: { type: 'string' },
       'target-preset': { type: 'string' },
       'assist-range': { type: 'string', default: '0,12' },
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
     },
   });
   const duration = parseNumber('--duration', flags.duration);
@@ -92,6 +95,14 @@ export async function commandStart(args: string[]): Promise<void> {
   const io = engine.devices || engine.monitorOutput ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)` : `block ${ms(block)}`;
   console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
 
+  // In the process that owns the engine (the filtered child in device mode): meters come from its shared memory.
+  const dashboard = await startRigDashboard({ engine, store, device: source, host: flags.host, port: parseNumber('--port', flags.port), targetPreset: flags['target-preset'] })
+    .catch(async (error) => {
+      await engine.stop();
+      throw error;
+    });
+  console.log(`dashboard: ${dashboard.url}`);
+
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
   const STATES = ['starting', 'running', 'demo', 'LOST', 'stopped'];
   const frame = new Float32Array(engine.readMeters().length);
@@ -137,6 +148,7 @@ export async function commandStart(args: string[]): Promise<void> {
   if (tty) process.stdout.write('\n');
   console.log(line());
   console.log(health());
+  await dashboard.close();
   await engine.stop();
   if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
   if (engine.recordError) throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
