@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startRigDashboard } from '../../dashboard/server/index.ts';
+import type { TargetState } from '../../dashboard/protocol.ts';
+import { DEFAULT_PORT, DashboardListenError, startRigDashboard, type DashboardServer, type RigDashboardOptions } from '../../dashboard/server/index.ts';
 import { meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
@@ -13,6 +14,8 @@ import { listDevices } from '../../engine/src/realtime/devices.ts';
 import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
 import { LoudnessAssist } from '../../engine/src/realtime/loudness-assist.ts';
 import { getPreset } from '../../engine/src/presets.ts';
+import { RecallManager } from '../../engine/src/recall/recall.ts';
+import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
 import { parseSampleFormat } from '../../engine/src/wav.ts';
 import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
 
@@ -34,15 +37,16 @@ export async function commandStart(args: string[]): Promise<void> {
       block: { type: 'string' },
       'target-preset': { type: 'string' },
       'assist-range': { type: 'string', default: '0,12' },
-      port: { type: 'string', default: '8080' },
+      port: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
+      fresh: { type: 'boolean', default: false },
     },
   });
   const duration = parseNumber('--duration', flags.duration);
   const sampleRate = parseNumber('--rate', flags.rate) ?? 48000;
   const block = parseNumber('--block', flags.block) ?? 512;
   if (!Number.isInteger(block) || block < 16 || block > 8192) throw new UsageError(`--block ${block}: use 16 to 8192 frames`);
-  const store = new ParameterStore(parseSet(flags.set ?? []));
+  const setValues = parseSet(flags.set ?? []);
   const channels = (flags.channels ?? '1,2').split(',').map((c) => Number(c));
   if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 64)) {
     throw new UsageError(`--channels ${flags.channels}: name two interface inputs, e.g. --channels 1,2 or --channels 3,4`);
@@ -56,6 +60,11 @@ export async function commandStart(args: string[]): Promise<void> {
   if (!process.env.RIG_ENGINE_CHILD && (deviceMode || monitor)) {
     return runFiltered(deviceMode || flags.output ? args : [...args, ...(flags['input-file'] ? [] : ['--demo']), '--output', monitor!]);
   }
+  // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
+  const store = new ParameterStore();
+  const target: TargetState = { preset: flags['target-preset'] ?? null, lufs: null, ceilingDbtp: null };
+  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => target.preset });
+  store.setMany(setValues, 'cli'); // --set wins over the restored state
   const engine = new RealtimeEngine({
     sampleRate,
     block,
@@ -83,6 +92,7 @@ export async function commandStart(args: string[]): Promise<void> {
       { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
     );
     assist.start();
+    Object.assign(target, { lufs: preset.targetLufs, ceilingDbtp: preset.ceilingDbtp });
     console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
   }
 
@@ -96,11 +106,24 @@ export async function commandStart(args: string[]): Promise<void> {
   console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
 
   // In the process that owns the engine (the filtered child in device mode): meters come from its shared memory.
-  const dashboard = await startRigDashboard({ engine, store, device: source, host: flags.host, port: parseNumber('--port', flags.port), targetPreset: flags['target-preset'] })
-    .catch(async (error) => {
-      await engine.stop();
-      throw error;
-    });
+  const dashboard = await openDashboard({
+    engine,
+    store,
+    device: source,
+    host: flags.host,
+    port: parseNumber('--port', flags.port),
+    targetPreset: flags['target-preset'],
+    recall: recall && { manager: recall.manager, snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name) },
+    resetMeters: () => engine.resetMeters(),
+    onTarget: (next) => {
+      Object.assign(target, next);
+      if (assist && next.lufs !== null) assist.retarget(next.lufs);
+    },
+  }).catch(async (error) => {
+    recall?.close();
+    await engine.stop();
+    throw error;
+  });
   console.log(`dashboard: ${dashboard.url}`);
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
@@ -149,9 +172,51 @@ export async function commandStart(args: string[]): Promise<void> {
   console.log(line());
   console.log(health());
   await dashboard.close();
+  recall?.close();
   await engine.stop();
   if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
   if (engine.recordError) throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
+}
+
+/**
+ * The recall database for the live rig: restores the last autosaved sound (unless `--fresh`),
+ * autosaves every change (at most 250 ms behind) and picks up `rig snapshots recall` from another
+ * terminal. A database that cannot be opened costs recall, never the audio.
+ */
+function openRecall(store: ParameterStore, options: { fresh: boolean; targetPreset: () => string | null }): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
+  let db: SnapshotDatabase;
+  try {
+    db = new SnapshotDatabase();
+  } catch (error) {
+    console.log(`recall: ${(error as Error).message}; running without recall (nothing will be autosaved)`);
+    return undefined;
+  }
+  const manager = new RecallManager(store, db, { autosaveMs: 250, pollMs: 500, targetPreset: options.targetPreset });
+  if (!options.fresh && manager.restore()) console.log(`recall: restored the last live state from ${db.file}`);
+  return {
+    manager,
+    db,
+    close() {
+      manager.close();
+      db.close();
+    },
+  };
+}
+
+/**
+ * The dashboard on the port asked for; without `--port`, on 8080 or, when that is taken, the next
+ * free one: a rig that will not start because a browser tab holds a port would be worse.
+ */
+async function openDashboard(options: RigDashboardOptions): Promise<DashboardServer> {
+  if (options.port !== undefined) return startRigDashboard(options);
+  for (let port = DEFAULT_PORT; port < DEFAULT_PORT + 10; port++) {
+    try {
+      return await startRigDashboard({ ...options, port });
+    } catch (error) {
+      if (!(error instanceof DashboardListenError) || !/in use/.test(error.message)) throw error;
+    }
+  }
+  return startRigDashboard({ ...options, port: 0 });
 }
 
 /** The output a demo plays on by default: PortAudio's "default" device, else the first output; none without a sound system. */

@@ -260,7 +260,7 @@ function runRig(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{
     // From a directory of its own (naudiodon's crash handler writes crash.log into the cwd), so
     // tsx is named by path: `--import tsx` resolves from the cwd.
     const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const child = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'bin/rig.ts'), 'start', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'bin/rig.ts'), 'start', '--port', '0', '--fresh', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

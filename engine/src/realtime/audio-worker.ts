@@ -25,7 +25,7 @@ export interface WorkerConfig {
   monitor?: string;
   params: SharedArrayBuffer;
   meters: SharedArrayBuffer;
-  control: SharedArrayBuffer; // Int32 [0]: 1 = stop requested
+  control: SharedArrayBuffer; // Int32 [0]: 1 = stop requested; [1]: meter resets requested so far
   record?: SharedArrayBuffer;
   /** The raw input, before the chain, for a safety copy of what came in. */
   recordInput?: SharedArrayBuffer;
@@ -83,6 +83,7 @@ function run(config: WorkerConfig): void {
   const applied = new Float64Array(params.count);
   for (let i = 0; i < params.count; i++) applied[i] = params.read(i);
   let seenSequence = params.sequenceNumber;
+  let seenMeterResets = 0;
 
   const frame = meters.frame;
   const off = METER_LAYOUT.offsets;
@@ -105,6 +106,13 @@ function run(config: WorkerConfig): void {
           chain.setByIndex(i, value);
         }
       }
+    }
+    const meterResets = Atomics.load(control, 1);
+    if (meterResets !== seenMeterResets) {
+      // Integrated loudness, LRA, maxima and the worst DSP load start again (a new song, a new set).
+      seenMeterResets = meterResets;
+      chain.resetIntegrated();
+      loadMax = 0;
     }
     inputRing?.push(blockLeft, blockRight);
     // performance.now() rather than hrtime.bigint(): a BigInt per block would be garbage.

@@ -30,7 +30,7 @@ export class RealtimeEngine {
   readonly block: number;
   private readonly params = new SharedParams();
   private readonly meters = new SharedMeters();
-  private readonly control = new Int32Array(new SharedArrayBuffer(4));
+  private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly ring?: RecordRing;
   private readonly inputRing?: RecordRing;
   private writer?: WavWriter;
@@ -121,6 +121,11 @@ export class RealtimeEngine {
   }
 
   /** A consistent copy of the latest meter frame (engine health included). */
+  /** Integrated loudness, LRA and every maximum start again at the next block. */
+  resetMeters(): void {
+    Atomics.add(this.control, 1, 1);
+  }
+
   readMeters(into?: Float32Array): Float32Array {
     return this.meters.read(into ?? new Float32Array(METER_FRAME_LENGTH));
   }

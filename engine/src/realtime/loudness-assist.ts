@@ -46,8 +46,13 @@ export class LoudnessAssist {
   private readonly frame = new Float32Array(METER_FRAME_LENGTH);
   private last = 0;
 
-  constructor(private readonly target: AssistTarget, private readonly options: AssistOptions) {
+  constructor(private readonly target: AssistTarget, private options: AssistOptions) {
     if (options.minGainDb > options.maxGainDb) throw new RangeError(`loudness assist: drive range ${options.minGainDb}..${options.maxGainDb} dB is empty`);
+  }
+
+  /** A new target (the page picked another platform); the drive moves towards it at the same slow rate. */
+  retarget(targetLufs: number): void {
+    this.options = { ...this.options, targetLufs };
   }
 
   start(intervalMs = 100): void {
