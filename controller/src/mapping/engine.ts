@@ -246,8 +246,16 @@ export class MappingEngine {
     for (const control of this.controls) this.queueFeedback(control, true);
   }
 
+  /**
+   * After a recall or a reconnect: every pot waits for its value again, and its last position is
+   * forgotten (it may have been moved while nobody listened), so only reaching the value counts.
+   */
   enterPickup(): void {
-    for (const control of this.controls) if (!control.moves) control.pickedUp = false;
+    for (const control of this.controls) {
+      if (control.moves) continue;
+      control.pickedUp = false;
+      control.lastPosition = undefined;
+    }
   }
 
   dispose(): void {
@@ -428,7 +436,8 @@ export class MappingEngine {
     if (layer === this.layer) return;
     this.layer = layer;
     this.indexLayer();
-    this.enterPickup();
+    // The pots stay where they are, so their positions still count for crossing the new values.
+    for (const control of this.controls) if (!control.moves) control.pickedUp = false;
     this.syncAll();
   }
 

@@ -56,6 +56,11 @@ function strictlyMonotone(values: readonly number[]): boolean {
   return rising || falling;
 }
 
+/** Devices send a pot only when it changes, so the same value twice in a row is an encoder's tick. */
+function repeatsConsecutively(values: readonly number[]): boolean {
+  return values.some((value, i) => i > 0 && value === values[i - 1]);
+}
+
 /** Enough CC messages from one controller to tell a pot from an encoder from a button. */
 const CC_EVENTS_TO_DECIDE = 3;
 
@@ -110,16 +115,16 @@ export class LearnSession {
     const values = this.ccHistory.get(key) ?? [];
     values.push(value);
     this.ccHistory.set(key, values);
-    if (values.length >= 2 && values.every((v) => v === 0 || v === 127) && values.includes(127)) {
-      return { input, mode: buttonMode(this.spec) }; // press/release pairs
+    if (values.every((v) => v === 0 || v === 127) && values.includes(0) && values.includes(127)) {
+      return { input, mode: buttonMode(this.spec) }; // a press and a release
     }
     if (values.length < CC_EVENTS_TO_DECIDE) return undefined;
     const recent = values.slice(-CC_EVENTS_TO_DECIDE);
     const encoding = relativeEncoding(recent);
-    // An encoder repeats its step value or jumps about; a pot passing the same values runs monotonically.
-    const repeats = new Set(recent).size < recent.length;
-    if (encoding && (repeats || !strictlyMonotone(recent))) return { input, mode: encoding };
-    return Math.max(...values) - Math.min(...values) >= CC_MOVE_STEPS ? { input, mode: 'absolute' } : undefined;
+    if (encoding && repeatsConsecutively(recent)) return { input, mode: encoding };
+    // A pot being turned runs one way; one flickering between neighbouring values is jitter.
+    const travelled = Math.max(...recent) - Math.min(...recent) >= CC_MOVE_STEPS;
+    return travelled && strictlyMonotone(recent) ? { input, mode: 'absolute' } : undefined;
   }
 }
 
