@@ -169,6 +169,7 @@ function checkBinding(file: string, at: string, where: string, binding: Binding,
     if (binding.action === 'layer' && !layers.includes(binding.layer)) {
       throw new MappingError(file, `${where}.layer`, `layer "${binding.layer}" is not declared in "layers" (${layers.join(', ')})`);
     }
+    if (feedbackKind && !LIGHT_FEEDBACK.has(feedbackKind)) throw new MappingError(file, `${at}.feedback`, `a button light cannot be ${feedbackKind} feedback`);
     return;
   }
   let spec: ParameterSpec;
