@@ -6,7 +6,8 @@
  *
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
  * --no-peers, --live-seconds N (the PulseAudio live run, default 300), --only SECTIONS (comma
- * separated: chain, peers, meters, blocks, live).
+ * separated: chain, peers, meters, blocks, live, controller, dashboard), --controller-seconds N
+ * (the sustained control-event run, default 60).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import { addon } from '../engine/src/native.ts';
 import type { ParameterValues } from '../engine/src/params.ts';
 import { CACHE, generated, hasCommand, music, type Material } from './material.ts';
 import { PEERS, ffmpegEbur128, runPeer } from './peers.ts';
+import { benchController } from './controller.ts';
+import { benchDashboard } from './dashboard.ts';
 import { benchRealtimeFiltered } from './realtime.ts';
 
 const { values: flags } = parseArgs({
@@ -26,6 +29,7 @@ const { values: flags } = parseArgs({
     'no-peers': { type: 'boolean', default: false },
     'live-seconds': { type: 'string', default: '300' },
     only: { type: 'string' },
+    'controller-seconds': { type: 'string', default: '60' },
   },
 });
 
@@ -166,7 +170,7 @@ function benchBlocks(material: Material): void {
   }
 }
 
-const SECTIONS = ['chain', 'peers', 'meters', 'blocks', 'live'] as const;
+const SECTIONS = ['chain', 'peers', 'meters', 'blocks', 'live', 'controller', 'dashboard'] as const;
 const chosen = new Set(flags.only ? flags.only.split(',') : SECTIONS);
 for (const name of chosen) {
   if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only ${flags.only}: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
@@ -198,6 +202,24 @@ if (wants('live')) {
 }
 
 fs.mkdirSync(CACHE, { recursive: true });
+if (wants('controller')) {
+  const seconds = Number(flags['controller-seconds']);
+  log(`\n## Control surfaces: raw MIDI bytes -> mapping engine -> parameter store`);
+  const c = await benchController({ seconds });
+  log(`  event -> parameter latency p50 ${c.latencyP50Us.toFixed(1)} us, p99 ${c.latencyP99Us.toFixed(1)} us (goal: p99 under 1 ms)`);
+  log(`  sustained ${c.sustainedEventsPerSecond.toFixed(0)} events/s for ${c.seconds.toFixed(0)} s: heap ${c.heapBeforeMb.toFixed(1)} -> ${c.heapAfterMb.toFixed(1)} MB, RSS ${c.rssBeforeMb.toFixed(1)} -> ${c.rssAfterMb.toFixed(1)} MB`);
+  results.controller = c;
+}
+
+if (wants('dashboard')) {
+  log(`\n## Dashboard: 20 WebSocket clients, meters at 30 Hz`);
+  const d = await benchDashboard({ seconds: 20, clients: 20, meterHz: 30 });
+  log(`  meter frame ${d.frameBytes} bytes (goal: at most 1024), received at ${d.frameRateHz.toFixed(1)} Hz per client`);
+  log(`  server main thread ${d.mainThreadCpuPercent.toFixed(2)} % of a core with ${d.clients} clients (the synthetic meter source alone: ${d.meterSourceCpuPercent.toFixed(2)} %; goal: under 5 %)`);
+  log(`  meter update -> client latency p50 ${d.latencyP50Ms.toFixed(1)} ms, p99 ${d.latencyP99Ms.toFixed(1)} ms (goal: under 50 ms)`);
+  results.dashboard = d;
+}
+
 // A partial run (--only) updates its own sections and keeps the others' last figures.
 const resultsFile = path.join(CACHE, 'results.json');
 const earlier = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};

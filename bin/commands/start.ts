@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SurfaceManager } from '../../controller/src/surfaces.ts';
 import type { TargetState } from '../../dashboard/protocol.ts';
 import { DEFAULT_PORT, DashboardListenError, startRigDashboard, type DashboardServer, type RigDashboardOptions } from '../../dashboard/server/index.ts';
 import { meterValue } from '../../engine/src/meter-layout.ts';
@@ -63,7 +64,8 @@ export async function commandStart(args: string[]): Promise<void> {
   // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
   const store = new ParameterStore();
   const target: TargetState = { preset: flags['target-preset'] ?? null, lufs: null, ceilingDbtp: null };
-  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => target.preset });
+  let surfaces: SurfaceManager | undefined;
+  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => target.preset, mappings: () => surfaces?.mappingsInUse() ?? [] });
   store.setMany(setValues, 'cli'); // --set wins over the restored state
   const engine = new RealtimeEngine({
     sampleRate,
@@ -105,6 +107,19 @@ export async function commandStart(args: string[]): Promise<void> {
   const io = engine.devices || engine.monitorOutput ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)` : `block ${ms(block)}`;
   console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
 
+  // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
+  surfaces = new SurfaceManager({
+    store,
+    actions: recall && {
+      recallSlot: (slot) => recall.manager.selectSlot(slot),
+      toggleAB: () => void recall.manager.toggleAB(),
+      undo: () => void recall.manager.undo(),
+      redo: () => void recall.manager.redo(),
+    },
+    log: (line) => console.log(`surfaces: ${line}`),
+  });
+  surfaces.start();
+
   // In the process that owns the engine (the filtered child in device mode): meters come from its shared memory.
   const dashboard = await openDashboard({
     engine,
@@ -115,16 +130,20 @@ export async function commandStart(args: string[]): Promise<void> {
     targetPreset: flags['target-preset'],
     recall: recall && { manager: recall.manager, snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name) },
     resetMeters: () => engine.resetMeters(),
+    surfaces: () => surfaces!.status(),
+    learn: surfaces.learn,
     onTarget: (next) => {
       Object.assign(target, next);
       if (assist && next.lufs !== null) assist.retarget(next.lufs);
     },
   }).catch(async (error) => {
+    await surfaces!.close();
     recall?.close();
     await engine.stop();
     throw error;
   });
   console.log(`dashboard: ${dashboard.url}`);
+  surfaces.onLearned((learned) => dashboard.broadcast({ type: 'learned', id: learned.id, surface: learned.surface, control: learned.control }));
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
   const STATES = ['starting', 'running', 'demo', 'LOST', 'stopped'];
@@ -172,6 +191,7 @@ export async function commandStart(args: string[]): Promise<void> {
   console.log(line());
   console.log(health());
   await dashboard.close();
+  await surfaces.close();
   recall?.close();
   await engine.stop();
   if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
@@ -183,7 +203,7 @@ export async function commandStart(args: string[]): Promise<void> {
  * autosaves every change (at most 250 ms behind) and picks up `rig snapshots recall` from another
  * terminal. A database that cannot be opened costs recall, never the audio.
  */
-function openRecall(store: ParameterStore, options: { fresh: boolean; targetPreset: () => string | null }): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
+function openRecall(store: ParameterStore, options: { fresh: boolean; targetPreset: () => string | null; mappings: () => string[] }): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
   let db: SnapshotDatabase;
   try {
     db = new SnapshotDatabase();
@@ -191,7 +211,7 @@ function openRecall(store: ParameterStore, options: { fresh: boolean; targetPres
     console.log(`recall: ${(error as Error).message}; running without recall (nothing will be autosaved)`);
     return undefined;
   }
-  const manager = new RecallManager(store, db, { autosaveMs: 250, pollMs: 500, targetPreset: options.targetPreset });
+  const manager = new RecallManager(store, db, { autosaveMs: 250, pollMs: 500, targetPreset: options.targetPreset, mappings: options.mappings });
   if (!options.fresh && manager.restore()) console.log(`recall: restored the last live state from ${db.file}`);
   return {
     manager,
