@@ -1,0 +1,34 @@
+/**
+ * The page's colours, declared once: the canvases draw with these and main.ts publishes them as
+ * CSS custom properties (--c-<name>) for the markup. High contrast on a near-black ground, so the
+ * meters read from across a room and under studio light.
+ */
+export const COLORS = {
+  ground: '#07090c',
+  panel: '#10141a',
+  panelEdge: '#222a35',
+  well: '#05070a',
+  grid: '#1e2630',
+  gridStrong: '#334050',
+  text: '#eef2f7',
+  dim: '#8d99a8',
+  faint: '#55606e',
+  green: '#37e27e',
+  yellow: '#f5d63d',
+  amber: '#ffab2e',
+  red: '#ff4a4a',
+  blue: '#4fa8ff',
+  cyan: '#3fd9e8',
+  violet: '#b58cff',
+  accent: '#ffab2e',
+} as const;
+
+export type ColorName = keyof typeof COLORS;
+
+export function publishColors(root: HTMLElement): void {
+  for (const [name, value] of Object.entries(COLORS)) root.style.setProperty(`--c-${name}`, value);
+}
+
+/** Tabular figures so digits keep their width and nothing on the page shifts as they change. */
+export const NUMERIC_FONT = '600 11px "DejaVu Sans Mono", "Liberation Mono", ui-monospace, monospace';
+export const LABEL_FONT = '500 11px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
