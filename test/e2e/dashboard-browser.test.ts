@@ -137,7 +137,8 @@ describe('dashboard in Chromium against rig start --demo', () => {
     await field.fill('loud');
     await field.press('Enter');
     await expect.poll(() => readout(`knob-error-${id}`)).toContain('"loud" is not a number');
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-knob-error.png`, clip: { x: 0, y: 780, width: 700, height: 300 } });
+    const knob = (await page.getByTestId(`knob-${id}`).boundingBox())!;
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-knob-error.png`, fullPage: true, clip: { x: Math.max(0, knob.x - 40), y: knob.y - 40, width: 360, height: 200 } });
     await field.fill('3.5');
     await field.press('Enter');
     // The first update of the trim after both entries is the valid one: the invalid text sent nothing.
