@@ -8,10 +8,10 @@
 import { getSpec, positionToValue, valueToPosition, type ParameterSpec } from '../../../engine/src/schema.ts';
 import type { ParameterChange, ParameterStore } from '../../../engine/src/index.ts';
 import type { ControlEvent, FeedbackMessage, SurfaceActions } from '../events.ts';
-import { feedbackAddress } from './load.ts';
 import {
   BUTTON_MODES,
   bindingOn,
+  feedbackAddress,
   isParameterBinding,
   layerNames,
   type ActionBinding,

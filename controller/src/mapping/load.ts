@@ -14,6 +14,7 @@ import type { MidiDecoderConfig } from '../events.ts';
 import {
   BUTTON_MODES,
   RELATIVE_MODES,
+  feedbackAddress,
   isParameterBinding,
   layerNames,
   type Address,
@@ -150,16 +151,6 @@ export function describeAddress(address: Address): string {
     default:
       return `${address.kind} ${address.index}`;
   }
-}
-
-/** Where the feedback of a control goes when the file does not say: its own message, or the serial light of the same index. */
-export function feedbackAddress(control: ControlSpec): Address | undefined {
-  if (!control.feedback) return undefined;
-  if (control.feedback.to) return control.feedback.to;
-  const input = control.input;
-  if (input.kind === 'knob' || input.kind === 'encoder') return undefined; // ring index depends on the box: must be explicit
-  if (input.kind === 'button') return { kind: 'led', index: input.index };
-  return input;
 }
 
 function checkBinding(file: string, at: string, where: string, binding: Binding, control: ControlSpec, layers: readonly string[], feedbackKind: string | undefined): void {

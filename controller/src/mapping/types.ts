@@ -96,6 +96,16 @@ export function bindingOn(control: ControlSpec, layer: string): Binding | undefi
   return control.onLayer?.[layer] ?? control.bind;
 }
 
+/** Where the feedback of a control goes when the file does not say: its own message, or the serial light of the same index. */
+export function feedbackAddress(control: ControlSpec): Address | undefined {
+  if (!control.feedback) return undefined;
+  if (control.feedback.to) return control.feedback.to;
+  const input = control.input;
+  if (input.kind === 'knob' || input.kind === 'encoder') return undefined; // ring index depends on the box: must be explicit
+  if (input.kind === 'button') return { kind: 'led', index: input.index };
+  return input;
+}
+
 /** The document without the in-memory `file`, as it is written to disk. */
 export function toDocument(mapping: Mapping): MappingDocument {
   const { file: _file, ...document } = mapping;
