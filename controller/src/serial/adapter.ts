@@ -269,12 +269,13 @@ export class KnobBoxSurface implements SurfaceAdapter {
     };
   }
 
+  /** Shows a ring value or button light; never throws. Ring values are rounded and clamped to 0..1023. */
   send(message: FeedbackMessage): void {
     if (this.phase !== 'session') return;
-    const value = message.kind === 'ring' ? Math.round(message.value) : 0;
-    if (message.kind === 'ring' && Number.isInteger(message.index) && message.index >= 0 && message.index < this.wantedRings.length && Number.isFinite(value)) {
-      this.wantedRings[message.index] = Math.min(POSITION_MAX, Math.max(0, value));
-    } else if (message.kind === 'led' && Number.isInteger(message.index) && message.index >= 0 && message.index < this.wantedLeds.length) {
+    const fits = (index: number, count: number) => Number.isInteger(index) && index >= 0 && index < count;
+    if (message.kind === 'ring' && fits(message.index, this.wantedRings.length) && Number.isFinite(message.value)) {
+      this.wantedRings[message.index] = Math.min(POSITION_MAX, Math.max(0, Math.round(message.value)));
+    } else if (message.kind === 'led' && fits(message.index, this.wantedLeds.length)) {
       this.wantedLeds[message.index] = message.on ? 1 : 0;
     } else {
       this.counters.feedbackRefused++;
