@@ -25,17 +25,26 @@ usage: npm run rig -- <command> [options]
   analyze IN.wav [--json]    loudness (BS.1770-4 / EBU R128), true peak, LRA, PLR
   params [--json]            the chain's parameters, ranges and defaults
   devices [--json]           audio interfaces (PortAudio) with channels and sample rates
+  surfaces [--serial PATH] [--json]
+                             control surfaces: MIDI ports and the mapping claiming each, serial
+                             knob boxes (found by handshake), mapping files rejected and why
+  learn PARAM [--serial PATH] [--timeout S]
+                             binds the next control moved on a surface to PARAM (user mapping)
   snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F] | import F
             | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
   start [--input DEV --output DEV | --demo | --input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
         [--channels 1,2] [--record-input RAW.wav] [--rate HZ] [--block FRAMES]
-        [--target-preset NAME [--assist-range MIN,MAX]]
+        [--target-preset NAME [--assist-range MIN,MAX]] [--serial PATH ...] [--no-serial-scan]
+        [--port N] [--host ADDR] [--fresh]
                              the real-time engine (a worker thread): an interface's input through
                              the chain to its output; with no interface named, the demo program
                              (or --input-file, looping) played on the default output
                              (--demo --output DEV: on DEV; --output none: nowhere);
-                             meters in the terminal (\`npm start\`)
+                             meters in the terminal and the dashboard on http://127.0.0.1:8080/
+                             (--port, --host: remote pages need the printed token); control
+                             surfaces; the last live state restored (--fresh: defaults)
+                             (\`npm start\`)
 `;
 
 type Command = (args: string[]) => void | Promise<void>;
@@ -47,6 +56,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import('./commands/start.ts')).commandStart,
   snapshots: async () => (await import('./commands/snapshots.ts')).commandSnapshots,
   devices: async () => (await import('./commands/devices.ts')).commandDevices,
+  surfaces: async () => (await import('./commands/surfaces.ts')).commandSurfaces,
+  learn: async () => (await import('./commands/surfaces.ts')).commandLearn,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -18,6 +18,7 @@ import { getPreset } from '../../engine/src/presets.ts';
 import { RecallManager } from '../../engine/src/recall/recall.ts';
 import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
 import { parseSampleFormat } from '../../engine/src/wav.ts';
+import { knobBoxWatcher } from './surfaces.ts';
 import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
 
 export async function commandStart(args: string[]): Promise<void> {
@@ -41,6 +42,8 @@ export async function commandStart(args: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       fresh: { type: 'boolean', default: false },
+      serial: { type: 'string', multiple: true, default: [] },
+      'no-serial-scan': { type: 'boolean', default: false },
     },
   });
   const duration = parseNumber('--duration', flags.duration);
@@ -116,6 +119,7 @@ export async function commandStart(args: string[]): Promise<void> {
       undo: () => void recall.manager.undo(),
       redo: () => void recall.manager.redo(),
     },
+    serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], (line) => console.log(`surfaces: ${line}`)),
     log: (line) => console.log(`surfaces: ${line}`),
   });
   surfaces.start();

@@ -219,22 +219,24 @@ export class SurfaceManager {
   }
 }
 
+/** Said the way describeAddress names a control (channels 1..16, indices as the protocol counts them). */
 function describeEvent(event: ControlEvent): string {
   switch (event.kind) {
     case 'cc':
+      return `CC ${event.controller} on channel ${event.channel + 1} = ${event.value}`;
     case 'cc14':
-      return `ch${event.channel + 1} CC${event.controller} = ${event.value}`;
+      return `14-bit CC ${event.controller}/${event.controller + 32} on channel ${event.channel + 1} = ${event.value}`;
     case 'nrpn':
-      return `ch${event.channel + 1} NRPN ${event.parameter} = ${event.value}`;
+      return `NRPN ${event.parameter} on channel ${event.channel + 1} = ${event.value}`;
     case 'note':
-      return `ch${event.channel + 1} note ${event.note} ${event.on ? 'on' : 'off'}`;
+      return `note ${event.note} on channel ${event.channel + 1} ${event.on ? 'on' : 'off'}`;
     case 'pitchbend':
-      return `ch${event.channel + 1} pitch bend ${event.value}`;
+      return `pitch bend on channel ${event.channel + 1} = ${event.value}`;
     case 'knob':
-      return `knob ${event.index + 1} = ${event.value}`;
+      return `knob ${event.index} = ${event.value}`;
     case 'button':
-      return `button ${event.index + 1} ${event.pressed ? 'down' : 'up'}`;
+      return `button ${event.index} ${event.pressed ? 'down' : 'up'}`;
     case 'encoder':
-      return `encoder ${event.index + 1} ${event.delta > 0 ? '+' : ''}${event.delta}`;
+      return `encoder ${event.index} ${event.delta > 0 ? '+' : ''}${event.delta}`;
   }
 }

@@ -47,7 +47,7 @@ describe('surface manager', () => {
     output.wire.length = 0;
     device.inputs.at(-1)!.deliver([CC, 2, 127]);
     expect(store.get('comp.threshold')).toBe(getSpec('comp.threshold').max);
-    expect(surfaces.status()[0].lastEvent?.text).toBe('ch11 CC2 = 127');
+    expect(surfaces.status()[0].lastEvent?.text).toBe('CC 2 on channel 11 = 127');
     // Not echoed to the control that made the change...
     expect(output.wire).toEqual([]);
     // ...but a change from the page is shown on the hardware.
