@@ -29,7 +29,11 @@ export type ClientMessage =
   /** Bind the next control moved on a surface to parameter `id` (saved to a user mapping). */
   | { type: 'learn'; id: string }
   | { type: 'learnCancel' }
-  /** Loudness target for the panel and the live loudness assist; null for none; custom via lufs/ceiling. */
+  /**
+   * Loudness target for the panel and the live loudness assist: a preset by name, `preset: null`
+   * alone for none, and a custom target as `{ type: 'target', preset: null, lufs, ceilingDbtp }`
+   * (there is no preset called 'custom': the server rejects it as an unknown preset).
+   */
   | { type: 'target'; preset: string | null; lufs?: number; ceilingDbtp?: number }
   | { type: 'resetMeters' }
   | { type: 'ping'; t: number };

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
-import type { ClientMessage, ParameterUpdate, ServerMessage } from '../../dashboard/protocol.ts';
+import type { ClientMessage, ParameterUpdate, ServerMessage, StatusMessage } from '../../dashboard/protocol.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -53,13 +53,14 @@ export interface RunningRig {
 /**
  * Runs `rig start` with `args` and resolves once it prints its dashboard URL. `dataDir` is the
  * rig's own recall database and autosave: no other suite's last sound is restored into it.
+ * `env` adds to the environment (e.g. RIG_CONFIG_DIR, so learned mappings stay in the test's folder).
  */
-export async function startRig(args: string[], dataDir: string, timeoutMs = 60_000): Promise<RunningRig> {
+export async function startRig(args: string[], dataDir: string, { timeoutMs = 60_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunningRig> {
   // Node itself, not npx: a signal to npx would not reach the rig.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}bin/rig.ts`, 'start', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0', RIG_DATA_DIR: dataDir },
+    env: { ...process.env, FORCE_COLOR: '0', RIG_DATA_DIR: dataDir, ...env },
   });
   let text = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -90,14 +91,20 @@ export async function startRig(args: string[], dataDir: string, timeoutMs = 60_0
   };
 }
 
+type Learned = Extract<ServerMessage, { type: 'learned' }>;
+
 /**
  * A WebSocket client of the rig's dashboard, as a second page would be: it sends the page's
- * Origin, records every parameter update and keeps the latest meter frame.
+ * Origin, records every parameter update, status and learned binding, and keeps the latest meter
+ * frame.
  */
 export class RigSocket {
   readonly updates: ParameterUpdate[] = [];
+  readonly learned: Learned[] = [];
   hello!: Extract<ServerMessage, { type: 'hello' }>;
   latestFrame: Float32Array | null = null;
+  /** The latest status (the hello's until the first status message). */
+  status!: Omit<StatusMessage, 'type'>;
   private readonly waiters = new Set<() => void>();
 
   private constructor(private readonly socket: WebSocket) {}
@@ -120,9 +127,14 @@ export class RigSocket {
           const message = JSON.parse(String(data)) as ServerMessage;
           if (message.type === 'hello') {
             client.hello = message;
+            client.status = message.status;
             resolve();
           } else if (message.type === 'params') {
             client.updates.push(...message.changes);
+          } else if (message.type === 'status') {
+            client.status = message;
+          } else if (message.type === 'learned') {
+            client.learned.push(message);
           }
         }
         for (const wake of client.waiters) wake();
@@ -134,6 +146,12 @@ export class RigSocket {
 
   send(message: ClientMessage): void {
     this.socket.send(JSON.stringify(message));
+  }
+
+  /** The parameter's value as this client last heard it. */
+  value(id: string): number {
+    for (let i = this.updates.length - 1; i >= 0; i--) if (this.updates[i].id === id) return this.updates[i].value;
+    return this.hello.values[id];
   }
 
   /** Resolves with the first update (from now on) of `id` that `accept` takes. */

@@ -11,6 +11,19 @@ import { MeterHistory } from './meter-history.ts';
 export type Status = Omit<StatusMessage, 'type'>;
 export type Presets = Extract<ServerMessage, { type: 'hello' }>['presets'];
 export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** Requests whose controls show the server's refusal next to themselves rather than in the toast. */
+export type AnsweredRequest = 'save' | 'recall' | 'learn';
+
+/**
+ * Which request an `error` frame answers: the server starts each message with the request's
+ * type (`save: ...`, `save.name: ...`, `learnCancel: ...`); a cancelled learn belongs to learn.
+ */
+export function answeredRequest(message: string): AnsweredRequest | null {
+  const type = /^([a-zA-Z]+)[.:]/.exec(message)?.[1];
+  if (type === 'save' || type === 'recall' || type === 'learn') return type;
+  if (type === 'learnCancel') return 'learn';
+  return null;
+}
 
 /** How often the numeric readouts re-render: steady enough to read, far below the stream rate. */
 const READOUT_INTERVAL_MS = 100;
@@ -39,6 +52,8 @@ export class RigConnection {
   /** The last `error` the server sent (an invalid value, an unknown snapshot...), for a toast. */
   serverError = $state<{ message: string; at: number } | null>(null);
   learned = $state<{ id: string; surface: string; control: string; at: number } | null>(null);
+  /** The server's last refusal of each AnsweredRequest, its type prefix dropped (the control says it); cleared by the next try. */
+  requestErrors = $state<Partial<Record<AnsweredRequest, { message: string; at: number }>>>({});
 
   /** The newest frame; the canvases compare `frameSeq` to know whether to redraw. */
   frame: MeterFrame | null = null;
@@ -124,6 +139,26 @@ export class RigConnection {
     this.send({ type: 'slot', slot });
   }
 
+  save(name: string, notes: string): void {
+    delete this.requestErrors.save;
+    this.send(notes ? { type: 'save', name, notes } : { type: 'save', name });
+  }
+
+  recall(name: string): void {
+    delete this.requestErrors.recall;
+    this.send({ type: 'recall', name });
+  }
+
+  learn(id: string): void {
+    delete this.requestErrors.learn;
+    this.send({ type: 'learn', id });
+  }
+
+  learnCancel(): void {
+    delete this.requestErrors.learn;
+    this.send({ type: 'learnCancel' });
+  }
+
   resetMeters(): void {
     this.send({ type: 'resetMeters' });
     this.history.clear();
@@ -185,9 +220,12 @@ export class RigConnection {
       case 'learned':
         this.learned = { ...message, at: Date.now() };
         break;
-      case 'error':
-        this.serverError = { message: message.message, at: Date.now() };
+      case 'error': {
+        const request = answeredRequest(message.message);
+        if (request) this.requestErrors[request] = { message: message.message.replace(/^[a-zA-Z]+(:\s*|\.)/, ''), at: Date.now() };
+        else this.serverError = { message: message.message, at: Date.now() };
         break;
+      }
       case 'pong':
         this.roundTripMs = performance.now() - message.t;
         break;

@@ -36,6 +36,12 @@ const STAGE_TITLES: Record<string, string> = {
   chain: 'Chain',
 };
 
+/** A parameter's name where no panel gives it context (the learn prompt): "Glue compressor · Attack". */
+export function parameterTitle(spec: ParameterSpec): string {
+  const stage = spec.id.split('.')[0];
+  return `${STAGE_TITLES[stage] ?? stage} · ${spec.label}`;
+}
+
 function commonWords(labels: string[]): string[] {
   const split = labels.map((label) => label.split(' '));
   const common: string[] = [];

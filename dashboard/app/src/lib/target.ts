@@ -29,6 +29,23 @@ export function formatDb(value: number, digits = 1): string {
   return value < 0 && Number(text) !== 0 ? `−${text}` : text;
 }
 
+/**
+ * Loudness is undefined until its window has filled (NaN) and -Infinity in digital silence;
+ * neither is a reading, so both show as a dash rather than a number or "−∞".
+ */
+export function formatLufs(lufs: number): string {
+  return Number.isFinite(lufs) ? formatDb(lufs) : '—';
+}
+
+/**
+ * Gain reduction as the attenuation it is: the meter frame counts reduction positive
+ * (engine/src/meter-layout.ts), the page shows it as the gain it applies, like the bars'
+ * scale (3 dB of reduction reads −3.0). Nothing reduced reads 0.0, never "−0.0".
+ */
+export function formatReduction(grDb: number): string {
+  return formatDb(-Math.max(0, grDb));
+}
+
 export function formatSignedDb(value: number, digits = 1): string {
   if (!Number.isFinite(value)) return '—';
   const text = Math.abs(value).toFixed(digits);
