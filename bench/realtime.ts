@@ -59,7 +59,14 @@ function countDropouts(file: string): number {
   return dropouts;
 }
 
-export async function benchRealtime(seconds: number, block = 512): Promise<RealtimeFigures | string> {
+export interface LiveRunOptions {
+  /** Busy processes competing for the cores meanwhile (a streaming PC's browser, OBS, encoder). */
+  hogs?: number;
+  /** false: the audio thread stays at normal priority. */
+  raisePriority?: boolean;
+}
+
+export async function benchRealtime(seconds: number, block = 512, options: LiveRunOptions = {}): Promise<RealtimeFigures | string> {
   if (!available()) return 'skipped: pulseaudio is not installed';
   const runtime = path.join(CACHE, 'pulse-runtime');
   const env = { ...process.env, PULSE_RUNTIME_PATH: runtime, PULSE_SOURCE: 'rig_in.monitor', PULSE_SINK: 'rig_out' };
@@ -69,7 +76,7 @@ export async function benchRealtime(seconds: number, block = 512): Promise<Realt
   // input that the recording would show as dropouts of the rig's.
   const program = generated(Math.ceil(seconds) + 10).file;
   const recording = path.join(CACHE, 'realtime-out.raw');
-  const engine = new RealtimeEngine({ block, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values: { 'limiter.gain': 6 } });
+  const engine = new RealtimeEngine({ block, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values: { 'limiter.gain': 6 }, raisePriority: options.raisePriority });
   await engine.start();
   const recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env, stdio: 'ignore' });
   const play = () => spawn('paplay', ['-d', 'rig_in', program], { env, stdio: 'ignore' });
@@ -77,7 +84,9 @@ export async function benchRealtime(seconds: number, block = 512): Promise<Realt
   const startFrame = engine.readMeters();
   const startBlocks = meterValue(startFrame, 'engine.blocks') || 0;
   const player = play();
+  const hogs = Array.from({ length: options.hogs ?? 0 }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  for (const hog of hogs) hog.kill('SIGKILL');
   const end = engine.readMeters();
   player.kill('SIGTERM');
   recorder.kill('SIGTERM');
@@ -103,8 +112,9 @@ export async function benchRealtime(seconds: number, block = 512): Promise<Realt
  * The live run in a child process whose output passes the chatter filter: PortAudio and ALSA
  * print from native code, and the benchmark's report should stay readable.
  */
-export async function benchRealtimeFiltered(seconds: number): Promise<RealtimeFigures | string> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function benchRealtimeFiltered(seconds: number, options: LiveRunOptions = {}): Promise<RealtimeFigures | string> {
+  const args = [String(seconds), String(options.hogs ?? 0), String(options.raisePriority !== false)];
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = new ChatterFilter();
   const err = new ChatterFilter({ dropBlankLines: true });
   let text = '';
@@ -120,7 +130,8 @@ export async function benchRealtimeFiltered(seconds: number): Promise<RealtimeFi
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await benchRealtime(Number(process.argv[2] ?? 300));
+  const [seconds = '300', hogs = '0', raisePriority = 'true'] = process.argv.slice(2);
+  const figures = await benchRealtime(Number(seconds), 512, { hogs: Number(hogs), raisePriority: raisePriority === 'true' });
   console.log(`RESULT ${JSON.stringify(figures)}`);
   process.exit(0); // a worker may linger in the audio driver
 }

@@ -7,9 +7,11 @@
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
  * --no-peers, --live-seconds N (the PulseAudio live run, default 300), --only SECTIONS (comma
  * separated: chain, peers, meters, blocks, live, controller, dashboard), --controller-seconds N
- * (the sustained control-event run, default 60).
+ * (the sustained control-event run, default 60), --live-load-seconds N (each of the two live runs
+ * against busy processes, default 60; 0 skips them).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MasteringChain } from '../engine/src/chain.ts';
@@ -30,6 +32,7 @@ const { values: flags } = parseArgs({
     'live-seconds': { type: 'string', default: '300' },
     only: { type: 'string' },
     'controller-seconds': { type: 'string', default: '60' },
+    'live-load-seconds': { type: 'string', default: '60' },
   },
 });
 
@@ -198,6 +201,19 @@ if (wants('live')) {
     log(`  PortAudio's own status flags: ${live.portAudioUnderflows} output underflow, ${live.portAudioOverflows} input overflow (start-up priming counts one)`);
     log(`  DSP load mean ${(live.dspLoadMean * 100).toFixed(2)} %, max ${(live.dspLoadMax * 100).toFixed(1)} %`);
     results.live = live;
+    const loadSeconds = Number(flags['live-load-seconds']);
+    if (loadSeconds > 0) {
+      // As on a streaming PC (browser, OBS, encoder): four busy processes per core, once with the
+      // audio thread's raised priority and once without it.
+      const hogs = 4 * os.availableParallelism();
+      log(`  under load (${hogs} busy processes, ${loadSeconds} s each): xruns input overflows / output underflows / silent gaps`);
+      for (const raisePriority of [true, false]) {
+        const loaded = await benchRealtimeFiltered(loadSeconds, { hogs, raisePriority });
+        if (typeof loaded === 'string') log(`    ${raisePriority ? 'raised priority' : 'normal priority'}: ${loaded}`);
+        else log(`    ${(raisePriority ? 'audio thread at raised priority' : 'audio thread at normal priority').padEnd(34)} ${loaded.inputOverflows} / ${loaded.outputUnderflows} / ${loaded.outputDropouts}`);
+        results[`live under load, ${raisePriority ? 'raised' : 'normal'} priority`] = loaded;
+      }
+    }
   }
 }
 

@@ -109,6 +109,7 @@ export async function commandStart(args: string[]): Promise<void> {
   const ms = (samples: number) => `${((samples / sampleRate) * 1000).toFixed(1)} ms`;
   const io = engine.devices || engine.monitorOutput ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)` : `block ${ms(block)}`;
   console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
+  console.log(`     audio thread priority: ${engine.audioPriority}`);
 
   // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
   surfaces = new SurfaceManager({

@@ -23,6 +23,8 @@ export interface EngineOptions {
   channels?: [number, number];
   /** Demo or file source: also play the master on this output device (name substring or id). */
   monitor?: string;
+  /** Default true: the audio thread asks for a better nice value than the rest of the machine. */
+  raisePriority?: boolean;
 }
 
 export class RealtimeEngine {
@@ -44,6 +46,8 @@ export class RealtimeEngine {
   latencySamples = 0;
   /** The engine's own I/O buffering: the block, plus the output cushion with a device. The host's (PortAudio, driver) comes on top. */
   ioLatencySamples = 0;
+  /** The audio thread's scheduling priority, as the worker could set it (e.g. "nice -11"). */
+  audioPriority = 'normal';
   /** The interface in use (device mode), as PortAudio names it. */
   devices?: { input: string; output: string };
   /** The output device the demo (or file) also plays on, when one was asked for and opened. */
@@ -83,15 +87,17 @@ export class RealtimeEngine {
       recordInput: this.inputRing?.buffer,
       channels: this.options.channels,
       monitor: this.options.monitor,
+      raisePriority: this.options.raisePriority,
     };
     const worker = new Worker(new URL('./audio-worker-boot.mjs', import.meta.url), { workerData: config });
     this.worker = worker;
     this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { type: string; latencySamples?: number; ioLatencySamples?: number; message?: string; input?: string; output?: string }) => {
+      worker.on('message', (message: { type: string; latencySamples?: number; ioLatencySamples?: number; message?: string; input?: string; output?: string; priority?: string }) => {
         if (message.type === 'ready') {
           this.latencySamples = message.latencySamples ?? 0;
           this.ioLatencySamples = message.ioLatencySamples ?? this.block;
+          this.audioPriority = message.priority ?? 'normal';
           this.devices = message.input ? { input: message.input, output: message.output ?? '' } : undefined;
           this.monitorOutput = message.input ? undefined : message.output;
           resolve();
