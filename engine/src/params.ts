@@ -114,6 +114,18 @@ export const PARAMETERS: readonly ParameterSpec[] = [
   choice('chain.bypass', 'Bypass (level-matched)', OFF_ON),
 ];
 
+/** Display names of the chain's stages (the id prefix before the first dot), in chain order. */
+export const STAGE_TITLES: Readonly<Record<string, string>> = {
+  input: 'Input',
+  eq: 'Corrective EQ',
+  comp: 'Glue compressor',
+  image: 'Stereo image',
+  character: 'Character',
+  limiter: 'True-peak limiter',
+  output: 'Output',
+  chain: 'Chain',
+};
+
 const BY_ID = new Map(PARAMETERS.map((spec, index) => [spec.id, { spec, index }]));
 
 export const PARAMETER_IDS: readonly string[] = PARAMETERS.map((p) => p.id);

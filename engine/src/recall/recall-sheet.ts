@@ -2,19 +2,8 @@
  * A printable recall sheet: every parameter drawn as a knob at its position, with its value,
  * grouped by stage, like the sheets studios fill in for analog gear.
  */
-import { PARAMETERS, formatValue, valueToPosition, type ParameterSpec } from '../params.ts';
+import { PARAMETERS, STAGE_TITLES, formatValue, valueToPosition, type ParameterSpec } from '../params.ts';
 import type { Snapshot } from './snapshot.ts';
-
-const STAGE_TITLES: Record<string, string> = {
-  input: 'Input',
-  eq: 'Corrective EQ',
-  comp: 'Glue compressor',
-  image: 'Stereo image',
-  character: 'Character',
-  limiter: 'True-peak limiter',
-  output: 'Output',
-  chain: 'Chain',
-};
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

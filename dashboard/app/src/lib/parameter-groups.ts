@@ -4,7 +4,7 @@
  * the sidechain filter). A section's common label words become its heading, so its knobs can
  * say just "frequency", "gain", "Q".
  */
-import type { ParameterSpec } from '../../../../engine/src/schema.ts';
+import { STAGE_TITLES, type ParameterSpec } from '../../../../engine/src/schema.ts';
 
 export interface PanelControl {
   spec: ParameterSpec;
@@ -23,18 +23,6 @@ export interface PanelStage {
   title: string;
   sections: PanelSection[];
 }
-
-/** Display names of the chain's stages; a stage not listed shows its id. */
-const STAGE_TITLES: Record<string, string> = {
-  input: 'Input',
-  eq: 'Corrective EQ',
-  comp: 'Glue compressor',
-  image: 'Stereo image',
-  character: 'Character',
-  limiter: 'True-peak limiter',
-  output: 'Output',
-  chain: 'Chain',
-};
 
 /** A parameter's name where no panel gives it context (the learn prompt): "Glue compressor · Attack". */
 export function parameterTitle(spec: ParameterSpec): string {
