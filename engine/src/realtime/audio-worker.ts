@@ -112,6 +112,7 @@ function run(config: WorkerConfig): void {
   for (let i = 0; i < params.count; i++) applied[i] = params.read(i);
   let seenSequence = params.sequenceNumber;
   let seenMeterResets = 0;
+  let ioLatencyMs = (config.block / config.sampleRate) * 1000;
 
   const frame = meters.frame;
   const off = METER_LAYOUT.offsets;
@@ -154,14 +155,17 @@ function run(config: WorkerConfig): void {
     frame[off['engine.dspLoadMean']] = loadMean;
     frame[off['engine.dspLoadMax']] = loadMax;
     frame[off['engine.chainLatencyMs']] = (chain.latencySamples / config.sampleRate) * 1000;
-    frame[off['engine.ioLatencyMs']] = (config.block / config.sampleRate) * 1000;
+    frame[off['engine.ioLatencyMs']] = ioLatencyMs;
     frame[off['engine.deviceState']] = state;
     frame[off['engine.blocks']] = blocks;
     meters.endWrite();
     ring?.push(blockLeft, blockRight);
   };
 
+  // With a device: the block plus the output cushion (PortAudio's and the host's buffering come on top).
+  const withCushionMs = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
   if (config.source.kind === 'device') {
+    ioLatencyMs = withCushionMs;
     runDevice(config, config.source, left, right, processBlock, control, chain.latencySamples, frame);
     return;
   }
@@ -169,6 +173,7 @@ function run(config: WorkerConfig): void {
   if (config.monitor) {
     const monitor = openMonitor(config, config.monitor);
     if (monitor) {
+      ioLatencyMs = withCushionMs;
       runMonitored(config, monitor, source!, left, right, processBlock, control, chain.latencySamples, frame);
       return;
     }
@@ -339,8 +344,6 @@ function runDevice(
       }
       frame[off['engine.inputOverflows']] = overflows;
       frame[off['engine.outputUnderflows']] = underflows;
-      // Input block + the output cushion; PortAudio's and the host's own buffering come on top.
-      frame[off['engine.ioLatencyMs']] = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
     }
   };
 
