@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SurfaceManager } from '../../controller/src/surfaces.ts';
-import type { TargetState } from '../../dashboard/protocol.ts';
 import { DEFAULT_PORT, DashboardListenError, startRigDashboard, type DashboardServer, type RigDashboardOptions } from '../../dashboard/server/index.ts';
-import { meterValue } from '../../engine/src/meter-layout.ts';
+import { DeviceState, meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
 import { listDevices } from '../../engine/src/realtime/devices.ts';
@@ -66,9 +65,10 @@ export async function commandStart(args: string[]): Promise<void> {
   }
   // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
   const store = new ParameterStore();
-  const target: TargetState = { preset: flags['target-preset'] ?? null, lufs: null, ceilingDbtp: null };
+  // The page may pick another target; a snapshot saved afterwards stores that one.
+  let targetPreset: string | null = flags['target-preset'] ?? null;
   let surfaces: SurfaceManager | undefined;
-  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => target.preset, mappings: () => surfaces?.mappingsInUse() ?? [] });
+  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => targetPreset, mappings: () => surfaces?.mappingsInUse() ?? [] });
   store.setMany(setValues, 'cli'); // --set wins over the restored state
   const engine = new RealtimeEngine({
     sampleRate,
@@ -97,7 +97,6 @@ export async function commandStart(args: string[]): Promise<void> {
       { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
     );
     assist.start();
-    Object.assign(target, { lufs: preset.targetLufs, ceilingDbtp: preset.ceilingDbtp });
     console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
   }
 
@@ -112,6 +111,7 @@ export async function commandStart(args: string[]): Promise<void> {
   console.log(`     audio thread priority: ${engine.audioPriority}`);
 
   // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
+  const surfaceLog = (line: string) => console.log(`surfaces: ${line}`);
   surfaces = new SurfaceManager({
     store,
     actions: recall && {
@@ -120,8 +120,8 @@ export async function commandStart(args: string[]): Promise<void> {
       undo: () => void recall.manager.undo(),
       redo: () => void recall.manager.redo(),
     },
-    serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], (line) => console.log(`surfaces: ${line}`)),
-    log: (line) => console.log(`surfaces: ${line}`),
+    serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], surfaceLog),
+    log: surfaceLog,
   });
   surfaces.start();
 
@@ -138,7 +138,7 @@ export async function commandStart(args: string[]): Promise<void> {
     surfaces: () => surfaces!.status(),
     learn: surfaces.learn,
     onTarget: (next) => {
-      Object.assign(target, next);
+      targetPreset = next.preset;
       if (assist && next.lufs !== null) assist.retarget(next.lufs);
     },
   }).catch(async (error) => {
@@ -151,7 +151,6 @@ export async function commandStart(args: string[]): Promise<void> {
   surfaces.onLearned((learned) => dashboard.broadcast({ type: 'learned', id: learned.id, surface: learned.surface, control: learned.control }));
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
-  const STATES = ['starting', 'running', 'demo', 'LOST', 'stopped'];
   const frame = new Float32Array(engine.readMeters().length);
   const line = () => {
     const m = engine.readMeters(frame);
@@ -160,7 +159,7 @@ export async function commandStart(args: string[]): Promise<void> {
       `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
       `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB` +
       `  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100 || 0).toFixed(1)} %` +
-      (engine.devices ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${STATES[meterValue(m, 'engine.deviceState')] ?? ''}` : '');
+      (engine.devices ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${stateText(meterValue(m, 'engine.deviceState'))}` : '');
   };
   const health = () => {
     const m = engine.readMeters(frame);
@@ -242,6 +241,12 @@ async function openDashboard(options: RigDashboardOptions): Promise<DashboardSer
     }
   }
   return startRigDashboard({ ...options, port: 0 });
+}
+
+/** The device state for the status line; a lost device in capitals, to be seen at a glance. */
+function stateText(state: number): string {
+  const name = DeviceState[state] ?? '';
+  return state === DeviceState.Lost ? name.toUpperCase() : name.toLowerCase();
 }
 
 /** The output a demo plays on by default: PortAudio's "default" device, else the first output; none without a sound system. */

@@ -134,11 +134,6 @@ export class SurfaceManager {
     this.midi?.poll();
   }
 
-  /** After a recall every absolute pot must be picked up again (motorised ones are moved instead). */
-  enterPickup(): void {
-    for (const a of this.attached.values()) a.engine.enterPickup();
-  }
-
   /** MIDI learn: the next control that clearly moves on any surface is bound to `paramId`. */
   readonly learn = {
     start: (paramId: string): void => {

@@ -3,7 +3,7 @@
  * latency), the parameter store, and whichever of recall, surfaces and learn the rig has. A
  * part the rig does not run answers the page with an error naming what is missing.
  */
-import { METER_FRAME_LENGTH, meterValue } from '../../engine/src/meter-layout.ts';
+import { DeviceState, METER_FRAME_LENGTH, meterValue } from '../../engine/src/meter-layout.ts';
 import type { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { checkValue, getSpec } from '../../engine/src/params.ts';
 import { getPreset } from '../../engine/src/presets.ts';
@@ -35,15 +35,14 @@ export interface RigDashboardOptions {
   staticDir?: string;
 }
 
-// The device states the audio worker writes into the meter frame (engine.deviceState).
-const ENGINE_STATES: readonly EngineStatus['state'][] = [
-  // Starting: opening the device, at start or after a loss.
-  'reopening',
-  'running',
-  'demo',
-  'lost',
-  'stopped',
-];
+// The engine's device states as the protocol names them (Starting: opening the device, at start or after a loss).
+const ENGINE_STATES: Record<DeviceState, EngineStatus['state']> = {
+  [DeviceState.Starting]: 'reopening',
+  [DeviceState.Running]: 'running',
+  [DeviceState.Demo]: 'demo',
+  [DeviceState.Lost]: 'lost',
+  [DeviceState.Stopped]: 'stopped',
+};
 
 // A loudness target above 0 LUFS or below -60 LUFS is a typo, not a delivery spec.
 const TARGET_LUFS_RANGE = [-60, 0] as const;
@@ -79,7 +78,7 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
       engine: {
         device: options.device,
         // NaN before the worker's first block: still starting.
-        state: ENGINE_STATES[meterValue(frame, 'engine.deviceState')] ?? 'reopening',
+        state: ENGINE_STATES[meterValue(frame, 'engine.deviceState') as DeviceState] ?? 'reopening',
         sampleRate: engine.sampleRate,
         blockFrames: engine.block,
         chainLatencyMs: ms(engine.latencySamples),

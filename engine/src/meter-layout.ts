@@ -48,6 +48,17 @@ const ENGINE_FIELDS = [
   ['engine.blocks', 1],
 ] as const;
 
+/** What `engine.deviceState` holds. */
+export enum DeviceState {
+  /** Opening the device, at start or after a loss; the output is not taking blocks yet. */
+  Starting = 0,
+  Running = 1,
+  /** The demo program or a file, paced by the engine's own clock. */
+  Demo = 2,
+  Lost = 3,
+  Stopped = 4,
+}
+
 export type TapName = 'input' | 'output';
 export type TapField = (typeof TAP_FIELDS)[number][0];
 export type MeterField = `${TapName}.${TapField}` | (typeof DYNAMICS_FIELDS)[number][0] | (typeof ENGINE_FIELDS)[number][0];

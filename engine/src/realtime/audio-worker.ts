@@ -11,7 +11,7 @@ import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MasteringChain } from '../chain.ts';
 import { DemoProgram } from '../demo-program.ts';
-import { METER_LAYOUT } from '../meter-layout.ts';
+import { DeviceState, METER_LAYOUT } from '../meter-layout.ts';
 import { PARAMETER_IDS } from '../params.ts';
 import { WavReader } from '../wav.ts';
 import { RecordRing } from './record-ring.ts';
@@ -37,13 +37,6 @@ export interface WorkerConfig {
   raisePriority?: boolean;
 }
 
-export const enum DeviceState {
-  Starting = 0,
-  Running = 1,
-  Demo = 2,
-  Lost = 3,
-  Stopped = 4,
-}
 
 /** Where audio comes from: the generated demo, or a file looping forever. */
 interface Source {
@@ -163,7 +156,7 @@ function run(config: WorkerConfig): void {
   };
 
   // With a device: the block plus the output cushion (PortAudio's and the host's buffering come on top).
-  const withCushionMs = ((config.block * (1 + kOutputCushionBlocks)) / config.sampleRate) * 1000;
+  const withCushionMs = (cushionedIoLatency(config.block) / config.sampleRate) * 1000;
   if (config.source.kind === 'device') {
     ioLatencyMs = withCushionMs;
     runDevice(config, config.source, left, right, processBlock, control, chain.latencySamples, frame);
@@ -206,9 +199,8 @@ function run(config: WorkerConfig): void {
  * abandoned (closing a stream whose server vanished never returns), and the device is reopened
  * by name once a second until it streams again. The process never notices.
  *
- * Steady state allocates nothing on our side: output blocks come from a pool (naudiodon copies a
- * written Buffer when its write starts, so a pool entry is free again once the stream's backlog is
- * shorter than the pool). naudiodon itself still makes one Buffer per input chunk.
+ * Steady state allocates nothing on our side (output blocks come from OutputBlocks); naudiodon
+ * itself still makes one Buffer per input chunk.
  */
 function runDevice(
   config: WorkerConfig,
@@ -236,8 +228,7 @@ function runDevice(
   const inputChannels = Math.max(...channels);
   const [leftChannel, rightChannel] = [channels[0] - 1, channels[1] - 1];
   const blockBytes = config.block * 8;
-  const pool = Array.from({ length: kOutputPoolBlocks }, () => Buffer.alloc(blockBytes));
-  let poolNext = 0;
+  const outputBlocks = new OutputBlocks(config.block);
   const cushion = Buffer.alloc(blockBytes * kOutputCushionBlocks);
   let lastWrite = 0;
   let acceptedRun = 0;
@@ -328,12 +319,7 @@ function runDevice(
       } else {
         acceptedRun++;
         if (acceptedRun >= kOutputSteadyBlocks) outputUp = true;
-        const out = pool[poolNext];
-        poolNext = (poolNext + 1) % kOutputPoolBlocks;
-        for (let i = 0; i < n; i++) {
-          out.writeFloatLE(l[i], i * 8);
-          out.writeFloatLE(r[i], i * 8 + 4);
-        }
+        const out = outputBlocks.interleave(l, r, n);
         // At the previous write the output had that block and the cushion queued; a write later
         // than that found it drained. (A gap, never a sum over time: clock drift cannot add up.)
         const written = performance.now();
@@ -360,7 +346,7 @@ function runDevice(
   };
 
   if (!open()) throw new Error(`cannot open the audio devices "${source.input}" / "${source.output}"`);
-  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: config.block * (1 + kOutputCushionBlocks), input: names.input, output: names.output, priority: threadPriority });
+  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: cushionedIoLatency(config.block), input: names.input, output: names.output, priority: threadPriority });
 
   let nextAttempt = 0;
   const watch = setInterval(() => {
@@ -405,10 +391,40 @@ const kOutputCushionBlocks = 2;
 const kOutputBacklogBlocks = 12;
 // Blocks in a row over the cushion before one is trimmed (~1 s at 512 frames, 48 kHz).
 const kOutputTrimBlocks = 94;
-// Pool entries: the backlog, the block in flight and a spare, so no queued block is overwritten.
+// OutputBlocks entries: the backlog, the block in flight and a spare, so no queued block is overwritten.
 const kOutputPoolBlocks = kOutputBacklogBlocks + 3;
 // Blocks taken in a row before the output counts as running (~0.5 s at 512 frames, 48 kHz).
 const kOutputSteadyBlocks = 50;
+
+/** The engine's own I/O buffering with an output device: the block in hand plus the cushion. */
+function cushionedIoLatency(block: number): number {
+  return block * (1 + kOutputCushionBlocks);
+}
+
+/**
+ * Output blocks handed to naudiodon without allocating: a ring of interleaved buffers (naudiodon
+ * copies a written Buffer when its write starts, so an entry is free again once the stream's
+ * backlog is shorter than the ring).
+ */
+class OutputBlocks {
+  private readonly ring: Buffer[];
+  private next = 0;
+
+  constructor(block: number) {
+    this.ring = Array.from({ length: kOutputPoolBlocks }, () => Buffer.alloc(block * 8));
+  }
+
+  /** The next ring entry holding `frames` of left/right interleaved (the rest of it is stale). */
+  interleave(left: Float32Array, right: Float32Array, frames: number): Buffer {
+    const out = this.ring[this.next];
+    this.next = (this.next + 1) % this.ring.length;
+    for (let i = 0; i < frames; i++) {
+      out.writeFloatLE(left[i], i * 8);
+      out.writeFloatLE(right[i], i * 8 + 4);
+    }
+    return out;
+  }
+}
 
 interface Monitor {
   stream: AudioStream;
@@ -452,13 +468,12 @@ function runMonitored(
 ): void {
   const blockMs = (config.block / config.sampleRate) * 1000;
   const blockBytes = config.block * 8;
-  const pool = Array.from({ length: kOutputPoolBlocks }, () => Buffer.alloc(blockBytes));
-  let poolNext = 0;
+  const outputBlocks = new OutputBlocks(config.block);
   let lastTakenAt = -Infinity;
   const onTaken = () => void (lastTakenAt = performance.now());
   let clockStart = performance.now();
   let produced = 0;
-  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: config.block * (1 + kOutputCushionBlocks), output: monitor.name, priority: threadPriority });
+  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: cushionedIoLatency(config.block), output: monitor.name, priority: threadPriority });
 
   // One interval for the whole run: a timer per tick would be garbage on the audio path.
   const ticker = setInterval(() => tick(), blockMs / 4);
@@ -487,13 +502,7 @@ function runMonitored(
       processBlock(left, right, DeviceState.Demo);
       produced++;
       if (backlog <= kOutputBacklogBlocks) {
-        const out = pool[poolNext];
-        poolNext = (poolNext + 1) % kOutputPoolBlocks;
-        for (let i = 0; i < config.block; i++) {
-          out.writeFloatLE(left[i], i * 8);
-          out.writeFloatLE(right[i], i * 8 + 4);
-        }
-        monitor.stream.write(out, onTaken);
+        monitor.stream.write(outputBlocks.interleave(left, right, config.block), onTaken);
       }
     }
     // The device is ahead of our clock: one block early.
