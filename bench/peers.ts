@@ -2,7 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { WavReader } from '../engine/src/wav.ts';
+import { WavReader, WavWriter, interleave } from '../engine/src/wav.ts';
 import { CACHE } from './material.ts';
 
 export interface Peer {
@@ -30,7 +30,8 @@ export const PEERS: Peer[] = [
   },
   {
     name: 'LSP limiter stereo, 4x oversampling',
-    filter: lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', 'g_in=1.995|th=0.891|ovs=15|alr=0'),
+    // boost=0: LSP's default gain boost lifts the output so th lands at 0 dBFS, not at -1 dBTP.
+    filter: lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', 'g_in=1.995|th=0.891|ovs=15|alr=0|boost=0'),
     available: () => fs.existsSync('/usr/lib/lv2/lsp-plugins.lv2') && hasLv2Filter(),
   },
   {
@@ -82,4 +83,84 @@ function parseSummary(stderr: string): Omit<Ebur128, 'seconds'> {
   const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
   const number = (label: RegExp) => Number(summary.match(label)?.[1] ?? NaN);
   return { integrated: number(/I:\s+(-?[\d.]+) LUFS/), lra: number(/LRA:\s+(-?[\d.]+) LU/), truePeak: number(/Peak:\s+(-?[\d.]+) dBFS/) };
+}
+
+/** A limiter peer alone, with its drive and ceiling as parameters (for the quality section). */
+export interface LimiterPeer {
+  name: string;
+  /** Short file-name tag. */
+  tag: string;
+  /** The filter driving `driveDb` into `ceilingDb`; the drive is clamped to the peer's range. */
+  filter: (driveDb: number, ceilingDb: number) => string;
+  /** The peer's drive range in dB (from its LV2 TTL or ffmpeg's option limits). */
+  minDriveDb: number;
+  maxDriveDb: number;
+  /** Whether the peer limits true peaks (an 8x over of a sample-peak limiter is expected). */
+  truePeak: boolean;
+  available: () => boolean;
+}
+
+const linear = (dbValue: number) => (10 ** (dbValue / 20)).toPrecision(8);
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+export const LIMITER_PEERS: LimiterPeer[] = [
+  {
+    // dpl.ttl: gain -10..30 dB, threshold -10..0 dB, release default 10 ms.
+    name: 'x42 dpl, true-peak mode',
+    tag: 'x42',
+    filter: (driveDb, ceilingDb) => lv2('http://gareus.org/oss/lv2/dpl#stereo', `gain=${clamp(driveDb, -10, 30)}|threshold=${ceilingDb}|truepeak=1`),
+    minDriveDb: -10,
+    maxDriveDb: 30,
+    truePeak: true,
+    available: () => fs.existsSync('/usr/lib/lv2/dpl.lv2') && hasLv2Filter(),
+  },
+  {
+    // limiter_stereo.ttl: g_in 0..1000 (linear), th linear; ovs=15 is "Full x4(2L)" oversampling.
+    // boost=0: its default gain boost lifts the output so th lands at 0 dBFS, not at the ceiling.
+    // Release stays at its default 5 ms (the TTL allows 0.25..20 ms only).
+    name: 'LSP limiter stereo, 4x oversampling',
+    tag: 'lsp',
+    filter: (driveDb, ceilingDb) => lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', `g_in=${linear(clamp(driveDb, -60, 60))}|th=${linear(ceilingDb)}|ovs=15|alr=0|boost=0`),
+    minDriveDb: -60,
+    maxDriveDb: 60,
+    truePeak: true,
+    available: () => fs.existsSync('/usr/lib/lv2/lsp-plugins.lv2') && hasLv2Filter(),
+  },
+  {
+    // ffmpeg -h filter=alimiter: level_in 1/64..64 (+-36 dB), defaults attack 5 ms, release 50 ms;
+    // a sample-peak limiter. latency=1 removes its lookahead delay; level=disabled keeps unity gain.
+    name: 'ffmpeg alimiter (sample peak)',
+    tag: 'alimiter',
+    filter: (driveDb, ceilingDb) => `alimiter=level_in=${linear(clamp(driveDb, -36, 36))}:limit=${linear(ceilingDb)}:level=disabled:latency=1`,
+    minDriveDb: -36,
+    maxDriveDb: 36,
+    truePeak: false,
+    available: () => true,
+  },
+];
+
+/**
+ * Runs a filter on a generated stereo signal: written to a float WAV in .bench-cache, filtered by
+ * ffmpeg (one thread), read back. The output is as long as ffmpeg makes it (peers may delay).
+ */
+export function runFilterOnSignal(left: Float32Array, right: Float32Array, sampleRate: number, filter: string, tag: string): { left: Float32Array; right: Float32Array; seconds: number } {
+  fs.mkdirSync(CACHE, { recursive: true });
+  const input = path.join(CACHE, `signal-${tag}-in.wav`);
+  const writer = new WavWriter(input, { sampleRate, channels: 2, format: 'float32' });
+  writer.write(interleave(left, right, 2));
+  writer.close();
+  const run = runFilterOnFile(input, filter, tag);
+  fs.rmSync(input, { force: true });
+  return run;
+}
+
+/** Runs a filter over a file; returns the output samples and the wall time. */
+export function runFilterOnFile(input: string, filter: string, tag: string): { left: Float32Array; right: Float32Array; seconds: number } {
+  const output = path.join(CACHE, `signal-${tag}-out.wav`);
+  const seconds = timedFfmpeg(['-i', input, '-af', filter, '-c:a', 'pcm_f32le', '-y', output]);
+  const reader = WavReader.open(output);
+  const { left, right } = reader.read(reader.info.frames);
+  reader.close();
+  fs.rmSync(output, { force: true });
+  return { left, right, seconds };
 }

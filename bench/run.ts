@@ -6,9 +6,13 @@
  *
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
  * --no-peers, --live-seconds N (the PulseAudio live run, default 300), --only SECTIONS (comma
- * separated: chain, peers, meters, blocks, live, controller, dashboard), --controller-seconds N
+ * separated: chain, peers, meters, blocks, live, controller, dashboard, quality), --controller-seconds N
  * (the sustained control-event run, default 60), --live-load-seconds N (each of the two live runs
  * against busy processes, default 60; 0 skips them).
+ *
+ * `quality` (issue 11): the limiter against its peers (x42 dpl, LSP, alimiter) on THD+N, SMPTE
+ * IMD and pumping of generated signals, and on the real music driven to -14, -9 and -7 LUFS
+ * (loudness reached, 8x overs, max dBTP, LRA, PLR); under 2 minutes with --seconds 120 on two cores.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +27,7 @@ import { PEERS, ffmpegEbur128, runPeer } from './peers.ts';
 import { benchController } from './controller.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchRealtimeFiltered } from './realtime.ts';
+import { benchQuality } from './quality.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -173,7 +178,7 @@ function benchBlocks(material: Material): void {
   }
 }
 
-const SECTIONS = ['chain', 'peers', 'meters', 'blocks', 'live', 'controller', 'dashboard'] as const;
+const SECTIONS = ['chain', 'peers', 'meters', 'blocks', 'live', 'controller', 'dashboard', 'quality'] as const;
 const chosen = new Set(flags.only ? flags.only.split(',') : SECTIONS);
 for (const name of chosen) {
   if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only ${flags.only}: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
@@ -182,7 +187,7 @@ const wants = (section: (typeof SECTIONS)[number]) => chosen.has(section);
 
 log('# rig benchmark');
 const materials: Material[] = [generated(60)];
-if (wants('chain') || wants('peers') || wants('meters')) {
+if (wants('chain') || wants('peers') || wants('meters') || wants('quality')) {
   const real = music(Number(flags.seconds), flags.music);
   if (real) materials.push(real);
   else log('(no real music: install ffmpeg and Debian\'s hyperrogue-music, or pass --music FILE)');
@@ -191,6 +196,10 @@ if (wants('chain')) for (const material of materials) benchChain(material);
 if (wants('peers')) benchPeers(materials[materials.length - 1]);
 if (wants('meters')) for (const material of materials) benchMeters(material);
 if (wants('blocks')) benchBlocks(materials[0]);
+if (wants('quality')) {
+  const real = materials.length > 1 ? materials[materials.length - 1] : undefined;
+  Object.assign(results, benchQuality({ music: real, peers: !flags['no-peers'] && hasCommand('ffmpeg'), log }));
+}
 
 if (wants('live')) {
   log(`\n## Live path: ${flags['live-seconds']} s through a clocked PulseAudio interface (512-frame blocks)`);

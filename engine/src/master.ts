@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MasteringChain } from './chain.ts';
 import { LoudnessAnalyzer, type LoudnessReport } from './loudness.ts';
+import { MAX_PASSES, decideDrive, type DrivePass, type SearchStop } from './drive-search.ts';
+import { meterValue } from './meter-layout.ts';
 import { addon, type NativeDither } from './native.ts';
 import { getSpec, type ParameterValues } from './params.ts';
 import { interleave, WavReader, WavWriter, type SampleFormat } from './wav.ts';
@@ -31,8 +33,25 @@ export interface RenderedFile {
   limiterGainDb: number;
   passes: number;
   report: LoudnessReport;
-  /** Set when the target could not be reached within the limiter's drive range. */
+  /** Why the drive search ended; anything but 'on-target' comes with a warning. */
+  stoppedBecause: SearchStop;
+  /** The limiter's reduction over the final pass, in dB (positive = reducing). */
+  limiterReduction: LimiterReduction;
+  /** Set when the target was not reached: why, and what to change. */
   warning?: string;
+}
+
+export interface LimiterReduction {
+  /** On the loudest passages: the 95th percentile of the per-block deepest reduction. */
+  loudestDb: number;
+  /** The deepest of the whole pass (the meter frame's limiter.grMaxDb). */
+  maxDb: number;
+}
+
+/** What one pass of the chain measured. */
+interface PassResult {
+  report: LoudnessReport;
+  limiterReduction: LimiterReduction;
 }
 
 export interface MasterResult {
@@ -42,10 +61,9 @@ export interface MasterResult {
 }
 
 const BLOCK = 4096;
-// Within this the measured loudness counts as on target: a third of the +-0.3 LU promise,
-// leaving room for the last pass's dither and the meter's own 0.1 LU tolerance.
-const TOLERANCE_LU = 0.1;
-const MAX_PASSES = 8;
+// "The loudest passages": the top 5% of blocks (85 ms each at 48 kHz), a chorus rather than one
+// transient, which limiter.grMaxDb already reports.
+const LOUDEST_PERCENTILE = 0.95;
 // Fixed dither seed: the same settings render the same file, bit for bit.
 const DITHER_SEED = 0x5eed;
 
@@ -102,11 +120,17 @@ class OutputStream {
   }
 }
 
+function percentile(values: number[], fraction: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
 /**
  * One pass of the chain over the input: the output (latency removed) goes to the analyzer
  * and to `sink`. Deterministic, so a pass that measured on target writes exactly that.
  */
-function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: Float32Array, r: Float32Array) => void) | undefined, label: string): LoudnessReport {
+function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: Float32Array, r: Float32Array) => void) | undefined, label: string): PassResult {
   const reader = WavReader.open(options.input);
   try {
     const { sampleRate, frames } = reader.info;
@@ -127,10 +151,23 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
       analyzer.push(l, r);
       sink?.(l, r);
     };
+    // Per input block, the limiter's deepest reduction in it; the latency flush (silence) is not music.
+    const blockGrDb: number[] = [];
+    // A file ends where its last sample is: a master cut off at full level is a step, and the
+    // step's intersample overshoot is an over the limiter cannot see (the samples after the end
+    // do not exist). The last millisecond fades out (raised cosine), as the chain fades in its first.
+    const fadeOut = Math.max(1, Math.round(sampleRate / 1000));
     for (;;) {
+      const first = reader.position;
       const { left, right } = reader.read(BLOCK);
       if (left.length === 0) break;
+      for (let i = Math.max(0, frames - fadeOut - first); i < left.length; i++) {
+        const g = 0.5 + 0.5 * Math.cos((Math.PI * (first + i - (frames - fadeOut))) / fadeOut);
+        left[i] *= g;
+        right[i] *= g;
+      }
       emit(left, right);
+      blockGrDb.push(meterValue(chain.meters, 'limiter.grDb') || 0);
       options.onProgress?.(label, reader.position, frames);
     }
     // Flush the chain's latency with silence so the output is exactly as long as the input.
@@ -139,7 +176,8 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
       emit(new Float32Array(n), new Float32Array(n));
       tail -= n;
     }
-    return analyzer.report();
+    const limiterReduction = { loudestDb: percentile(blockGrDb, LOUDEST_PERCENTILE), maxDb: meterValue(chain.meters, 'limiter.grMaxDb') || 0 };
+    return { report: analyzer.report(), limiterReduction };
   } finally {
     reader.close();
   }
@@ -148,6 +186,36 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
 function clampGain(gainDb: number): number {
   const spec = getSpec('limiter.gain');
   return Math.min(spec.max, Math.max(spec.min, gainDb));
+}
+
+const signed = (db: number) => `${db >= 0 ? '+' : ''}${db.toFixed(1)}`;
+
+/**
+ * The warning for a target not reached: why the search stopped, where, and what to change.
+ * Suggestions already in effect (the loud style, the clipper on) are not repeated.
+ */
+export function describeStop(stop: SearchStop, targetLufs: number, last: DrivePass, reduction: LimiterReduction, values: ParameterValues): string | undefined {
+  const measured = `${last.lufs.toFixed(1)} LUFS, limiter reducing ${reduction.loudestDb.toFixed(1)} dB on the loudest passages`;
+  const head = `target ${targetLufs} LUFS not reached`;
+  switch (stop) {
+    case 'on-target':
+      return undefined;
+    case 'stopped-rising': {
+      const setting = (id: string) => values[id] ?? getSpec(id).default;
+      const tries = [
+        setting('limiter.style') === getSpec('limiter.style').choices?.indexOf('loud') ? undefined : 'limiter.style=loud',
+        setting('clipper.bypass') === 0 ? undefined : 'the clipper (clipper.bypass=0)',
+        'less compression',
+      ].filter((t): t is string => t !== undefined);
+      return `${head}: loudness stopped rising at drive ${signed(last.gainDb)} dB (${measured}); try ${tries.slice(0, -1).join(', ')}${tries.length > 1 ? ', or ' : ''}${tries.at(-1)}`;
+    }
+    case 'range-ended': {
+      const short = targetLufs - last.lufs;
+      return `${head}: the drive range ends at ${signed(last.gainDb)} dB (${measured}), ${Math.abs(short).toFixed(1)} LU ${short > 0 ? 'short; raise' : 'over; lower'} input.trim`;
+    }
+    case 'pass-limit':
+      return `${head}: the drive search did not settle within ${MAX_PASSES} passes, ending at drive ${signed(last.gainDb)} dB (${measured})`;
+  }
 }
 
 /** Finds the limiter drive that meets the loudness target, then renders the file with it. */
@@ -169,41 +237,37 @@ export function renderToTarget(options: MasterOptions, input: LoudnessReport, fi
   probe.close();
   // First guess: the chain is roughly unity gain, so drive by the distance to the target.
   let gain = clampGain((options.values['limiter.gain'] ?? 0) + options.targetLufs - (input.integratedLufs ?? options.targetLufs));
-  const tried: Array<{ gain: number; lufs: number }> = [];
-  let passes = 0;
-  let warning: string | undefined;
+  const { min, max } = getSpec('limiter.gain');
+  const tried: DrivePass[] = [];
   for (;;) {
-    passes++;
+    const passes = tried.length + 1;
     const stream = new OutputStream(file, rate, options.format, options.noiseShaping ?? false);
-    let report: LoudnessReport;
+    let pass: PassResult;
     try {
-      report = renderPass(options, { ...values, 'limiter.gain': gain }, (l, r) => stream.write(l, r), `pass ${passes}`);
+      pass = renderPass(options, { ...values, 'limiter.gain': gain }, (l, r) => stream.write(l, r), `pass ${passes}`);
     } catch (error) {
       stream.abort();
       throw error;
     }
-    const lufs = report.integratedLufs ?? -Infinity;
-    const error = options.targetLufs - lufs;
-    tried.push({ gain, lufs });
-    let next = gain + error;
-    // Secant step: the limiter compresses, so loudness grows less than 1 dB per dB of drive.
-    if (tried.length >= 2) {
-      const [a, b] = tried.slice(-2);
-      const slope = (b.lufs - a.lufs) / (b.gain - a.gain);
-      if (Number.isFinite(slope) && slope > 0.05) next = b.gain + error / slope;
-    }
-    next = clampGain(next);
-    const converged = Math.abs(error) <= TOLERANCE_LU;
-    const stuck = !converged && (next === gain || passes >= MAX_PASSES);
-    if (converged || stuck) {
-      if (stuck) {
-        warning = `target ${options.targetLufs} LUFS not reached: ${lufs.toFixed(1)} LUFS at limiter drive ${gain.toFixed(1)} dB (the drive range ends at ${getSpec('limiter.gain').max} dB)`;
-      }
+    const last = { gainDb: gain, lufs: pass.report.integratedLufs ?? -Infinity };
+    tried.push(last);
+    const decision = decideDrive(tried, options.targetLufs, { min, max });
+    if ('stop' in decision) {
       stream.close();
-      return { file, targetLufs: options.targetLufs, ceilingDbtp: options.ceilingDbtp, limiterGainDb: gain, passes, report, warning };
+      return {
+        file,
+        targetLufs: options.targetLufs,
+        ceilingDbtp: options.ceilingDbtp,
+        limiterGainDb: gain,
+        passes,
+        report: pass.report,
+        stoppedBecause: decision.stop,
+        limiterReduction: pass.limiterReduction,
+        warning: describeStop(decision.stop, options.targetLufs, last, pass.limiterReduction, values),
+      };
     }
     stream.abort();
-    gain = next;
+    gain = decision.next;
   }
 }
 

@@ -34,6 +34,10 @@ const DYNAMICS_FIELDS = [
   ['comp.grMaxDb', 1],
   ['limiter.grDb', 1],
   ['limiter.grMaxDb', 1],
+  // The limiter's two stages (their sum is limiter.grDb) and the clipper's peak reduction.
+  ['limiter.fastGrDb', 1],
+  ['limiter.slowGrDb', 1],
+  ['clipper.grDb', 1],
 ] as const;
 
 /** Written by the real-time engine (not the native chain): health of the live audio path. */

@@ -56,6 +56,8 @@ export const PARAMETERS: readonly ParameterSpec[] = [
   // Input
   gain('input.trim', 'Input trim', -24, 24),
   choice('input.polarity', 'Polarity', ['normal', 'inverted']),
+  // An offset costs headroom the limiter then takes out of the loudness; nobody masters DC.
+  choice('input.dcBlock', 'DC blocker', OFF_ON, 1),
 
   // Corrective EQ
   choice('eq.bypass', 'EQ bypass', OFF_ON),
@@ -100,14 +102,27 @@ export const PARAMETERS: readonly ParameterSpec[] = [
   gain('character.drive', 'Drive', 0, 24),
   percent('character.mix', 'Saturation mix', 0, 100, 0),
 
+  // Soft clipper ahead of the limiter: loudness from shaving the fastest peaks instead of
+  // limiting them; off by default.
+  choice('clipper.bypass', 'Clipper bypass', OFF_ON, 1),
+  gain('clipper.drive', 'Clipper drive', 0, 12, 3),
+  { id: 'clipper.knee', label: 'Clipper knee', unit: 'dB', min: 0, max: 6, default: 1.5, taper: 'linear' },
+  percent('clipper.mix', 'Clipper mix', 0, 100, 100),
+
   // True-peak limiter
   choice('limiter.bypass', 'Limiter bypass', OFF_ON),
   { id: 'limiter.ceiling', label: 'Ceiling', unit: 'dBTP', min: -3, max: 0, default: -1, taper: 'linear' },
   gain('limiter.gain', 'Limiter drive', -12, 24),
-  { id: 'limiter.lookahead', label: 'Lookahead', unit: 'ms', min: 0.5, max: 5, default: 1.5, taper: 'log' },
-  { id: 'limiter.release', label: 'Release', unit: 'ms', min: 1, max: 1000, default: 80, taper: 'log' },
+  // 5 ms by default: the latency is that of the longest lookahead anyway, and a slower attack
+  // keeps the gain's movement across a peak's interpolation kernel (what makes overs) small.
+  { id: 'limiter.lookahead', label: 'Lookahead', unit: 'ms', min: 0.5, max: 5, default: 5, taper: 'log' },
+  // The peak stage's recovery, in dB; the program stage (auto release) is set by the style.
+  { id: 'limiter.release', label: 'Release', unit: 'ms', min: 1, max: 1000, default: 20, taper: 'log' },
   choice('limiter.autoRelease', 'Auto release', OFF_ON, 1),
   percent('limiter.link', 'Stereo link', 0, 100, 100),
+  // Time constants and link of the two release stages (limiter.h's STYLES); the release knob
+  // scales the fast stage within a style.
+  choice('limiter.style', 'Limiter style', ['transparent', 'punchy', 'loud']),
 
   // Output: trim only cuts, so nothing after the limiter can lift the signal over its ceiling.
   gain('output.trim', 'Output trim', -24, 0),
@@ -121,6 +136,7 @@ export const STAGE_TITLES: Readonly<Record<string, string>> = {
   comp: 'Glue compressor',
   image: 'Stereo image',
   character: 'Character',
+  clipper: 'Soft clipper',
   limiter: 'True-peak limiter',
   output: 'Output',
   chain: 'Chain',

@@ -65,8 +65,14 @@ export function toneAmplitude(x: Float32Array, sampleRate: number, freqHz: numbe
 export function onlyStages(...stages: Array<'eq' | 'comp' | 'image' | 'character' | 'limiter'>): ParameterValues {
   const values: ParameterValues = {};
   for (const stage of ['eq', 'comp', 'image', 'character', 'limiter'] as const) values[`${stage}.bypass`] = stages.includes(stage) ? 0 : 1;
+  // The chain-level DC blocker is a filter of its own (a 5 Hz high-pass): off, so a stage is
+  // measured alone. Tests of the whole chain do not use this helper.
+  values['input.dcBlock'] = 0;
   return values;
 }
+
+/** Samples the chain fades in after a reset (chain.cpp): a stream's first millisecond. */
+export const startFadeSamples = (sampleRate = 48000) => Math.round(sampleRate / 1000);
 
 /** Runs stereo signals through a fresh chain; returns the output shifted back by the chain's latency. */
 export function render(

@@ -9,6 +9,7 @@ import { DemoProgram } from '../../engine/src/demo-program.ts';
 import { measureLoudness } from '../../engine/src/loudness.ts';
 import { WavReader, WavWriter, interleave } from '../../engine/src/wav.ts';
 import { truePeakDbtp } from '../helpers/reference-true-peak.ts';
+import { sine } from '../helpers/signals.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,6 +38,9 @@ function writeWav(file: string, left: Float32Array, right: Float32Array | undefi
   writer.write(right ? interleave(left, right, 2) : left);
   writer.close();
 }
+
+/** Four seconds of a 997 Hz sine (the loudness meters' reference tone) at `dbfs` peak. */
+const toneAt = (dbfs: number) => sine(4 * 48000, 48000, 997, 10 ** (dbfs / 20));
 
 beforeAll(() => {
   const { left, right } = DemoProgram.render(48000, 20);
@@ -112,6 +116,45 @@ describe('rig master', () => {
     let diff = 0;
     for (let i = 0; i < master.left.length; i++) diff = Math.max(diff, Math.abs(master.left[i] - master.right[i]));
     expect(diff).toBeLessThan(3 / 32768); // identical but for independent dither per channel
+  });
+
+  it('says the drive range ended when a quiet sine cannot reach the target', async () => {
+    const quiet = path.join(dir, 'quiet.wav');
+    writeWav(quiet, toneAt(-60), toneAt(-60), 48000, 'float32');
+    const out = path.join(dir, 'quiet-master.wav');
+    // A stereo 997 Hz sine at -60 dBFS reads -60 LUFS; +24 dB, the end of the drive range, leaves it at -36.
+    const text = await rig('master', quiet, '-o', out, '--target', '-14');
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/warning: target -14 LUFS not reached: the drive range ends at \+24\.0 dB \(-36\.0 LUFS, limiter reducing 0\.0 dB on the loudest passages\), 22\.0 LU short; raise input\.trim/);
+    expect(text.stderr).not.toMatch(/stopped rising/);
+    const json = JSON.parse((await rig('master', quiet, '-o', out, '--target', '-14', '--json')).stdout);
+    expect(json.output).toMatchObject({ stoppedBecause: 'range-ended', limiterGainDb: 24, limiterReduction: { loudestDb: 0, maxDb: 0 } });
+    expect(json.output.warning).toMatch(/drive range ends/);
+  });
+
+  it('says loudness stopped rising when the limiter already holds a sine at the ceiling, with its reduction', async () => {
+    const steady = path.join(dir, 'steady.wav');
+    writeWav(steady, toneAt(-20), toneAt(-20), 48000, 'float32');
+    const out = path.join(dir, 'steady-master.wav');
+    // On a steady sine the limiter settles to one gain: the output is a sine at the -3 dBTP
+    // ceiling (about -3 LUFS) whatever the drive, so -1 LUFS is out of reach well inside the range.
+    const text = await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3');
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/warning: target -1 LUFS not reached: loudness stopped rising at drive \+\d+\.\d dB \(-3\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\); try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression/);
+    expect(text.stderr).not.toMatch(/drive range ends/);
+    const { output } = JSON.parse((await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3', '--json')).stdout);
+    expect(output.stoppedBecause).toBe('stopped-rising');
+    expect(output.limiterGainDb).toBeLessThan(24);
+    // The limiter takes off what the drive put over the output's peak (the -20 dBFS sine plus the
+    // drive, less the peak that came out); 0.05 dB covers the 24-bit rounding and the one-decimal
+    // report's reading of a settled gain.
+    const overDb = -20 + output.limiterGainDb - output.report.samplePeakDbfs;
+    expect(Math.abs(output.limiterReduction.loudestDb - overDb)).toBeLessThan(0.05);
+    expect(output.limiterReduction.maxDb).toBeGreaterThanOrEqual(output.limiterReduction.loudestDb);
+    // Suggestions already in effect are not repeated.
+    const loud = JSON.parse((await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3', '--set', 'limiter.style=loud', '--set', 'clipper.bypass=0', '--json')).stdout);
+    expect(loud.output.stoppedBecause).toBe('stopped-rising');
+    expect(loud.output.warning).toMatch(/; try less compression$/);
   });
 
   it('names the problem with bad input and leaves no output file behind', async () => {

@@ -7,7 +7,7 @@ namespace rig {
 
 namespace {
 
-const char* const kChainParamIds[] = {"input.trim", "input.polarity", "output.trim", "chain.bypass"};
+const char* const kChainParamIds[] = {"input.trim", "input.polarity", "input.dcBlock", "output.trim", "chain.bypass"};
 
 // Anything beyond +30 dBFS is not audio but a broken upstream; clamping keeps every filter
 // state finite so the chain never needs more than one bad block to recover.
@@ -32,6 +32,7 @@ std::string Chain::configure(const std::vector<std::string>& parameterIds, const
   addRoutes<Compressor>(table, static_cast<int>(Stage::kCompressor));
   addRoutes<StereoImage>(table, static_cast<int>(Stage::kImage));
   addRoutes<Character>(table, static_cast<int>(Stage::kCharacter));
+  addRoutes<Clipper>(table, static_cast<int>(Stage::kClipper));
   addRoutes<Limiter>(table, static_cast<int>(Stage::kLimiter));
 
   for (size_t i = 0; i < Limiter::kParamIds.size(); ++i)
@@ -46,7 +47,8 @@ std::string Chain::configure(const std::vector<std::string>& parameterIds, const
   if (!table.empty()) return "the parameter schema lacks the native parameter \"" + table.begin()->first + "\"";
 
   for (const auto& [name, offset] : std::initializer_list<std::pair<const char*, int*>>{
-           {"comp.grDb", &offCompGr_}, {"comp.grMaxDb", &offCompGrMax_}, {"limiter.grDb", &offLimGr_}, {"limiter.grMaxDb", &offLimGrMax_}}) {
+           {"comp.grDb", &offCompGr_}, {"comp.grMaxDb", &offCompGrMax_}, {"limiter.grDb", &offLimGr_}, {"limiter.grMaxDb", &offLimGrMax_},
+           {"limiter.fastGrDb", &offLimFastGr_}, {"limiter.slowGrDb", &offLimSlowGr_}, {"clipper.grDb", &offClipGr_}}) {
     auto found = meterOffsets.find(name);
     if (found == meterOffsets.end()) return std::string("the meter layout lacks \"") + name + "\"";
     *offset = found->second;
@@ -63,12 +65,20 @@ void Chain::prepare(double sampleRate, int maxBlock) {
   compressor_.prepare(sampleRate, maxBlock);
   image_.prepare(sampleRate, maxBlock);
   character_.prepare(sampleRate, maxBlock);
+  dcBlocker_.prepare(sampleRate, maxBlock);
+  clipper_.prepare(sampleRate, maxBlock);
+  clipper_.setThresholdDb(limiter_.ceilingDbtp());
   limiter_.prepare(sampleRate, maxBlock);
   bypassSafety_.prepare(sampleRate, maxBlock);
   inputMeter_.prepare(sampleRate, maxBlock);
   outputMeter_.prepare(sampleRate, maxBlock);
 
-  latency_ = eq_.latency() + compressor_.latency() + image_.latency() + character_.latency() + limiter_.latency();
+  latency_ = dcBlocker_.latency() + eq_.latency() + compressor_.latency() + image_.latency() + character_.latency() + clipper_.latency() +
+             limiter_.latency();
+  // 1 ms: long enough that the ramp's spectrum stays inside the limiter's band, short enough
+  // that no one hears it as anything but the file's start.
+  startFadeLength_ = std::max(1, static_cast<int>(std::lround(1e-3 * sampleRate)));
+  startFadeLeft_ = startFadeLength_;
   // The dry path of the level-matched bypass runs through its own safety limiter.
   dryDelayL_.prepare(latency_ - bypassSafety_.latency());
   dryDelayR_.prepare(latency_ - bypassSafety_.latency());
@@ -94,10 +104,15 @@ void Chain::setParam(int index, double value) {
     case Stage::kCompressor: compressor_.setParam(route.local, value); break;
     case Stage::kImage: image_.setParam(route.local, value); break;
     case Stage::kCharacter: character_.setParam(route.local, value); break;
+    case Stage::kClipper: clipper_.setParam(route.local, value); break;
     case Stage::kLimiter:
       limiter_.setParam(route.local, value);
-      // The safety limiter shares the ceiling (and nothing else: it must stay transparent).
-      if (route.local == limiterCeilingLocal_) bypassSafety_.setParam(route.local, value);
+      // The safety limiter shares the ceiling (and nothing else: it must stay transparent); the
+      // clipper bends towards it.
+      if (route.local == limiterCeilingLocal_) {
+        bypassSafety_.setParam(route.local, value);
+        clipper_.setThresholdDb(value);
+      }
       break;
   }
 }
@@ -106,6 +121,7 @@ void Chain::setChainParam(int local, double value) {
   switch (local) {
     case kInputTrim: inputTrimDb_ = value; break;
     case kPolarity: inverted_ = value >= 0.5; break;
+    case kDcBlock: dcBlocker_.setEnabled(value >= 0.5); break;
     case kOutputTrim: outputTrimDb_ = std::min(0.0, value); break;
     case kChainBypass:
       chainBypassed_ = value >= 0.5;
@@ -141,6 +157,17 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   }
   if (nonFinite) nonFiniteBlocks_ += 1;
 
+  // A stream or file starts from silence: a first sample at full level would be a step whose
+  // intersample overshoot no limiter downstream can see (the samples before it do not exist),
+  // and any meter or DAC reading the output would find an over there. A raised-cosine fade-in
+  // over the first millisecond after a reset makes the start a signal like any other.
+  for (int i = 0; i < n && startFadeLeft_ > 0; ++i, --startFadeLeft_) {
+    const double t = static_cast<double>(startFadeLength_ - startFadeLeft_) / startFadeLength_;
+    const float g = static_cast<float>(0.5 - 0.5 * std::cos(kPi * t));
+    left[i] *= g;
+    right[i] *= g;
+  }
+
   inputMeter_.process(left, right, n);
   for (int i = 0; i < n; ++i) {
     dryL_[static_cast<size_t>(i)] = dryDelayL_.process(left[i]);
@@ -148,10 +175,12 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   }
 
   applyGain(left, right, n, inputGain_);
+  dcBlocker_.process(left, right, n);
   eq_.process(left, right, n);
   compressor_.process(left, right, n);
   image_.process(left, right, n);
   character_.process(left, right, n);
+  clipper_.process(left, right, n);
   limiter_.process(left, right, n);
   applyGain(left, right, n, outputGain_);
 
@@ -168,6 +197,8 @@ void Chain::process(float* left, float* right, int n, float* frame) {
     compressor_.reset();
     image_.reset();
     character_.reset();
+    dcBlocker_.reset();
+    clipper_.reset();
     limiter_.reset();
     bypassSafety_.reset();
   }
@@ -213,9 +244,16 @@ void Chain::writeDynamics(float* frame) {
   frame[offCompGrMax_] = compGrMax_;
   frame[offLimGr_] = limGr;
   frame[offLimGrMax_] = limGrMax_;
+  const float programGr = limiter_.programReductionDb();
+  frame[offLimSlowGr_] = programGr;
+  frame[offLimFastGr_] = std::max(0.0f, limGr - programGr);
+  frame[offClipGr_] = clipper_.gainReductionDb();
 }
 
 void Chain::reset() {
+  startFadeLeft_ = startFadeLength_;
+  dcBlocker_.reset();
+  clipper_.reset();
   eq_.reset();
   compressor_.reset();
   image_.reset();

@@ -1,5 +1,5 @@
-// The mastering chain: input trim -> EQ -> glue compressor -> stereo image -> character ->
-// true-peak limiter -> output trim, with meters on the input and output taps and a
+// The mastering chain: input trim -> DC blocker -> EQ -> glue compressor -> stereo image ->
+// character -> soft clipper -> true-peak limiter -> output trim, with meters on the input and output taps and a
 // level-matched bypass of the whole chain.
 #pragma once
 
@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "dsp/character.h"
+#include "dsp/clipper.h"
 #include "dsp/common.h"
 #include "dsp/compressor.h"
+#include "dsp/dc-blocker.h"
 #include "dsp/eq.h"
 #include "dsp/limiter.h"
 #include "dsp/meters.h"
@@ -35,12 +37,12 @@ class Chain {
   double nonFiniteBlocks() const { return nonFiniteBlocks_; }
 
  private:
-  enum class Stage { kChain, kEq, kCompressor, kImage, kCharacter, kLimiter };
+  enum class Stage { kChain, kEq, kCompressor, kImage, kCharacter, kClipper, kLimiter };
   struct Route {
     Stage stage;
     int local;
   };
-  enum ChainParam { kInputTrim, kPolarity, kOutputTrim, kChainBypass, kChainParamCount };
+  enum ChainParam { kInputTrim, kPolarity, kDcBlock, kOutputTrim, kChainBypass, kChainParamCount };
 
   void setChainParam(int local, double value);
   void applyGain(float* left, float* right, int n, LinearSmoother& gain);
@@ -49,12 +51,14 @@ class Chain {
 
   std::vector<Route> routes_;
   int limiterCeilingLocal_ = -1;
-  int offCompGr_ = -1, offCompGrMax_ = -1, offLimGr_ = -1, offLimGrMax_ = -1;
+  int offCompGr_ = -1, offCompGrMax_ = -1, offLimGr_ = -1, offLimGrMax_ = -1, offLimFastGr_ = -1, offLimSlowGr_ = -1, offClipGr_ = -1;
 
   Eq eq_;
   Compressor compressor_;
   StereoImage image_;
   Character character_;
+  DcBlocker dcBlocker_;
+  Clipper clipper_;
   Limiter limiter_;
   Limiter bypassSafety_;  // keeps the level-matched dry signal under the ceiling too
   TapMeter inputMeter_, outputMeter_;
@@ -70,6 +74,8 @@ class Chain {
   bool inverted_ = false, chainBypassed_ = false;
   float compGrMax_ = 0, limGrMax_ = 0;
   double nonFiniteBlocks_ = 0;
+  // Samples left of the fade-in after a reset (see process()).
+  int startFadeLeft_ = 0, startFadeLength_ = 1;
 };
 
 }  // namespace rig

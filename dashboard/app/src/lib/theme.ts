@@ -17,6 +17,8 @@ export const COLORS = {
   yellow: '#f5d63d',
   amber: '#ffab2e',
   red: '#ff4a4a',
+  // The limiter's program (slow) stage, beside its peaks in red: the same hue, lighter.
+  rose: '#ff9a8f',
   blue: '#4fa8ff',
   cyan: '#3fd9e8',
   violet: '#b58cff',

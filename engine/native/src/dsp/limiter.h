@@ -1,9 +1,21 @@
 // True-peak brickwall limiter. The required gain at each sample comes from a 4x oversampled
-// peak estimate of the driven input; a running minimum over the lookahead window followed by a
-// moving average of the same length yields a gain curve that is smooth (a linear attack ramp)
-// and provably never above the required gain at the sample it multiplies: every averaged
-// minimum window contains that sample. Release is exponential (or program-dependent), applied
-// to the minimum before averaging so the proof still holds.
+// peak estimate of the driven input, refined near each peak; a running minimum over the
+// lookahead window followed by a moving average of the same length yields a gain curve that is
+// smooth (a linear attack ramp) and provably never above the required gain at the sample it
+// multiplies: every averaged minimum window contains that sample.
+//
+// Release in two stages, applied to the minimum before averaging (each can only lower the
+// gain below the minimum, so the proof still holds):
+//  - the peak stage holds the minimum a little longer than the lookahead (the hold), then
+//    recovers fast. The hold spans a half period of the lowest bass the style protects (50 Hz in
+//    the transparent style): a steady low note then sees a constant gain instead of one that
+//    breathes within each cycle, which is what sets a limiter's low-frequency THD;
+//  - the program stage (auto release) follows the required gain slowly, attacking over hundreds
+//    of milliseconds and releasing over longer. The peak stage recovers only to it, so on dense
+//    music the gain rests where the material needs it instead of swinging to unity between
+//    hits, and an isolated kick barely moves it, so the gain recovers fully between kicks.
+// Styles set the hold, the stages' time constants and the link; the release knob scales the
+// peak stage's recovery within a style.
 #pragma once
 
 #include <array>
@@ -17,9 +29,24 @@ namespace rig {
 
 class Limiter {
  public:
-  static constexpr std::array<const char*, 7> kParamIds = {
+  static constexpr std::array<const char*, 8> kParamIds = {
       "limiter.bypass", "limiter.ceiling", "limiter.gain", "limiter.lookahead", "limiter.release",
-      "limiter.autoRelease", "limiter.link"};
+      "limiter.autoRelease", "limiter.link", "limiter.style"};
+
+  // Per style: the lowest frequency whose half period the hold covers (so a steady note there
+  // sees a constant gain), a factor on the release knob, the program stage's attack and release
+  // (ms), how deep it follows (a fraction of the required reduction, in dB) and a factor on the
+  // stereo link. Transparent protects 50 Hz; punchy 80 Hz and recovers faster; loud 160 Hz,
+  // recovers fastest, follows the program least and links the channels less, so a peak on one
+  // side costs the other less.
+  struct Style {
+    double protectedHz, releaseScale, programAttackMs, programReleaseMs, programDepth, linkScale;
+  };
+  static constexpr std::array<Style, 3> kStyles = {{
+      {50.0, 1.0, 500.0, 1500.0, 0.5, 1.0},
+      {80.0, 0.6, 300.0, 900.0, 0.4, 1.0},
+      {160.0, 0.35, 200.0, 500.0, 0.25, 0.8},
+  }};
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -32,8 +59,10 @@ class Limiter {
     guard_ = detector_[0].latency();
     // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
     recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
+    maxHold_ = 0;
+    for (const Style& style : kStyles) maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
     ringSize_ = 1;
-    while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + 8) ringSize_ *= 2;
+    while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + maxHold_ + 8) ringSize_ *= 2;
     for (int c = 0; c < 2; ++c) {
       audio_[c].assign(static_cast<size_t>(ringSize_), 0.0f);
       required_[c].assign(static_cast<size_t>(ringSize_), 1.0f);
@@ -66,8 +95,11 @@ class Limiter {
         break;
       case 4: releaseMs_ = value; break;
       case 5: autoRelease_ = value >= 0.5; break;
-      case 6: link_ = static_cast<float>(std::clamp(value / 100.0, 0.0, 1.0)); break;
+      case 6: linkSetting_ = std::clamp(value / 100.0, 0.0, 1.0); break;
+      case 7: style_ = std::clamp(static_cast<int>(std::lround(value)), 0, static_cast<int>(kStyles.size()) - 1); break;
     }
+    updateHold();
+    linkTarget_ = static_cast<float>(linkSetting_ * kStyles[static_cast<size_t>(style_)].linkScale);
   }
 
   void reset() {
@@ -87,15 +119,16 @@ class Limiter {
       detector_[c].reset();
       bandLimit_[c].reset();
       dequeHead_[c] = dequeTail_[c] = 0;
-      released_[c] = 1.0;
+      releasedLog_[c] = 0.0f;
+      program_[c] = 1.0;
       sum_[c] = window_;
       envelope_[c] = 1.0f;
       recentMax_[c] = 0.0f;
-      sustained_[c] = 0.0;
     }
+    link_ = linkTarget_;
     write_ = 0;
     sinceRecompute_ = 0;
-    grDb_ = 0;
+    grDb_ = programGrDb_ = 0;
   }
 
  public:
@@ -103,6 +136,8 @@ class Limiter {
   // Constant: the longest lookahead plus the detector's delay and guard, whatever lookahead is set.
   int latency() const { return maxWindow_ + 2 * guard_ - 1 + bandLimit_[0].latency(); }
   float gainReductionDb() const { return grDb_; }
+  // The program stage's share of this block's deepest reduction; the rest is the peak stage's.
+  float programReductionDb() const { return std::min(programGrDb_, grDb_); }
   double ceilingDbtp() const { return ceilingDb_; }
 
   void process(float* left, float* right, int n) {
@@ -112,7 +147,7 @@ class Limiter {
       // Idle: the aligned dry signal is the output; the limiter restarts clean when it returns
       // (its first, silent milliseconds hide under the 20 ms crossfade).
       bypass_.copyDry(left, right, n);
-      grDb_ = 0;
+      grDb_ = programGrDb_ = 0;
       idle_ = true;
       return;
     }
@@ -126,13 +161,27 @@ class Limiter {
 
  private:
   static constexpr double kMaxLookaheadMs = 5.0;
-  // What the refined 4x reading can still miss (the parabola's error near 22 kHz) plus the gain
-  // curve's movement across the interpolation kernel; the torture tests measure the rest.
+  // The gain's fastest rise. The interpolator's kernel spans 0.7 ms at 48 kHz; a gain moving
+  // faster than this across it lets a peak's neighbours (the kernel's negative lobes) shrink
+  // before the peak does, and the product's intersample peak then exceeds what the detector saw.
+  static constexpr double kMaxRecoveryDbPerMs = 0.5;
+  // The detector reads within 0.003 dB of the true peak; this margin is for the gain curve's
+  // movement across the interpolation kernel: under a fast attack (10 dB over a 1.5 ms lookahead)
+  // a peak's neighbours are turned down more than the peak, and their kernel lobes then add to
+  // it: up to 0.16 dB over at 1.5 ms on dense music at +20 dB drive, 0.06 dB at 5 ms (measured,
+  // 8x judge). The torture tests and the bench measure what is left.
   static constexpr double kSafetyDb = 0.1;
 
   static constexpr float kSafetyUndo = 1.01157945f;  // 10^(0.1/20): from the aim back to the ceiling
 
   double ceilingLinear() const { return dbToGain(ceilingDb_ - kSafetyDb); }
+
+  // The minimum's whole span (lookahead, guard and hold) covers half a period of the style's
+  // protected frequency, whatever the lookahead: the hold makes up what the lookahead lacks.
+  void updateHold() {
+    const double halfPeriod = sampleRate_ / (2.0 * kStyles[static_cast<size_t>(style_)].protectedHz);
+    hold_ = std::clamp(static_cast<int>(std::ceil(halfPeriod)) + 2 - (window_ + 2 * guard_), 0, maxHold_);
+  }
   int lookaheadSamples() const { return std::clamp(static_cast<int>(std::lround(lookaheadMs_ * 1e-3 * sampleRate_)), 2, maxWindow_); }
 
   // Timing (t = newest input index, W = window, g = guard): the output sample's requirement
@@ -142,6 +191,7 @@ class Limiter {
   // shifts the window; the latency stays put.
   void setWindow(int window) {
     window_ = window;
+    updateHold();
     pendingWindow_ = window;
     delay_ = maxWindow_ - window_;
     const int mask = ringSize_ - 1;
@@ -151,7 +201,7 @@ class Limiter {
       sum_[c] = sum;
       // Refill the minimum's deque over the new span of required gains.
       dequeHead_[c] = dequeTail_[c] = 0;
-      const int span = window_ + 2 * guard_;
+      const int span = window_ + 2 * guard_ + hold_;
       for (int k = span - 1; k >= 1; --k) pushRequired(c, (write_ - 1 - delay_ - k + 1) & mask, span);
     }
   }
@@ -171,11 +221,20 @@ class Limiter {
   void runLimiter(float* left, float* right, int n, bool writeOutput) {
     float* io[2] = {left, right};
     const int mask = ringSize_ - 1;
-    const int span = window_ + 2 * guard_;
-    const double releaseCoeff = std::exp(-1.0 / (std::max(1.0, releaseMs_) * 1e-3 * sampleRate_));
-    const float releaseLog2 = static_cast<float>(std::log2(releaseCoeff));
-    const double sustain = sustainCoeff();
+    // The hold extends the minimum's span into the past; a span grown by a style change fills
+    // over the next milliseconds, never dropping under the lookahead's own span.
+    const int span = window_ + 2 * guard_ + hold_;
+    const Style& style = kStyles[static_cast<size_t>(style_)];
+    const auto coefficient = [this](double ms) { return std::exp(-1.0 / (std::max(0.1, ms) * 1e-3 * sampleRate_)); };
+    const float peakRelease = static_cast<float>(coefficient(releaseMs_ * style.releaseScale));
+    const float maxRiseLog2 = static_cast<float>(kMaxRecoveryDbPerMs / kDbPerOctave * 1e3 / sampleRate_);
+    const double programAttack = 1.0 - coefficient(style.programAttackMs);
+    const double programRelease = 1.0 - coefficient(style.programReleaseMs);
+    const float programDepth = static_cast<float>(style.programDepth);
+    // The link glides per block: a style change must not step the required gains.
+    const float linkStep = (linkTarget_ - link_) / static_cast<float>(std::max(1, n));
     float maxReduction = 0;
+    double deepestProgram = 1.0;
     // Drive and band-limit the block up front (vectorised), then walk it sample by sample.
     for (int i = 0; i < n; ++i) {
       const float drive = static_cast<float>(driveGain_.next());
@@ -185,6 +244,7 @@ class Limiter {
     for (int c = 0; c < 2; ++c) bandLimit_[c].processBlock(driven_[c].data(), limited_[c].data(), n);
     for (int i = 0; i < n; ++i) {
       const float ceiling = static_cast<float>(ceiling_.next());
+      link_ += linkStep;
       float need[2];
       for (int c = 0; c < 2; ++c) {
         const float x = limited_[c][static_cast<size_t>(i)];
@@ -196,7 +256,7 @@ class Limiter {
           need[c] = 1.0f;
           continue;
         }
-        // The parabola adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
+        // The refinement adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
         const float peak = detector_[c].process(x, ceiling * 0.92f);
         need[c] = peak > ceiling ? ceiling / peak : 1.0f;
       }
@@ -208,17 +268,31 @@ class Limiter {
         // Running minimum (monotonic deque) over `span` required gains ending `delay_` back.
         pushRequired(c, (write_ - delay_) & mask, span);
         const double windowMin = required_[c][static_cast<size_t>(dequeIndex_[c][static_cast<size_t>(dequeHead_[c])])];
-        // Release: the held gain may rise only exponentially towards the window minimum.
-        double coeff = releaseCoeff;
+        // Program stage: a slow follower of the held minimum, so it never sits below what the
+        // material needs for long (the old auto release lengthened itself on dense music and
+        // never let go).
+        float floorLog = 0.0f;
         if (autoRelease_) {
-          // Program-dependent: long stretches of reduction release slowly (no pumping on dense
-          // material), isolated transients quickly (no dulling after a snare hit).
-          sustained_[c] += (1.0 - released_[c] - sustained_[c]) * sustain;
-          const double scale = 0.25 + 4.0 * std::min(1.0, sustained_[c] * 10.0);
-          coeff = fastExp2(releaseLog2 / static_cast<float>(scale));
+          program_[c] += (windowMin - program_[c]) * (windowMin < program_[c] ? programAttack : programRelease);
+          deepestProgram = std::min(deepestProgram, program_[c]);
+          // Part of the required reduction only: the rest is the peak stage's to recover, so
+          // dense music keeps its transients' recoveries and loudness rises with drive.
+          floorLog = programDepth * fastLog2(static_cast<float>(program_[c]));
         }
-        double held = windowMin < released_[c] ? windowMin : windowMin + (released_[c] - windowMin) * coeff;
-        released_[c] = held;
+        // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
+        // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
+        // and never faster than kMaxRecoveryDbPerMs.
+        float recoveredLog = floorLog;
+        if (releasedLog_[c] < floorLog) recoveredLog = std::min(floorLog + (releasedLog_[c] - floorLog) * peakRelease, releasedLog_[c] + maxRiseLog2);
+        const double recovered = fastExp2(recoveredLog);
+        double held;
+        if (windowMin < recovered) {
+          held = windowMin;
+          releasedLog_[c] = fastLog2(static_cast<float>(windowMin));
+        } else {
+          held = recovered;
+          releasedLog_[c] = recoveredLog;
+        }
         const size_t slot = static_cast<size_t>(write_);
         const double oldest = held_[c][static_cast<size_t>((write_ - window_) & mask)];
         held_[c][slot] = static_cast<float>(held);
@@ -243,29 +317,31 @@ class Limiter {
         }
       }
     }
+    link_ = linkTarget_;
     grDb_ = maxReduction > 0 ? static_cast<float>(-20.0 * std::log10(1.0 - maxReduction)) : 0.0f;
+    programGrDb_ = deepestProgram < 1.0 ? static_cast<float>(-20.0 * style.programDepth * std::log10(deepestProgram)) : 0.0f;
   }
 
-  double sustainCoeff() const { return 1.0 - std::exp(-1.0 / (0.5 * sampleRate_)); }
-
   double sampleRate_ = 48000;
-  int maxWindow_ = 240, delay_ = 0, guard_ = 8, ringSize_ = 512, window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
+  int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512, window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   TruePeakDetector<32, true> detector_[2];
   BandLimiter bandLimit_[2];
   std::vector<float> driven_[2], limited_[2];
   std::vector<float> audio_[2], required_[2], held_[2];
   std::vector<int> dequeIndex_[2];
   int dequeHead_[2] = {0, 0}, dequeTail_[2] = {0, 0};
-  double released_[2] = {1, 1}, sum_[2] = {0, 0}, sustained_[2] = {0, 0};
+  double program_[2] = {1, 1}, sum_[2] = {0, 0};
+  float releasedLog_[2] = {0, 0};  // the peak stage's gain, log2
   float envelope_[2] = {1, 1};
   float recentMax_[2] = {0, 0};
   float recentDecay_ = 0.99f;
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
-  double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 1.5, releaseMs_ = 80.0;
+  double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 5.0, releaseMs_ = 20.0;
   bool autoRelease_ = true, idle_ = false;
-  float link_ = 1.0f;
-  float grDb_ = 0;
+  double linkSetting_ = 1.0;
+  float link_ = 1.0f, linkTarget_ = 1.0f;
+  float grDb_ = 0, programGrDb_ = 0;
 };
 
 }  // namespace rig

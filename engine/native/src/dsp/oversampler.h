@@ -205,4 +205,41 @@ class Oversampler {
   int stages_ = 3, latency_ = 0, padLength_ = 0, padPos_ = 0, memory_ = 0, maxBlock_ = 0;
 };
 
+// The last samples a bypassed stage was given, so its oversampler can be brought back to the
+// state it would have had: switching the stage in then starts from a settled filter instead of
+// one ringing up from silence into the crossfade.
+class OversamplerHistory {
+ public:
+  void prepare(const Oversampler& oversampler) {
+    length_ = std::max(1, oversampler.memory());
+    ring_.assign(static_cast<size_t>(length_), 0.0f);
+    scratch_.assign(static_cast<size_t>(oversampler.maxBlock()), 0.0f);
+    pos_ = 0;
+  }
+  void reset() {
+    std::fill(ring_.begin(), ring_.end(), 0.0f);
+    pos_ = 0;
+  }
+  void remember(const float* x, int n) {
+    for (int i = std::max(0, n - length_); i < n; ++i) {
+      ring_[static_cast<size_t>(pos_)] = x[i];
+      pos_ = pos_ + 1 == length_ ? 0 : pos_ + 1;
+    }
+  }
+  // Resets the oversampler and runs the remembered samples through it, oldest first.
+  void warm(Oversampler& oversampler) {
+    oversampler.reset();
+    const int chunkMax = static_cast<int>(scratch_.size());
+    for (int done = 0, count = 0; done < length_; done += count) {
+      count = std::min(chunkMax, length_ - done);
+      for (int i = 0; i < count; ++i) scratch_[static_cast<size_t>(i)] = ring_[static_cast<size_t>((pos_ + done + i) % length_)];
+      oversampler.down(oversampler.up(scratch_.data(), count), count, scratch_.data());
+    }
+  }
+
+ private:
+  std::vector<float> ring_, scratch_;
+  int length_ = 1, pos_ = 0;
+};
+
 }  // namespace rig

@@ -35,9 +35,11 @@ inline int truePeakOversampling(double /*sampleRate*/) { return 4; }
 // Interpolates each input sample into `factor` points and reports the largest magnitude.
 // kTaps taps per phase: 12 matches the annex's 48-tap filter (meters), 16 gives the limiter
 // a flatter passband near 20 kHz where under-reading would let overs through.
-// kRefine adds a parabolic fit through each local maximum of the oversampled points: 4x alone
-// misses up to 0.6 dB of a 22 kHz peak between its points, which a meter may accept (BS.1770
-// specifies the plain maximum) but a limiter promising a ceiling may not.
+// kRefine re-evaluates the interpolator around each local maximum of the oversampled points, at
+// 1/64-sample resolution: 4x alone misses up to 0.6 dB of a 22 kHz peak between its points,
+// which a meter may accept (BS.1770 specifies the plain maximum) but a limiter promising a
+// ceiling may not. A parabola through the points (what this did before) still erred by up to
+// 0.1 dB near 20 kHz, in either direction; the fine evaluation's error is under 0.002 dB there.
 template <int kTaps, bool kRefine = false>
 class TruePeakDetector {
  public:
@@ -68,6 +70,7 @@ class TruePeakDetector {
       }
       l1Norm_ = std::max(l1Norm_, static_cast<float>(l1));
     }
+    if (kRefine) designFine(centre);
     reset();
   }
 
@@ -132,8 +135,9 @@ class TruePeakDetector {
         if (b >= a && b >= c && b > 0.0f) {
           const float curvature = a - 2.0f * b + c;
           if (curvature < 0.0f) {
+            // The parabola only locates the peak; the interpolator itself is evaluated there.
             const float offset = std::clamp(0.5f * (a - c) / curvature, -0.5f, 0.5f);
-            peak = std::max(peak, b - 0.25f * (a - c) * offset);
+            peak = std::max(peak, fineMaximum(window, static_cast<float>(j) + offset));
           }
         }
       }
@@ -144,6 +148,45 @@ class TruePeakDetector {
   }
 
  private:
+  static constexpr int kFineSteps = 64;  // evaluation points per input sample
+  // Point j of the `points` array sits this far into the window (in samples): lane p of a step
+  // lies at kTaps/2 - 7/8 + p/4, and points 0..1 are the previous step's last two lanes.
+  static constexpr double kFirstPointPosition = kTaps / 2 - 1 - 3.0 / 8.0;
+  static constexpr double kFineOrigin = kTaps / 2 - 2;  // fine table covers [origin, origin + 2)
+
+  // Interpolator kernels at 1/64-sample steps over the two samples the refined points can fall
+  // between, each normalised to unit DC gain like the phase lanes.
+  void designFine(double centre) {
+    fine_.assign(static_cast<size_t>((2 * kFineSteps + 1) * kTaps), 0.0f);
+    for (int m = 0; m <= 2 * kFineSteps; ++m) {
+      const double x = kFineOrigin + static_cast<double>(m) / kFineSteps;
+      double sum = 0;
+      for (int k = 0; k < kTaps; ++k) {
+        const double t = x - k;
+        const double sinc = t == 0 ? 1.0 : std::sin(kPi * t) / (kPi * t);
+        const double h = sinc * kaiserWindow(t * factor_ / (centre + 1), 7.0);
+        fine_[static_cast<size_t>(m * kTaps + k)] = static_cast<float>(h);
+        sum += h;
+      }
+      for (int k = 0; k < kTaps; ++k) fine_[static_cast<size_t>(m * kTaps + k)] = static_cast<float>(fine_[static_cast<size_t>(m * kTaps + k)] / sum);
+    }
+  }
+  // The larger magnitude at the two fine points around `point` (in units of `points` indices).
+  float fineMaximum(const float* window, float point) const {
+    const double x = kFirstPointPosition + point / factor_;
+    const int m = std::clamp(static_cast<int>((x - kFineOrigin) * kFineSteps), 0, 2 * kFineSteps - 1);
+    float best = 0.0f;
+    for (int e = m; e <= m + 1; ++e) {
+      const float* h = &fine_[static_cast<size_t>(e * kTaps)];
+      float acc[4] = {0, 0, 0, 0};
+      for (int k = 0; k < kTaps; k += 4)
+        for (int u = 0; u < 4; ++u) acc[u] += h[k + u] * window[k + u];
+      best = std::max(best, std::fabs((acc[0] + acc[1]) + (acc[2] + acc[3])));
+    }
+    return best;
+  }
+
+  std::vector<float> fine_;  // [fine position][tap], kRefine only
   alignas(32) std::array<float, 4 * kTaps> coeffs_{};  // [tap][phase lane]
   std::array<float, 2 * kTaps> history_{};
   float before_[2] = {0.0f, 0.0f};
