@@ -70,8 +70,9 @@ export async function commandMaster(args: string[]): Promise<void> {
   for (const r of rendered) {
     const trim = reference - (r.report.integratedLufs ?? reference);
     const peakAfter = (r.report.truePeakDbtp ?? -Infinity) + trim;
-    console.log(`  ${r.file}: turned ${trim.toFixed(1)} dB, true peak then ${peakAfter.toFixed(1)} dBTP, PLR ${r.report.plr?.toFixed(1) ?? '—'} dB, LRA ${r.report.lra?.toFixed(1) ?? '—'} LU${r.warning ? `  (${r.warning})` : ''}`);
+    console.log(`  ${r.file}: turned ${trim.toFixed(1)} dB, true peak then ${peakAfter.toFixed(1)} dBTP, PLR ${r.report.plr?.toFixed(1) ?? '—'} dB, LRA ${r.report.lra?.toFixed(1) ?? '—'} LU${r.warning ? '  (target not reached, see below)' : ''}`);
   }
+  for (const r of rendered) if (r.warning) console.warn(`warning: ${r.file}: ${r.warning}`);
 }
 
 export function commandAnalyze(args: string[]): void {

@@ -151,12 +151,12 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
       analyzer.push(l, r);
       sink?.(l, r);
     };
-    // Per input block, the limiter's deepest reduction in it; the latency flush (silence) is not music.
-    const blockGrDb: number[] = [];
     // A file ends where its last sample is: a master cut off at full level is a step, and the
     // step's intersample overshoot is an over the limiter cannot see (the samples after the end
     // do not exist). The last millisecond fades out (raised cosine), as the chain fades in its first.
     const fadeOut = Math.max(1, Math.round(sampleRate / 1000));
+    // Per input block, the limiter's deepest reduction in it; the latency flush (silence) is not music.
+    const blockGrDb: number[] = [];
     for (;;) {
       const first = reader.position;
       const { left, right } = reader.read(BLOCK);
@@ -189,29 +189,36 @@ function clampGain(gainDb: number): number {
 }
 
 const signed = (db: number) => `${db >= 0 ? '+' : ''}${db.toFixed(1)}`;
+// Past this much reduction on the loudest passages the limiter is working hard (the gain-reduction
+// scale's first 6 dB are where it stays transparent): more drive buys loudness only at the cost of punch.
+const HARD_LIMITING_DB = 6;
 
-/**
- * The warning for a target not reached: why the search stopped, where, and what to change.
- * Suggestions already in effect (the loud style, the clipper on) are not repeated.
- */
+/** Ways to loudness other than more drive, less those already in effect (the loud style, the clipper on). */
+function louderWithoutDrive(values: ParameterValues): string {
+  const setting = (id: string) => values[id] ?? getSpec(id).default;
+  const tries = [
+    setting('limiter.style') === getSpec('limiter.style').choices?.indexOf('loud') ? undefined : 'limiter.style=loud',
+    setting('clipper.bypass') === 0 ? undefined : 'the clipper (clipper.bypass=0)',
+    'less compression',
+  ].filter((t): t is string => t !== undefined);
+  return `try ${tries.slice(0, -1).join(', ')}${tries.length > 1 ? ', or ' : ''}${tries.at(-1)}`;
+}
+
+/** The warning for a target not reached: why the search stopped, where, and what to change. */
 export function describeStop(stop: SearchStop, targetLufs: number, last: DrivePass, reduction: LimiterReduction, values: ParameterValues): string | undefined {
   const measured = `${last.lufs.toFixed(1)} LUFS, limiter reducing ${reduction.loudestDb.toFixed(1)} dB on the loudest passages`;
   const head = `target ${targetLufs} LUFS not reached`;
   switch (stop) {
     case 'on-target':
       return undefined;
-    case 'stopped-rising': {
-      const setting = (id: string) => values[id] ?? getSpec(id).default;
-      const tries = [
-        setting('limiter.style') === getSpec('limiter.style').choices?.indexOf('loud') ? undefined : 'limiter.style=loud',
-        setting('clipper.bypass') === 0 ? undefined : 'the clipper (clipper.bypass=0)',
-        'less compression',
-      ].filter((t): t is string => t !== undefined);
-      return `${head}: loudness stopped rising at drive ${signed(last.gainDb)} dB (${measured}); try ${tries.slice(0, -1).join(', ')}${tries.length > 1 ? ', or ' : ''}${tries.at(-1)}`;
-    }
+    case 'stopped-rising':
+      return `${head}: loudness stopped rising at drive ${signed(last.gainDb)} dB (${measured}); ${louderWithoutDrive(values)}`;
     case 'range-ended': {
       const short = targetLufs - last.lufs;
-      return `${head}: the drive range ends at ${signed(last.gainDb)} dB (${measured}), ${Math.abs(short).toFixed(1)} LU ${short > 0 ? 'short; raise' : 'over; lower'} input.trim`;
+      const where = `${head}: the drive range ends at ${signed(last.gainDb)} dB (${measured}), ${Math.abs(short).toFixed(1)} LU`;
+      if (short < 0) return `${where} over; lower input.trim`;
+      if (reduction.loudestDb >= HARD_LIMITING_DB) return `${where} short; the limiter already works hard: ${louderWithoutDrive(values)} rather than more input.trim`;
+      return `${where} short; raise input.trim`;
     }
     case 'pass-limit':
       return `${head}: the drive search did not settle within ${MAX_PASSES} passes, ending at drive ${signed(last.gainDb)} dB (${measured})`;

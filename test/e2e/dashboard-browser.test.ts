@@ -222,10 +222,11 @@ describe('dashboard in Chromium against rig start --demo', () => {
     for (const [id, texts] of Object.entries(seen)) for (const text of texts) expect(text, `${id} showed "${text}"`).not.toMatch(/∞|NaN/);
   });
 
-  test('gain reduction reads as attenuation for both stages, agreeing with the rig', async () => {
+  test('gain reduction reads as attenuation for every stage, agreeing with the rig', async () => {
     const frame = await observer.waitFor(() => observer.latestFrame ?? undefined, 'a meter frame');
-    // A reduction (positive in the meter frame) reads −x.x on the page, like the bars' scale; none reads 0.0.
-    for (const key of ['comp', 'limiter']) {
+    // A reduction (positive in the meter frame) reads −x.x on the page, like the bars' scale; none
+    // reads 0.0. The clipper and the limiter's two stages (peaks, program) sit under the totals.
+    for (const key of ['comp', 'limiter', 'clipper', 'limiter-fast', 'limiter-slow']) {
       const text = await readout(`gr-${key}`);
       expect(text).toMatch(/^(−\d+\.\d|0\.0)$/);
       expect(text).not.toBe('−0.0');
@@ -233,6 +234,21 @@ describe('dashboard in Chromium against rig start --demo', () => {
     // The deepest reduction since reset moves slowly: the page's figure is the rig's, negated.
     const deepest = figure((await readout('gr-comp-max')).replace('max ', ''));
     expect(Math.abs(deepest + meterValue(frame, 'comp.grMaxDb'))).toBeLessThan(0.5);
+  });
+
+  test('the clipper\'s figure shows its reduction once it is engaged, and 0.0 when bypassed again', async () => {
+    const saved = { 'clipper.bypass': observer.value('clipper.bypass'), 'clipper.drive': observer.value('clipper.drive') };
+    // Bypassed by default: it reduces nothing.
+    expect(await readout('gr-clipper')).toBe('0.0');
+    try {
+      // 12 dB into the clipper shaves the demo program's drum hits by several dB.
+      observer.send({ type: 'set', id: 'clipper.drive', value: 12 });
+      observer.send({ type: 'set', id: 'clipper.bypass', value: 0 });
+      await expect.poll(async () => figure(await readout('gr-clipper')), { timeout: 10_000 }).toBeLessThan(-0.5);
+    } finally {
+      for (const [id, value] of Object.entries(saved)) observer.send({ type: 'set', id, value });
+    }
+    await expect.poll(() => readout('gr-clipper'), { timeout: 10_000 }).toBe('0.0');
   });
 
   test('a long label alone in its stage wraps onto two lines instead of being cut', async () => {

@@ -132,6 +132,15 @@ describe('rig master', () => {
     expect(json.output.warning).toMatch(/drive range ends/);
   });
 
+  it('at the end of the drive range under hard limiting, suggests other ways to loudness than more input', async () => {
+    // The demo program at the top of the drive range is still well short of -4 LUFS, and squashed.
+    const result = await rig('master', input, '-o', path.join(dir, 'squashed.wav'), '--target', '-4', '--json');
+    const { output } = JSON.parse(result.stdout);
+    expect(output).toMatchObject({ stoppedBecause: 'range-ended', limiterGainDb: 24 });
+    expect(output.limiterReduction.loudestDb).toBeGreaterThanOrEqual(6);
+    expect(output.warning).toMatch(/^target -4 LUFS not reached: the drive range ends at \+24\.0 dB \(-\d+\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\), \d+\.\d LU short; the limiter already works hard: try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression rather than more input\.trim$/);
+  });
+
   it('says loudness stopped rising when the limiter already holds a sine at the ceiling, with its reduction', async () => {
     const steady = path.join(dir, 'steady.wav');
     writeWav(steady, toneAt(-20), toneAt(-20), 48000, 'float32');

@@ -277,13 +277,23 @@ class Limiter {
           deepestProgram = std::min(deepestProgram, program_[c]);
           // Part of the required reduction only: the rest is the peak stage's to recover, so
           // dense music keeps its transients' recoveries and loudness rises with drive.
-          floorLog = programDepth * fastLog2(static_cast<float>(program_[c]));
+          if (program_[c] < 0.99999) floorLog = programDepth * fastLog2(static_cast<float>(program_[c]));
         }
         // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
         // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
         // and never faster than kMaxRecoveryDbPerMs.
         float recoveredLog = floorLog;
+        if (releasedLog_[c] == 0.0f && floorLog == 0.0f && windowMin >= 1.0) {
+          // Not limiting: the common case on most program, without the log-domain arithmetic.
+          const size_t slot = static_cast<size_t>(write_);
+          sum_[c] += 1.0 - held_[c][static_cast<size_t>((write_ - window_) & mask)];
+          held_[c][slot] = 1.0f;
+          envelope_[c] = static_cast<float>(sum_[c] / window_);
+          continue;
+        }
         if (releasedLog_[c] < floorLog) recoveredLog = std::min(floorLog + (releasedLog_[c] - floorLog) * peakRelease, releasedLog_[c] + maxRiseLog2);
+        // The approach is asymptotic; within 1e-5 dB it has arrived (and the idle path above applies).
+        if (floorLog - recoveredLog < 2e-6f) recoveredLog = floorLog;
         const double recovered = fastExp2(recoveredLog);
         double held;
         if (windowMin < recovered) {
