@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WavReader, WavWriter, interleave } from '../engine/src/wav.ts';
+import { addon } from '../engine/src/native.ts';
 import { CACHE } from './material.ts';
 
 export interface Peer {
@@ -21,6 +22,66 @@ const hasLv2Filter = () => {
   }
 };
 
+/** A limiter peer alone, with its drive and ceiling as parameters (for the quality section). */
+export interface LimiterPeer {
+  name: string;
+  /** Short file-name tag. */
+  tag: string;
+  /** The filter driving `driveDb` (within the peer's range: see limiterFilter) into `ceilingDb`. */
+  filter: (driveDb: number, ceilingDb: number) => string;
+  /** The peer's drive range in dB (from its LV2 TTL or ffmpeg's option limits). */
+  minDriveDb: number;
+  maxDriveDb: number;
+  /** Whether the peer limits true peaks (an 8x over of a sample-peak limiter is expected). */
+  truePeak: boolean;
+  available: () => boolean;
+}
+
+const linear = (dbValue: number) => (10 ** (dbValue / 20)).toPrecision(8);
+
+export const LIMITER_PEERS: LimiterPeer[] = [
+  {
+    // dpl.ttl: gain -10..30 dB, threshold -10..0 dB, release default 10 ms.
+    name: 'x42 dpl, true-peak mode',
+    tag: 'x42',
+    filter: (driveDb, ceilingDb) => lv2('http://gareus.org/oss/lv2/dpl#stereo', `gain=${driveDb}|threshold=${ceilingDb}|truepeak=1`),
+    minDriveDb: -10,
+    maxDriveDb: 30,
+    truePeak: true,
+    available: () => fs.existsSync('/usr/lib/lv2/dpl.lv2') && hasLv2Filter(),
+  },
+  {
+    // limiter_stereo.ttl: g_in 0..1000 (linear), th linear; ovs=15 is "Full x4(2L)" oversampling.
+    // boost=0: its default gain boost lifts the output so th lands at 0 dBFS, not at the ceiling.
+    // Release stays at its default 5 ms (the TTL allows 0.25..20 ms only).
+    name: 'LSP limiter stereo, 4x oversampling',
+    tag: 'lsp',
+    filter: (driveDb, ceilingDb) => lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', `g_in=${linear(driveDb)}|th=${linear(ceilingDb)}|ovs=15|alr=0|boost=0`),
+    minDriveDb: -60,
+    maxDriveDb: 60,
+    truePeak: true,
+    available: () => fs.existsSync('/usr/lib/lv2/lsp-plugins.lv2') && hasLv2Filter(),
+  },
+  {
+    // ffmpeg -h filter=alimiter: level_in 1/64..64 (+-36 dB), defaults attack 5 ms, release 50 ms;
+    // a sample-peak limiter. latency=1 removes its lookahead delay; level=disabled keeps unity gain.
+    name: 'ffmpeg alimiter (sample peak)',
+    tag: 'alimiter',
+    filter: (driveDb, ceilingDb) => `alimiter=level_in=${linear(driveDb)}:limit=${linear(ceilingDb)}:level=disabled:latency=1`,
+    minDriveDb: -36,
+    maxDriveDb: 36,
+    truePeak: false,
+    available: () => true,
+  },
+];
+
+/** A limiter peer's filter, its drive clamped to the peer's range. */
+export function limiterFilter(peer: LimiterPeer, driveDb: number, ceilingDb: number): string {
+  return peer.filter(Math.min(peer.maxDriveDb, Math.max(peer.minDriveDb, driveDb)), ceilingDb);
+}
+
+const limiterPeer = (tag: string): LimiterPeer => LIMITER_PEERS.find((p) => p.tag === tag)!;
+
 /** All peers drive +6 dB into a -1 dBTP (or -1 dBFS) ceiling, like our limiter in the benchmark. */
 export const PEERS: Peer[] = [
   {
@@ -28,17 +89,11 @@ export const PEERS: Peer[] = [
     filter: 'volume=6dB,equalizer=f=100:t=q:w=0.7:g=2,equalizer=f=3000:t=q:w=1:g=-2,acompressor=threshold=0.25:ratio=2:attack=10:release=300,alimiter=limit=0.891:level=disabled',
     available: () => true,
   },
-  {
-    name: 'LSP limiter stereo, 4x oversampling',
-    // boost=0: LSP's default gain boost lifts the output so th lands at 0 dBFS, not at -1 dBTP.
-    filter: lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', 'g_in=1.995|th=0.891|ovs=15|alr=0|boost=0'),
-    available: () => fs.existsSync('/usr/lib/lv2/lsp-plugins.lv2') && hasLv2Filter(),
-  },
-  {
-    name: 'x42 dpl, true-peak mode',
-    filter: lv2('http://gareus.org/oss/lv2/dpl#stereo', 'gain=6|threshold=-1|truepeak=1'),
-    available: () => fs.existsSync('/usr/lib/lv2/dpl.lv2') && hasLv2Filter(),
-  },
+  // The limiter peers alone, as the quality section runs them.
+  ...['lsp', 'x42'].map((tag) => {
+    const peer = limiterPeer(tag);
+    return { name: peer.name, filter: limiterFilter(peer, 6, -1), available: peer.available };
+  }),
 ];
 
 function timedFfmpeg(args: string[]): number {
@@ -56,12 +111,8 @@ export interface PeerRun {
 
 /** Runs a filter over the file; returns wall time (and a decode-only baseline) and the output. */
 export function runPeer(input: string, filter: string, tag: string): PeerRun {
-  const output = path.join(CACHE, `peer-${tag}.wav`);
-  const seconds = timedFfmpeg(['-i', input, '-af', filter, '-c:a', 'pcm_f32le', '-y', output]);
+  const { left, right, seconds } = runFilterOnFile(input, filter, `peer-${tag}`);
   const decodeSeconds = timedFfmpeg(['-i', input, '-af', 'anull', '-c:a', 'pcm_f32le', '-y', path.join(CACHE, 'peer-null.wav')]);
-  const reader = WavReader.open(output);
-  const { left, right } = reader.read(reader.info.frames);
-  reader.close();
   return { seconds, decodeSeconds, left, right };
 }
 
@@ -84,60 +135,6 @@ function parseSummary(stderr: string): Omit<Ebur128, 'seconds'> {
   const number = (label: RegExp) => Number(summary.match(label)?.[1] ?? NaN);
   return { integrated: number(/I:\s+(-?[\d.]+) LUFS/), lra: number(/LRA:\s+(-?[\d.]+) LU/), truePeak: number(/Peak:\s+(-?[\d.]+) dBFS/) };
 }
-
-/** A limiter peer alone, with its drive and ceiling as parameters (for the quality section). */
-export interface LimiterPeer {
-  name: string;
-  /** Short file-name tag. */
-  tag: string;
-  /** The filter driving `driveDb` into `ceilingDb`; the drive is clamped to the peer's range. */
-  filter: (driveDb: number, ceilingDb: number) => string;
-  /** The peer's drive range in dB (from its LV2 TTL or ffmpeg's option limits). */
-  minDriveDb: number;
-  maxDriveDb: number;
-  /** Whether the peer limits true peaks (an 8x over of a sample-peak limiter is expected). */
-  truePeak: boolean;
-  available: () => boolean;
-}
-
-const linear = (dbValue: number) => (10 ** (dbValue / 20)).toPrecision(8);
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-
-export const LIMITER_PEERS: LimiterPeer[] = [
-  {
-    // dpl.ttl: gain -10..30 dB, threshold -10..0 dB, release default 10 ms.
-    name: 'x42 dpl, true-peak mode',
-    tag: 'x42',
-    filter: (driveDb, ceilingDb) => lv2('http://gareus.org/oss/lv2/dpl#stereo', `gain=${clamp(driveDb, -10, 30)}|threshold=${ceilingDb}|truepeak=1`),
-    minDriveDb: -10,
-    maxDriveDb: 30,
-    truePeak: true,
-    available: () => fs.existsSync('/usr/lib/lv2/dpl.lv2') && hasLv2Filter(),
-  },
-  {
-    // limiter_stereo.ttl: g_in 0..1000 (linear), th linear; ovs=15 is "Full x4(2L)" oversampling.
-    // boost=0: its default gain boost lifts the output so th lands at 0 dBFS, not at the ceiling.
-    // Release stays at its default 5 ms (the TTL allows 0.25..20 ms only).
-    name: 'LSP limiter stereo, 4x oversampling',
-    tag: 'lsp',
-    filter: (driveDb, ceilingDb) => lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', `g_in=${linear(clamp(driveDb, -60, 60))}|th=${linear(ceilingDb)}|ovs=15|alr=0|boost=0`),
-    minDriveDb: -60,
-    maxDriveDb: 60,
-    truePeak: true,
-    available: () => fs.existsSync('/usr/lib/lv2/lsp-plugins.lv2') && hasLv2Filter(),
-  },
-  {
-    // ffmpeg -h filter=alimiter: level_in 1/64..64 (+-36 dB), defaults attack 5 ms, release 50 ms;
-    // a sample-peak limiter. latency=1 removes its lookahead delay; level=disabled keeps unity gain.
-    name: 'ffmpeg alimiter (sample peak)',
-    tag: 'alimiter',
-    filter: (driveDb, ceilingDb) => `alimiter=level_in=${linear(clamp(driveDb, -36, 36))}:limit=${linear(ceilingDb)}:level=disabled:latency=1`,
-    minDriveDb: -36,
-    maxDriveDb: 36,
-    truePeak: false,
-    available: () => true,
-  },
-];
 
 /**
  * Runs a filter on a generated stereo signal: written to a float WAV in .bench-cache, filtered by
@@ -163,4 +160,11 @@ export function runFilterOnFile(input: string, filter: string, tag: string): { l
   reader.close();
   fs.rmSync(output, { force: true });
   return { left, right, seconds };
+}
+
+/** Every output's judge: true-peak overs of both channels by the addon's independent 8x meter. */
+export function overs(left: Float32Array, right: Float32Array, ceilingDb: number): { overs: number; maxDbtp: number } {
+  const l = addon.countOvers(left, ceilingDb);
+  const r = addon.countOvers(right, ceilingDb);
+  return { overs: l.overs + r.overs, maxDbtp: Math.max(l.maxDbtp, r.maxDbtp) };
 }

@@ -9,10 +9,11 @@
 import { MasteringChain } from '../engine/src/chain.ts';
 import { kickAndTone, pumpingMs, sine, smpteImd, smpteImdSignal, thdN } from '../engine/src/analysis/distortion.ts';
 import { measureLoudness } from '../engine/src/loudness.ts';
-import { addon } from '../engine/src/native.ts';
+import { decideDrive, MAX_PASSES, TOLERANCE_LU, type DrivePass } from '../engine/src/drive-search.ts';
 import { getSpec, type ParameterValues } from '../engine/src/params.ts';
 import type { Material } from './material.ts';
-import { LIMITER_PEERS, runFilterOnFile, runFilterOnSignal } from './peers.ts';
+import { LIMITER_PEERS, limiterFilter, overs, runFilterOnFile, runFilterOnSignal } from './peers.ts';
+import { only } from './stages.ts';
 
 const SR = 48000;
 const CEILING_DBTP = -1;
@@ -29,8 +30,7 @@ interface Processor {
   onFile: (material: Material, driveDb: number) => Stereo;
 }
 
-const STAGES = ['eq', 'comp', 'image', 'character', 'limiter'] as const;
-const LIMITER_ALONE: ParameterValues = Object.fromEntries(STAGES.map((s) => [`${s}.bypass`, s === 'limiter' ? 0 : 1]));
+const LIMITER_ALONE = only('limiter');
 
 /** The chain over whole signals (copies), latency removed, the tail flushed with silence. */
 function renderChain(left: Float32Array, right: Float32Array, values: ParameterValues): Stereo {
@@ -62,8 +62,8 @@ function processors(withPeers: boolean, log: (line?: string) => void): Processor
       name: peer.name,
       minDriveDb: peer.minDriveDb,
       maxDriveDb: peer.maxDriveDb,
-      onSignal: (left, right, driveDb) => runFilterOnSignal(left, right, SR, peer.filter(driveDb, CEILING_DBTP), peer.tag),
-      onFile: (m, driveDb) => runFilterOnFile(m.file, peer.filter(driveDb, CEILING_DBTP), peer.tag),
+      onSignal: (left, right, driveDb) => runFilterOnSignal(left, right, SR, limiterFilter(peer, driveDb, CEILING_DBTP), peer.tag),
+      onFile: (m, driveDb) => runFilterOnFile(m.file, limiterFilter(peer, driveDb, CEILING_DBTP), peer.tag),
     });
   }
   return list;
@@ -81,12 +81,6 @@ const SIGNAL_S = 3.5;
 const SETTLE_S = 1.5;
 const THD_CASES = [50, 100, 1000].flatMap((hz) => [6, 12].map((driveDb) => ({ hz, driveDb })));
 
-function overs(out: Stereo): { overs: number; maxDbtp: number } {
-  const l = addon.countOvers(out.left, CEILING_DBTP);
-  const r = addon.countOvers(out.right, CEILING_DBTP);
-  return { overs: l.overs + r.overs, maxDbtp: Math.max(l.maxDbtp, r.maxDbtp) };
-}
-
 interface TargetRow {
   targetLufs: number;
   driveDb: number;
@@ -98,41 +92,27 @@ interface TargetRow {
   plr: number | null;
 }
 
-// As engine/src/master.ts: on target within 0.1 LU; at most 6 passes here to bound the run time.
-const TOLERANCE_LU = 0.1;
-const MAX_PASSES = 6;
-
 /**
- * Secant search on the drive, as master.ts does for the rig: first guess from the distance to
- * the target (or the previous target's drive), then secant steps while the slope is usable.
+ * The drive search of `rig master` (engine/src/drive-search.ts) for every processor alike: first
+ * guess from the distance to the target (or the previous target's drive), then its secant steps.
  */
 function driveToTarget(p: Processor, material: Material, targetLufs: number, firstGuessDb: number): TargetRow {
-  const clamp = (v: number) => Math.min(p.maxDriveDb, Math.max(p.minDriveDb, v));
-  let drive = clamp(firstGuessDb);
-  const tried: Array<{ drive: number; lufs: number }> = [];
+  let drive = Math.min(p.maxDriveDb, Math.max(p.minDriveDb, firstGuessDb));
+  const tried: DrivePass[] = [];
   let best: TargetRow | undefined;
-  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+  for (;;) {
     const out = p.onFile(material, drive);
     const report = measureLoudness(out.left, out.right, SR);
     const lufs = report.integratedLufs ?? -Infinity;
-    const o = overs(out);
-    const row: TargetRow = { targetLufs, driveDb: drive, passes: pass, integratedLufs: report.integratedLufs, overs: o.overs, maxDbtp: o.maxDbtp, lra: report.lra, plr: report.plr };
+    const o = overs(out.left, out.right, CEILING_DBTP);
+    const row: TargetRow = { targetLufs, driveDb: drive, passes: tried.length + 1, integratedLufs: report.integratedLufs, overs: o.overs, maxDbtp: o.maxDbtp, lra: report.lra, plr: report.plr };
     if (!best || Math.abs(lufs - targetLufs) < Math.abs((best.integratedLufs ?? -Infinity) - targetLufs)) best = row;
-    best.passes = pass;
-    const error = targetLufs - lufs;
-    if (Math.abs(error) <= TOLERANCE_LU) break;
-    tried.push({ drive, lufs });
-    let next = drive + error;
-    if (tried.length >= 2) {
-      const [a, b] = tried.slice(-2);
-      const slope = (b.lufs - a.lufs) / (b.drive - a.drive);
-      if (Number.isFinite(slope) && slope > 0.05) next = b.drive + error / slope;
-    }
-    next = clamp(next);
-    if (next === drive) break; // the end of the drive range
-    drive = next;
+    best.passes = row.passes;
+    tried.push({ gainDb: drive, lufs });
+    const decision = decideDrive(tried, targetLufs, { min: p.minDriveDb, max: p.maxDriveDb });
+    if ('stop' in decision) return best;
+    drive = decision.next;
   }
-  return best!;
 }
 
 export interface QualityOptions {

@@ -20,10 +20,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MasteringChain } from '../engine/src/chain.ts';
 import { LoudnessAnalyzer } from '../engine/src/loudness.ts';
-import { addon } from '../engine/src/native.ts';
 import type { ParameterValues } from '../engine/src/params.ts';
 import { CACHE, generated, hasCommand, music, type Material } from './material.ts';
-import { PEERS, ffmpegEbur128, runPeer } from './peers.ts';
+import { PEERS, ffmpegEbur128, overs, runPeer } from './peers.ts';
+import { STAGES, only } from './stages.ts';
 import { benchController } from './controller.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchRealtimeFiltered } from './realtime.ts';
@@ -45,8 +45,6 @@ const results: Record<string, unknown> = {};
 const log = (line = '') => console.log(line);
 const x = (value: number) => `${value.toFixed(0)}x`;
 
-const STAGES = ['eq', 'comp', 'image', 'character', 'limiter'] as const;
-const only = (...stages: string[]): ParameterValues => Object.fromEntries(STAGES.map((s) => [`${s}.bypass`, stages.includes(s) ? 0 : 1]));
 
 /** Settings that make each processor work (a flat EQ or an idle image stage would cost nothing). */
 const ACTIVE: Record<(typeof STAGES)[number], ParameterValues> = {
@@ -71,12 +69,6 @@ function timeChain(material: Material, values: ParameterValues, runs = 3): { sec
     out = { left: left.subarray(chain.latencySamples), right: right.subarray(chain.latencySamples) };
   }
   return { seconds: best, ...out };
-}
-
-function overs(left: Float32Array, right: Float32Array, ceilingDb: number): { overs: number; maxDbtp: number } {
-  const l = addon.countOvers(left, ceilingDb);
-  const r = addon.countOvers(right, ceilingDb);
-  return { overs: l.overs + r.overs, maxDbtp: Math.max(l.maxDbtp, r.maxDbtp) };
 }
 
 function benchChain(material: Material): void {

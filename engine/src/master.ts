@@ -127,6 +127,22 @@ function percentile(values: number[], fraction: number): number {
 }
 
 /**
+ * A file ends where its last sample is: a master cut off at full level is a step, and the step's
+ * intersample overshoot is an over the limiter cannot see (the samples after the end do not
+ * exist). The file's last millisecond fades out (raised cosine), as the chain fades in its first.
+ * `left`/`right` hold the input's frames from `firstFrame` on, of `totalFrames` in all.
+ */
+export function fadeOutFileEnd(left: Float32Array, right: Float32Array, firstFrame: number, totalFrames: number, sampleRate: number): void {
+  const length = Math.max(1, Math.round(sampleRate / 1000));
+  const fadeStart = totalFrames - length;
+  for (let i = Math.max(0, fadeStart - firstFrame); i < left.length; i++) {
+    const g = 0.5 + 0.5 * Math.cos((Math.PI * (firstFrame + i - fadeStart)) / length);
+    left[i] *= g;
+    right[i] *= g;
+  }
+}
+
+/**
  * One pass of the chain over the input: the output (latency removed) goes to the analyzer
  * and to `sink`. Deterministic, so a pass that measured on target writes exactly that.
  */
@@ -151,21 +167,13 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
       analyzer.push(l, r);
       sink?.(l, r);
     };
-    // A file ends where its last sample is: a master cut off at full level is a step, and the
-    // step's intersample overshoot is an over the limiter cannot see (the samples after the end
-    // do not exist). The last millisecond fades out (raised cosine), as the chain fades in its first.
-    const fadeOut = Math.max(1, Math.round(sampleRate / 1000));
     // Per input block, the limiter's deepest reduction in it; the latency flush (silence) is not music.
     const blockGrDb: number[] = [];
     for (;;) {
       const first = reader.position;
       const { left, right } = reader.read(BLOCK);
       if (left.length === 0) break;
-      for (let i = Math.max(0, frames - fadeOut - first); i < left.length; i++) {
-        const g = 0.5 + 0.5 * Math.cos((Math.PI * (first + i - (frames - fadeOut))) / fadeOut);
-        left[i] *= g;
-        right[i] *= g;
-      }
+      fadeOutFileEnd(left, right, first, frames, sampleRate);
       emit(left, right);
       blockGrDb.push(meterValue(chain.meters, 'limiter.grDb') || 0);
       options.onProgress?.(label, reader.position, frames);

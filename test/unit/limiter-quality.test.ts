@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { kickAndTone, pumpingMs, sine, smpteImd, smpteImdSignal, thdN } from '../../engine/src/analysis/distortion.ts';
 import { DemoProgram } from '../../engine/src/demo-program.ts';
 import { measureLoudness } from '../../engine/src/loudness.ts';
+import { fadeOutFileEnd } from '../../engine/src/master.ts';
 import type { ParameterValues } from '../../engine/src/params.ts';
 import { truePeakDbtp } from '../helpers/reference-true-peak.ts';
 import { onlyStages, render, seededRandom, whiteNoise } from '../helpers/signals.ts';
@@ -18,8 +19,7 @@ const CEILING = -1;
 const FLOAT_SLACK_DB = 0.001;
 
 function fadeOutLastMs(x: Float32Array): Float32Array {
-  const n = SR / 1000;
-  for (let i = 0; i < n; i++) x[x.length - n + i] *= 0.5 + 0.5 * Math.cos((Math.PI * i) / n);
+  fadeOutFileEnd(x, new Float32Array(x.length), 0, x.length, SR);
   return x;
 }
 

@@ -24,7 +24,10 @@ class Character {
     // 8x at 44.1/48 kHz keeps a full-drive 15 kHz tone's aliases 80 dB down; 4x and 2x at the
     // higher rates reach the same oversampled rate.
     const int stages = sampleRate < 80000 ? 3 : sampleRate < 160000 ? 2 : 1;
-    for (auto& o : oversampler_) o.prepare(sampleRate, stages, maxBlock);
+    for (int c = 0; c < 2; ++c) {
+      oversampler_[c].prepare(sampleRate, stages, maxBlock);
+      history_[c].prepare(oversampler_[c]);
+    }
     airDb_.prepare(sampleRate, 30.0);
     airLogFreq_.prepare(sampleRate, 30.0);
     curveGainDb_.prepare(sampleRate, 30.0);
@@ -37,9 +40,6 @@ class Character {
     modeFade_.snap(mode_);
     // DC blocker for tape's asymmetry: a 2 Hz one-pole high-pass costs 0.04 dB at 20 Hz.
     dcCoeff_ = static_cast<float>(std::exp(-2.0 * kPi * 2.0 / sampleRate));
-    warmLength_ = std::max(1, oversampler_[0].memory());
-    for (auto& w : warm_) w.assign(static_cast<size_t>(warmLength_), 0.0f);
-    warmScratch_.assign(static_cast<size_t>(oversampler_[0].maxBlock()), 0.0f);
     bypass_.prepare(sampleRate, latency(), maxBlock);
     reset();
   }
@@ -64,8 +64,7 @@ class Character {
     for (auto& a : air_) a.reset();
     designAir();
     dcIn_[0] = dcIn_[1] = dcOut_[0] = dcOut_[1] = 0;
-    for (auto& w : warm_) std::fill(w.begin(), w.end(), 0.0f);
-    warmPos_ = 0;
+    for (auto& h : history_) h.reset();
     idle_ = false;
     bypass_.reset();
   }
@@ -78,7 +77,8 @@ class Character {
     bypass_.capture(left, right, n);
     if (bypass_.fullyBypassed() || neutral()) {
       // Nothing to add: the signal only takes the stage's constant delay.
-      remember(left, right, n);
+      history_[0].remember(left, n);
+      history_[1].remember(right, n);
       bypass_.copyDry(left, right, n);
       idle_ = true;
       return;
@@ -118,37 +118,10 @@ class Character {
   // that still keeps aliases of a full-scale 15 kHz tone 80 dB down at 8x (measured -98 dB).
   static double driveToCurveDb(double driveDb) { return -24.0 + 1.455 * driveDb; }
 
-  // While idle the oversampler does nothing, so its filters hold a stale past. Leaving idle
-  // with that past (or silence) would glitch for the cascade's length; instead the last
-  // memory() input samples are kept and replayed through it, so it resumes as if it had run.
-  void remember(const float* left, const float* right, int n) {
-    const float* in[2] = {left, right};
-    const int skip = std::max(0, n - warmLength_);
-    for (int c = 0; c < 2; ++c) {
-      int pos = warmPos_;
-      for (int i = skip; i < n; ++i) {
-        warm_[c][static_cast<size_t>(pos)] = in[c][i];
-        pos = pos + 1 == warmLength_ ? 0 : pos + 1;
-      }
-    }
-    warmPos_ = (warmPos_ + (n - skip)) % warmLength_;
-  }
   void warmUp() {
     idle_ = false;
-    const int chunkMax = static_cast<int>(warmScratch_.size());
-    for (int c = 0; c < 2; ++c) {
-      oversampler_[c].reset();
-      std::vector<float>& w = warm_[c];
-      // Oldest first: rotate the ring into order in the scratch, chunk by chunk.
-      int count = 0;
-      for (int done = 0; done < warmLength_; done += count) {
-        count = std::min(chunkMax, warmLength_ - done);
-        for (int i = 0; i < count; ++i) warmScratch_[static_cast<size_t>(i)] = w[static_cast<size_t>((warmPos_ + done + i) % warmLength_)];
-        oversampler_[c].down(oversampler_[c].up(warmScratch_.data(), count), count, warmScratch_.data());
-      }
-      // The DC blocker resumes in its steady state for a signal without DC: output = input.
-      dcIn_[c] = dcOut_[c] = warmScratch_[static_cast<size_t>(count - 1)];
-    }
+    // The DC blocker resumes in its steady state for a signal without DC: output = input.
+    for (int c = 0; c < 2; ++c) dcIn_[c] = dcOut_[c] = history_[c].warm(oversampler_[c]);
   }
 
   bool neutral() const {
@@ -263,8 +236,7 @@ class Character {
   double mode_ = 0.0;
   float dcCoeff_ = 0.999f, dcIn_[2] = {0, 0}, dcOut_[2] = {0, 0};
   bool idle_ = false;
-  std::vector<float> warm_[2], warmScratch_;
-  int warmLength_ = 1, warmPos_ = 0;
+  OversamplerHistory history_[2];
   BypassCrossfade bypass_;
 };
 

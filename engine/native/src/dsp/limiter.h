@@ -96,9 +96,11 @@ class Limiter {
       case 4: releaseMs_ = value; break;
       case 5: autoRelease_ = value >= 0.5; break;
       case 6: linkSetting_ = std::clamp(value / 100.0, 0.0, 1.0); break;
-      case 7: style_ = std::clamp(static_cast<int>(std::lround(value)), 0, static_cast<int>(kStyles.size()) - 1); break;
+      case 7:
+        style_ = std::clamp(static_cast<int>(std::lround(value)), 0, static_cast<int>(kStyles.size()) - 1);
+        updateHold();
+        break;
     }
-    updateHold();
     linkTarget_ = static_cast<float>(linkSetting_ * kStyles[static_cast<size_t>(style_)].linkScale);
   }
 

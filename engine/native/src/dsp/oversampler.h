@@ -205,9 +205,9 @@ class Oversampler {
   int stages_ = 3, latency_ = 0, padLength_ = 0, padPos_ = 0, memory_ = 0, maxBlock_ = 0;
 };
 
-// The last samples a bypassed stage was given, so its oversampler can be brought back to the
-// state it would have had: switching the stage in then starts from a settled filter instead of
-// one ringing up from silence into the crossfade.
+// While a stage is idle its oversampler does nothing, so its filters hold a stale past; leaving
+// idle with that past (or silence) would glitch for the cascade's length. Instead the last
+// memory() input samples are kept and replayed through it, so it resumes as if it had run.
 class OversamplerHistory {
  public:
   void prepare(const Oversampler& oversampler) {
@@ -226,15 +226,18 @@ class OversamplerHistory {
       pos_ = pos_ + 1 == length_ ? 0 : pos_ + 1;
     }
   }
-  // Resets the oversampler and runs the remembered samples through it, oldest first.
-  void warm(Oversampler& oversampler) {
+  // Resets the oversampler and runs the remembered samples through it, oldest first (the ring
+  // rotated into order in the scratch, chunk by chunk). Returns the last sample it put out.
+  float warm(Oversampler& oversampler) {
     oversampler.reset();
     const int chunkMax = static_cast<int>(scratch_.size());
-    for (int done = 0, count = 0; done < length_; done += count) {
+    int count = 0;
+    for (int done = 0; done < length_; done += count) {
       count = std::min(chunkMax, length_ - done);
       for (int i = 0; i < count; ++i) scratch_[static_cast<size_t>(i)] = ring_[static_cast<size_t>((pos_ + done + i) % length_)];
       oversampler.down(oversampler.up(scratch_.data(), count), count, scratch_.data());
     }
+    return scratch_[static_cast<size_t>(count - 1)];
   }
 
  private:
