@@ -121,7 +121,8 @@ class Limiter {
       detector_[c].reset();
       bandLimit_[c].reset();
       dequeHead_[c] = dequeTail_[c] = 0;
-      releasedLog_[c] = 0.0f;
+      releasedLog_[c] = programLog_[c] = lastMinLog_[c] = 0.0f;
+      lastMin_[c] = 1.0;
       program_[c] = 1.0;
       sum_[c] = window_;
       envelope_[c] = 1.0f;
@@ -279,7 +280,9 @@ class Limiter {
           deepestProgram = std::min(deepestProgram, program_[c]);
           // Part of the required reduction only: the rest is the peak stage's to recover, so
           // dense music keeps its transients' recoveries and loudness rises with drive.
-          if (program_[c] < 0.99999) floorLog = programDepth * fastLog2(static_cast<float>(program_[c]));
+          // The program stage moves by under 0.01 dB in 16 samples: its log is refreshed that often.
+          if ((write_ & 15) == 0) programLog_[c] = program_[c] < 0.99999 ? fastLog2(static_cast<float>(program_[c])) : 0.0f;
+          floorLog = programDepth * programLog_[c];
         }
         // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
         // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
@@ -300,7 +303,12 @@ class Limiter {
         double held;
         if (windowMin < recovered) {
           held = windowMin;
-          releasedLog_[c] = fastLog2(static_cast<float>(windowMin));
+          // The minimum often stays put for many samples (one peak rules the span): reuse its log.
+          if (windowMin != lastMin_[c]) {
+            lastMin_[c] = windowMin;
+            lastMinLog_[c] = fastLog2(static_cast<float>(windowMin));
+          }
+          releasedLog_[c] = lastMinLog_[c];
         } else {
           held = recovered;
           releasedLog_[c] = recoveredLog;
@@ -344,6 +352,9 @@ class Limiter {
   int dequeHead_[2] = {0, 0}, dequeTail_[2] = {0, 0};
   double program_[2] = {1, 1}, sum_[2] = {0, 0};
   float releasedLog_[2] = {0, 0};  // the peak stage's gain, log2
+  float programLog_[2] = {0, 0};   // the program stage's gain, log2 (refreshed every 16 samples)
+  double lastMin_[2] = {1, 1};     // the last window minimum the peak stage took, and its log2
+  float lastMinLog_[2] = {0, 0};
   float envelope_[2] = {1, 1};
   float recentMax_[2] = {0, 0};
   float recentDecay_ = 0.99f;
