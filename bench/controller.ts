@@ -67,7 +67,12 @@ export async function benchController(options: { seconds?: number } = {}): Promi
     changes++;
   });
   let feedbackBytes = 0;
-  const engine = new MappingEngine({ mapping, store, surfaceId: 'bench', send: (message) => (feedbackBytes += encodeFeedback(message).length) });
+  const engine = new MappingEngine({
+    mapping,
+    store,
+    surfaceId: 'bench',
+    send: (message) => (feedbackBytes += encodeFeedback(message).length),
+  });
   const decoder = new MidiDecoder(decoderConfig(mapping));
   const handle = engine.handle.bind(engine);
   const dashboardParams = ['comp.threshold', 'input.trim', 'limiter.ceiling'];
@@ -82,7 +87,8 @@ export async function benchController(options: { seconds?: number } = {}): Promi
 
   function turnOne(record: boolean): void {
     const encoder = turned++ % ENCODER_CCS.length;
-    if (positions[encoder] + directions[encoder] > 127 || positions[encoder] + directions[encoder] < 0) directions[encoder] = -directions[encoder];
+    if (positions[encoder] + directions[encoder] > 127 || positions[encoder] + directions[encoder] < 0)
+      directions[encoder] = -directions[encoder];
     positions[encoder] += directions[encoder];
     message[1] = ENCODER_CCS[encoder];
     message[2] = positions[encoder];
@@ -90,7 +96,8 @@ export async function benchController(options: { seconds?: number } = {}): Promi
     const t0 = performance.now();
     decoder.feed(message, handle);
     // A stepped parameter (the ratio) changes only at its detents; only real changes have a latency.
-    if (record && changes !== changesBefore && recorded < latenciesUs.length) latenciesUs[recorded++] = (setAt - t0) * 1000;
+    if (record && changes !== changesBefore && recorded < latenciesUs.length)
+      latenciesUs[recorded++] = (setAt - t0) * 1000;
   }
 
   /** Sends events at EVENTS_PER_SECOND for `durationS`, in the small bursts a USB MIDI port delivers. */
@@ -120,7 +127,10 @@ export async function benchController(options: { seconds?: number } = {}): Promi
   engine.dispose();
   const after = memory();
 
-  if (feedbackBytes === 0) throw new Error('controller bench: no feedback was sent; the dashboard changes did not reach the surface');
+  if (feedbackBytes === 0)
+    throw new Error(
+      'controller bench: no feedback was sent; the dashboard changes did not reach the surface',
+    );
   const samples = latenciesUs.subarray(0, recorded).sort();
   return {
     latencyP50Us: percentile(samples, 0.5),
@@ -138,8 +148,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
   const figures = await benchController({ seconds: Number(values.seconds) });
   const f = (value: number, digits = 1) => value.toFixed(digits);
-  console.log(`## Controller path (X-Touch Mini bytes -> decoder -> mapping engine -> store), ${f(figures.seconds, 0)} s`);
-  console.log(`  latency bytes in -> value set   p50 ${f(figures.latencyP50Us)} us   p99 ${f(figures.latencyP99Us)} us`);
+  console.log(
+    `## Controller path (X-Touch Mini bytes -> decoder -> mapping engine -> store), ${f(figures.seconds, 0)} s`,
+  );
+  console.log(
+    `  latency bytes in -> value set   p50 ${f(figures.latencyP50Us)} us   p99 ${f(figures.latencyP99Us)} us`,
+  );
   console.log(`  sustained                       ${f(figures.sustainedEventsPerSecond, 0)} events/s`);
   console.log(`  heap                            ${f(figures.heapBeforeMb)} -> ${f(figures.heapAfterMb)} MB`);
   console.log(`  rss                             ${f(figures.rssBeforeMb)} -> ${f(figures.rssAfterMb)} MB`);

@@ -44,7 +44,8 @@ interface ClientReport {
 }
 
 type ParentMessage = { type: 'stop' };
-type ChildMessage = { type: 'ready' } | { type: 'done'; reports: ClientReport[] } | { type: 'failed'; message: string };
+type ChildMessage =
+  { type: 'ready' } | { type: 'done'; reports: ClientReport[] } | { type: 'failed'; message: string };
 
 /** The client side, run in the child process. */
 async function runClients(port: number, token: string, count: number): Promise<void> {
@@ -121,7 +122,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export async function benchDashboard({ seconds = 20, clients = 20, meterHz = 30 }: { seconds?: number; clients?: number; meterHz?: number } = {}): Promise<DashboardFigures> {
+export async function benchDashboard({
+  seconds = 20,
+  clients = 20,
+  meterHz = 30,
+}: { seconds?: number; clients?: number; meterHz?: number } = {}): Promise<DashboardFigures> {
   const engine = new SyntheticEngine();
   engine.start();
   const meterSourceCpuPercent = await cpuPercentOver(3000);
@@ -130,7 +135,14 @@ export async function benchDashboard({ seconds = 20, clients = 20, meterHz = 30 
     store: new ParameterStore(),
     readMeters: engine.readMeters,
     status: () => ({
-      engine: { device: 'synthetic', state: 'demo', sampleRate: 48000, blockFrames: 512, chainLatencyMs: 8, ioLatencyMs: ENGINE_BLOCK_MS },
+      engine: {
+        device: 'synthetic',
+        state: 'demo',
+        sampleRate: 48000,
+        blockFrames: 512,
+        chainLatencyMs: 8,
+        ioLatencyMs: ENGINE_BLOCK_MS,
+      },
       surfaces: [],
       slot: 'A',
       snapshots: [],
@@ -147,13 +159,17 @@ export async function benchDashboard({ seconds = 20, clients = 20, meterHz = 30 
       execArgv: ['--import', import.meta.resolve('tsx')],
       env: { ...process.env, DASHBOARD_BENCH_ROLE: 'clients' },
     });
-    const messages = child as ChildProcess & { once(event: 'message', listener: (m: ChildMessage) => void): ChildProcess };
-    const next = () => new Promise<ChildMessage>((resolve, reject) => {
-      messages.once('message', resolve);
-      child!.once('exit', (code) => reject(new Error(`bench clients exited (${code}) before reporting`)));
-    });
+    const messages = child as ChildProcess & {
+      once(event: 'message', listener: (m: ChildMessage) => void): ChildProcess;
+    };
+    const next = () =>
+      new Promise<ChildMessage>((resolve, reject) => {
+        messages.once('message', resolve);
+        child!.once('exit', (code) => reject(new Error(`bench clients exited (${code}) before reporting`)));
+      });
     const ready = await next();
-    if (ready.type !== 'ready') throw new Error(`bench clients: ${ready.type === 'failed' ? ready.message : 'did not start'}`);
+    if (ready.type !== 'ready')
+      throw new Error(`bench clients: ${ready.type === 'failed' ? ready.message : 'did not start'}`);
 
     const cpu = await cpuPercentOver(seconds * 1000);
     const stopped = next();
@@ -197,12 +213,28 @@ if (process.argv[1] && path.resolve(process.argv[1]) === thisFile) {
       process.send!({ type: 'failed', message: error.message } satisfies ChildMessage, () => process.exit(1));
     });
   } else {
-    const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, clients: { type: 'string', default: '20' }, hz: { type: 'string', default: '30' } } });
-    const figures = await benchDashboard({ seconds: Number(values.seconds), clients: Number(values.clients), meterHz: Number(values.hz) });
+    const { values } = parseArgs({
+      options: {
+        seconds: { type: 'string', default: '20' },
+        clients: { type: 'string', default: '20' },
+        hz: { type: 'string', default: '30' },
+      },
+    });
+    const figures = await benchDashboard({
+      seconds: Number(values.seconds),
+      clients: Number(values.clients),
+      meterHz: Number(values.hz),
+    });
     console.log(`## Dashboard server: ${figures.clients} clients, ${values.seconds} s`);
     console.log(`  meter frame                     ${figures.frameBytes} bytes`);
-    console.log(`  frames received per client      ${figures.frameRateHz.toFixed(1)} Hz (asked for ${values.hz})`);
-    console.log(`  server process CPU              ${figures.mainThreadCpuPercent.toFixed(2)} % of a core (synthetic engine alone: ${figures.meterSourceCpuPercent.toFixed(2)} %)`);
-    console.log(`  meter update -> client latency  p50 ${figures.latencyP50Ms.toFixed(1)} ms, p99 ${figures.latencyP99Ms.toFixed(1)} ms`);
+    console.log(
+      `  frames received per client      ${figures.frameRateHz.toFixed(1)} Hz (asked for ${values.hz})`,
+    );
+    console.log(
+      `  server process CPU              ${figures.mainThreadCpuPercent.toFixed(2)} % of a core (synthetic engine alone: ${figures.meterSourceCpuPercent.toFixed(2)} %)`,
+    );
+    console.log(
+      `  meter update -> client latency  p50 ${figures.latencyP50Ms.toFixed(1)} ms, p99 ${figures.latencyP99Ms.toFixed(1)} ms`,
+    );
   }
 }

@@ -30,7 +30,14 @@ function load(name: string, file: string): Material {
   const reader = WavReader.open(file);
   const { left, right } = reader.read(reader.info.frames);
   reader.close();
-  return { name, file, left, right, sampleRate: reader.info.sampleRate, seconds: reader.info.durationSeconds };
+  return {
+    name,
+    file,
+    left,
+    right,
+    sampleRate: reader.info.sampleRate,
+    seconds: reader.info.durationSeconds,
+  };
 }
 
 export function generated(seconds: number): Material {
@@ -51,9 +58,23 @@ export function generated(seconds: number): Material {
  */
 export function music(seconds: number, given?: string): Material | undefined {
   if (given) {
-    if (!hasCommand('ffmpeg') && !given.endsWith('.wav')) throw new Error(`--music ${given}: ffmpeg is needed to decode it`);
+    if (!hasCommand('ffmpeg') && !given.endsWith('.wav'))
+      throw new Error(`--music ${given}: ffmpeg is needed to decode it`);
     const file = path.join(CACHE, `music-given-48k.wav`);
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', given, '-ar', '48000', '-ac', '2', '-c:a', 'pcm_f32le', file]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      given,
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-c:a',
+      'pcm_f32le',
+      file,
+    ]);
     return load(`music (${path.basename(given)})`, file);
   }
   if (!fs.existsSync(MUSIC_DIR) || !hasCommand('ffmpeg')) return undefined;
@@ -63,16 +84,43 @@ export function music(seconds: number, given?: string): Material | undefined {
     // Some packaged tracks do not decode; leave those out rather than cut the material short.
     const decodes = (track: string) => {
       try {
-        execFileSync('ffmpeg', ['-v', 'error', '-i', path.join(MUSIC_DIR, track), '-t', '1', '-f', 'null', '-'], { stdio: 'ignore' });
+        execFileSync(
+          'ffmpeg',
+          ['-v', 'error', '-i', path.join(MUSIC_DIR, track), '-t', '1', '-f', 'null', '-'],
+          { stdio: 'ignore' },
+        );
         return true;
       } catch {
         return false;
       }
     };
-    const tracks = fs.readdirSync(MUSIC_DIR).filter((f) => f.endsWith('.ogg')).sort().filter(decodes);
+    const tracks = fs
+      .readdirSync(MUSIC_DIR)
+      .filter((f) => f.endsWith('.ogg'))
+      .sort()
+      .filter(decodes);
     const list = path.join(CACHE, 'tracks.txt');
     fs.writeFileSync(list, tracks.map((t) => `file '${path.join(MUSIC_DIR, t)}'`).join('\n'));
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-t', String(seconds), '-ar', '48000', '-ac', '2', '-c:a', 'pcm_f32le', file]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-i',
+      list,
+      '-t',
+      String(seconds),
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-c:a',
+      'pcm_f32le',
+      file,
+    ]);
   }
   return load(`real music (hyperrogue-music, ${seconds} s)`, file);
 }

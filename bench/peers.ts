@@ -44,7 +44,8 @@ export const LIMITER_PEERS: LimiterPeer[] = [
     // dpl.ttl: gain -10..30 dB, threshold -10..0 dB, release default 10 ms.
     name: 'x42 dpl, true-peak mode',
     tag: 'x42',
-    filter: (driveDb, ceilingDb) => lv2('http://gareus.org/oss/lv2/dpl#stereo', `gain=${driveDb}|threshold=${ceilingDb}|truepeak=1`),
+    filter: (driveDb, ceilingDb) =>
+      lv2('http://gareus.org/oss/lv2/dpl#stereo', `gain=${driveDb}|threshold=${ceilingDb}|truepeak=1`),
     minDriveDb: -10,
     maxDriveDb: 30,
     truePeak: true,
@@ -56,7 +57,11 @@ export const LIMITER_PEERS: LimiterPeer[] = [
     // Release stays at its default 5 ms (the TTL allows 0.25..20 ms only).
     name: 'LSP limiter stereo, 4x oversampling',
     tag: 'lsp',
-    filter: (driveDb, ceilingDb) => lv2('http://lsp-plug.in/plugins/lv2/limiter_stereo', `g_in=${linear(driveDb)}|th=${linear(ceilingDb)}|ovs=15|alr=0|boost=0`),
+    filter: (driveDb, ceilingDb) =>
+      lv2(
+        'http://lsp-plug.in/plugins/lv2/limiter_stereo',
+        `g_in=${linear(driveDb)}|th=${linear(ceilingDb)}|ovs=15|alr=0|boost=0`,
+      ),
     minDriveDb: -60,
     maxDriveDb: 60,
     truePeak: true,
@@ -67,7 +72,8 @@ export const LIMITER_PEERS: LimiterPeer[] = [
     // a sample-peak limiter. latency=1 removes its lookahead delay; level=disabled keeps unity gain.
     name: 'ffmpeg alimiter (sample peak)',
     tag: 'alimiter',
-    filter: (driveDb, ceilingDb) => `alimiter=level_in=${linear(driveDb)}:limit=${linear(ceilingDb)}:level=disabled:latency=1`,
+    filter: (driveDb, ceilingDb) =>
+      `alimiter=level_in=${linear(driveDb)}:limit=${linear(ceilingDb)}:level=disabled:latency=1`,
     minDriveDb: -36,
     maxDriveDb: 36,
     truePeak: false,
@@ -86,7 +92,8 @@ const limiterPeer = (tag: string): LimiterPeer => LIMITER_PEERS.find((p) => p.ta
 export const PEERS: Peer[] = [
   {
     name: 'ffmpeg equalizer + acompressor + alimiter',
-    filter: 'volume=6dB,equalizer=f=100:t=q:w=0.7:g=2,equalizer=f=3000:t=q:w=1:g=-2,acompressor=threshold=0.25:ratio=2:attack=10:release=300,alimiter=limit=0.891:level=disabled',
+    filter:
+      'volume=6dB,equalizer=f=100:t=q:w=0.7:g=2,equalizer=f=3000:t=q:w=1:g=-2,acompressor=threshold=0.25:ratio=2:attack=10:release=300,alimiter=limit=0.891:level=disabled',
     available: () => true,
   },
   // The limiter peers alone, as the quality section runs them.
@@ -98,7 +105,9 @@ export const PEERS: Peer[] = [
 
 function timedFfmpeg(args: string[]): number {
   const start = process.hrtime.bigint();
-  execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-threads', '1', '-filter_threads', '1', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-threads', '1', '-filter_threads', '1', ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -112,7 +121,16 @@ export interface PeerRun {
 /** Runs a filter over the file; returns wall time (and a decode-only baseline) and the output. */
 export function runPeer(input: string, filter: string, tag: string): PeerRun {
   const { left, right, seconds } = runFilterOnFile(input, filter, `peer-${tag}`);
-  const decodeSeconds = timedFfmpeg(['-i', input, '-af', 'anull', '-c:a', 'pcm_f32le', '-y', path.join(CACHE, 'peer-null.wav')]);
+  const decodeSeconds = timedFfmpeg([
+    '-i',
+    input,
+    '-af',
+    'anull',
+    '-c:a',
+    'pcm_f32le',
+    '-y',
+    path.join(CACHE, 'peer-null.wav'),
+  ]);
   return { seconds, decodeSeconds, left, right };
 }
 
@@ -125,7 +143,11 @@ export interface Ebur128 {
 
 export function ffmpegEbur128(input: string): Ebur128 {
   const start = process.hrtime.bigint();
-  const run = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-threads', '1', '-i', input, '-af', 'ebur128=peak=true', '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const run = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-threads', '1', '-i', input, '-af', 'ebur128=peak=true', '-f', 'null', '-'],
+    { encoding: 'utf8', maxBuffer: 1 << 30 },
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return { ...parseSummary(run.stderr ?? ''), seconds };
 }
@@ -133,14 +155,24 @@ export function ffmpegEbur128(input: string): Ebur128 {
 function parseSummary(stderr: string): Omit<Ebur128, 'seconds'> {
   const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
   const number = (label: RegExp) => Number(summary.match(label)?.[1] ?? NaN);
-  return { integrated: number(/I:\s+(-?[\d.]+) LUFS/), lra: number(/LRA:\s+(-?[\d.]+) LU/), truePeak: number(/Peak:\s+(-?[\d.]+) dBFS/) };
+  return {
+    integrated: number(/I:\s+(-?[\d.]+) LUFS/),
+    lra: number(/LRA:\s+(-?[\d.]+) LU/),
+    truePeak: number(/Peak:\s+(-?[\d.]+) dBFS/),
+  };
 }
 
 /**
  * Runs a filter on a generated stereo signal: written to a float WAV in .bench-cache, filtered by
  * ffmpeg (one thread), read back. The output is as long as ffmpeg makes it (peers may delay).
  */
-export function runFilterOnSignal(left: Float32Array, right: Float32Array, sampleRate: number, filter: string, tag: string): { left: Float32Array; right: Float32Array; seconds: number } {
+export function runFilterOnSignal(
+  left: Float32Array,
+  right: Float32Array,
+  sampleRate: number,
+  filter: string,
+  tag: string,
+): { left: Float32Array; right: Float32Array; seconds: number } {
   fs.mkdirSync(CACHE, { recursive: true });
   const input = path.join(CACHE, `signal-${tag}-in.wav`);
   const writer = new WavWriter(input, { sampleRate, channels: 2, format: 'float32' });
@@ -152,7 +184,11 @@ export function runFilterOnSignal(left: Float32Array, right: Float32Array, sampl
 }
 
 /** Runs a filter over a file; returns the output samples and the wall time. */
-export function runFilterOnFile(input: string, filter: string, tag: string): { left: Float32Array; right: Float32Array; seconds: number } {
+export function runFilterOnFile(
+  input: string,
+  filter: string,
+  tag: string,
+): { left: Float32Array; right: Float32Array; seconds: number } {
   const output = path.join(CACHE, `signal-${tag}-out.wav`);
   const seconds = timedFfmpeg(['-i', input, '-af', filter, '-c:a', 'pcm_f32le', '-y', output]);
   const reader = WavReader.open(output);
@@ -163,7 +199,11 @@ export function runFilterOnFile(input: string, filter: string, tag: string): { l
 }
 
 /** Every output's judge: true-peak overs of both channels by the addon's independent 8x meter. */
-export function overs(left: Float32Array, right: Float32Array, ceilingDb: number): { overs: number; maxDbtp: number } {
+export function overs(
+  left: Float32Array,
+  right: Float32Array,
+  ceilingDb: number,
+): { overs: number; maxDbtp: number } {
   const l = addon.countOvers(left, ceilingDb);
   const r = addon.countOvers(right, ceilingDb);
   return { overs: l.overs + r.overs, maxDbtp: Math.max(l.maxDbtp, r.maxDbtp) };

@@ -7,7 +7,14 @@
  * meters (engine/src/analysis/distortion.ts, the rig's loudness meter, the addon's 8x over counter).
  */
 import { MasteringChain } from '../engine/src/chain.ts';
-import { kickAndTone, pumpingMs, sine, smpteImd, smpteImdSignal, thdN } from '../engine/src/analysis/distortion.ts';
+import {
+  kickAndTone,
+  pumpingMs,
+  sine,
+  smpteImd,
+  smpteImdSignal,
+  thdN,
+} from '../engine/src/analysis/distortion.ts';
 import { measureLoudness } from '../engine/src/loudness.ts';
 import { decideDrive, MAX_PASSES, TOLERANCE_LU, type DrivePass } from '../engine/src/drive-search.ts';
 import { getSpec, type ParameterValues } from '../engine/src/params.ts';
@@ -46,8 +53,15 @@ function renderChain(left: Float32Array, right: Float32Array, values: ParameterV
 
 function rig(name: string, values: ParameterValues): Processor {
   const spec = getSpec('limiter.gain');
-  const run = (left: Float32Array, right: Float32Array, driveDb: number) => renderChain(left, right, { ...values, 'limiter.ceiling': CEILING_DBTP, 'limiter.gain': driveDb });
-  return { name, minDriveDb: spec.min, maxDriveDb: spec.max, onSignal: run, onFile: (m, driveDb) => run(m.left, m.right, driveDb) };
+  const run = (left: Float32Array, right: Float32Array, driveDb: number) =>
+    renderChain(left, right, { ...values, 'limiter.ceiling': CEILING_DBTP, 'limiter.gain': driveDb });
+  return {
+    name,
+    minDriveDb: spec.min,
+    maxDriveDb: spec.max,
+    onSignal: run,
+    onFile: (m, driveDb) => run(m.left, m.right, driveDb),
+  };
 }
 
 function processors(withPeers: boolean, log: (line?: string) => void): Processor[] {
@@ -62,17 +76,25 @@ function processors(withPeers: boolean, log: (line?: string) => void): Processor
       name: peer.name,
       minDriveDb: peer.minDriveDb,
       maxDriveDb: peer.maxDriveDb,
-      onSignal: (left, right, driveDb) => runFilterOnSignal(left, right, SR, limiterFilter(peer, driveDb, CEILING_DBTP), peer.tag),
+      onSignal: (left, right, driveDb) =>
+        runFilterOnSignal(left, right, SR, limiterFilter(peer, driveDb, CEILING_DBTP), peer.tag),
       onFile: (m, driveDb) => runFilterOnFile(m.file, limiterFilter(peer, driveDb, CEILING_DBTP), peer.tag),
     });
   }
   return list;
 }
 
-function table(log: (line?: string) => void, columns: string[], rows: Array<[string, Array<string | number>]>): void {
+function table(
+  log: (line?: string) => void,
+  columns: string[],
+  rows: Array<[string, Array<string | number>]>,
+): void {
   const width = Math.max(34, ...rows.map(([name]) => name.length + 2));
   log(`  ${''.padEnd(width)}${columns.map((c) => c.padStart(12)).join('')}`);
-  for (const [name, cells] of rows) log(`  ${name.padEnd(width)}${cells.map((c) => (typeof c === 'number' ? c.toFixed(1) : c).padStart(12)).join('')}`);
+  for (const [name, cells] of rows)
+    log(
+      `  ${name.padEnd(width)}${cells.map((c) => (typeof c === 'number' ? c.toFixed(1) : c).padStart(12)).join('')}`,
+    );
 }
 
 // Steady state: the whole chain's compressor lets the full-scale onset through, and the limiter's
@@ -96,7 +118,12 @@ interface TargetRow {
  * The drive search of `rig master` (engine/src/drive-search.ts) for every processor alike: first
  * guess from the distance to the target (or the previous target's drive), then its secant steps.
  */
-function driveToTarget(p: Processor, material: Material, targetLufs: number, firstGuessDb: number): TargetRow {
+function driveToTarget(
+  p: Processor,
+  material: Material,
+  targetLufs: number,
+  firstGuessDb: number,
+): TargetRow {
   let drive = Math.min(p.maxDriveDb, Math.max(p.minDriveDb, firstGuessDb));
   const tried: DrivePass[] = [];
   let best: TargetRow | undefined;
@@ -105,8 +132,18 @@ function driveToTarget(p: Processor, material: Material, targetLufs: number, fir
     const report = measureLoudness(out.left, out.right, SR);
     const lufs = report.integratedLufs ?? -Infinity;
     const o = overs(out.left, out.right, CEILING_DBTP);
-    const row: TargetRow = { targetLufs, driveDb: drive, passes: tried.length + 1, integratedLufs: report.integratedLufs, overs: o.overs, maxDbtp: o.maxDbtp, lra: report.lra, plr: report.plr };
-    if (!best || Math.abs(lufs - targetLufs) < Math.abs((best.integratedLufs ?? -Infinity) - targetLufs)) best = row;
+    const row: TargetRow = {
+      targetLufs,
+      driveDb: drive,
+      passes: tried.length + 1,
+      integratedLufs: report.integratedLufs,
+      overs: o.overs,
+      maxDbtp: o.maxDbtp,
+      lra: report.lra,
+      plr: report.plr,
+    };
+    if (!best || Math.abs(lufs - targetLufs) < Math.abs((best.integratedLufs ?? -Infinity) - targetLufs))
+      best = row;
     best.passes = row.passes;
     tried.push({ gainDb: drive, lufs });
     const decision = decideDrive(tried, targetLufs, { min: p.minDriveDb, max: p.maxDriveDb });
@@ -125,23 +162,39 @@ export function benchQuality({ music, peers, log }: QualityOptions): Record<stri
   const results: Record<string, unknown> = {};
   const list = processors(peers, log);
 
-  log(`\n## Quality: THD+N of sines at 0 dBFS peak, driven into ${CEILING_DBTP} dBTP (dB re the fundamental)`);
-  log(`  method: ${SIGNAL_S} s sine, ${SETTLE_S} s skipped (steady state), least-squares notch of the exact fundamental over whole periods, residual RMS / fundamental RMS, full band`);
+  log(
+    `\n## Quality: THD+N of sines at 0 dBFS peak, driven into ${CEILING_DBTP} dBTP (dB re the fundamental)`,
+  );
+  log(
+    `  method: ${SIGNAL_S} s sine, ${SETTLE_S} s skipped (steady state), least-squares notch of the exact fundamental over whole periods, residual RMS / fundamental RMS, full band`,
+  );
   const thd: Record<string, Record<string, number>> = {};
   for (const p of list) {
     thd[p.name] = {};
     for (const { hz, driveDb } of THD_CASES) {
       const x = sine(SR, SIGNAL_S, hz, 1);
-      thd[p.name][`${hz} Hz +${driveDb} dB`] = thdN(p.onSignal(x, x, driveDb).left, SR, hz, { skipSeconds: SETTLE_S });
+      thd[p.name][`${hz} Hz +${driveDb} dB`] = thdN(p.onSignal(x, x, driveDb).left, SR, hz, {
+        skipSeconds: SETTLE_S,
+      });
     }
   }
-  table(log, THD_CASES.map((c) => `${c.hz}Hz +${c.driveDb}`), list.map((p) => [p.name, Object.values(thd[p.name])]));
+  table(
+    log,
+    THD_CASES.map((c) => `${c.hz}Hz +${c.driveDb}`),
+    list.map((p) => [p.name, Object.values(thd[p.name])]),
+  );
   results['quality: THD+N dB'] = thd;
 
   log(`\n## Quality: SMPTE RP120 IMD and pumping, +6 dB drive into ${CEILING_DBTP} dBTP`);
-  log(`  IMD method: 60 Hz + 7 kHz at 4:1, peak 0 dBFS, ${SIGNAL_S} s, ${SETTLE_S} s skipped; the 7 kHz band (+-500 Hz) demodulated, its 60/120/180 Hz AM relative to the carrier`);
-  log('  pumping method: 60 Hz kick (1.0 peak, 46 ms decay) every 500 ms under a 3 kHz tone at -21 dBFS, 10 s; mean ms per period that');
-  log('    the tone (band envelope, +-200 Hz) sits > 1 dB below input x drive; reference figures (issue 11): x42 dpl 56 ms, alimiter 52 ms, goal <= 50 ms');
+  log(
+    `  IMD method: 60 Hz + 7 kHz at 4:1, peak 0 dBFS, ${SIGNAL_S} s, ${SETTLE_S} s skipped; the 7 kHz band (+-500 Hz) demodulated, its 60/120/180 Hz AM relative to the carrier`,
+  );
+  log(
+    '  pumping method: 60 Hz kick (1.0 peak, 46 ms decay) every 500 ms under a 3 kHz tone at -21 dBFS, 10 s; mean ms per period that',
+  );
+  log(
+    '    the tone (band envelope, +-200 Hz) sits > 1 dB below input x drive; reference figures (issue 11): x42 dpl 56 ms, alimiter 52 ms, goal <= 50 ms',
+  );
   const dynamics: Record<string, { imdDb: number; pumpingMs: number }> = {};
   const imdIn = smpteImdSignal(SR, SIGNAL_S, 1);
   const kick = kickAndTone(SR, 10);
@@ -152,7 +205,11 @@ export function benchQuality({ music, peers, log }: QualityOptions): Record<stri
       pumpingMs: pumpingMs(kick, p.onSignal(kick, kick, 6).left, SR, 0, 6),
     };
   }
-  table(log, ['IMD dB', 'pumping ms'], list.map((p) => [p.name, [dynamics[p.name].imdDb, dynamics[p.name].pumpingMs]]));
+  table(
+    log,
+    ['IMD dB', 'pumping ms'],
+    list.map((p) => [p.name, [dynamics[p.name].imdDb, dynamics[p.name].pumpingMs]]),
+  );
   results['quality: IMD and pumping (+6 dB)'] = dynamics;
 
   if (!music) {
@@ -160,7 +217,9 @@ export function benchQuality({ music, peers, log }: QualityOptions): Record<stri
     return results;
   }
   log(`\n## Quality on ${music.name}: drive found for each loudness target, ceiling ${CEILING_DBTP} dBTP`);
-  log(`  method: secant search on the drive (<= ${MAX_PASSES} passes, on target within ${TOLERANCE_LU} LU); loudness, LRA, PLR by the rig's BS.1770 meter, overs by the addon's 8x judge (both channels)`);
+  log(
+    `  method: secant search on the drive (<= ${MAX_PASSES} passes, on target within ${TOLERANCE_LU} LU); loudness, LRA, PLR by the rig's BS.1770 meter, overs by the addon's 8x judge (both channels)`,
+  );
   const input = measureLoudness(music.left, music.right, SR);
   log(`  input: I ${input.integratedLufs} LUFS, LRA ${input.lra} LU, TP ${input.truePeakDbtp} dBTP`);
   const targets: Record<string, TargetRow[]> = {};
@@ -169,7 +228,9 @@ export function benchQuality({ music, peers, log }: QualityOptions): Record<stri
     let previous: TargetRow | undefined;
     for (const targetLufs of [-14, -9, -7]) {
       // First guess: the previous target's drive plus the distance, else the input's distance.
-      const guess = previous ? previous.driveDb + (targetLufs - (previous.integratedLufs ?? previous.targetLufs)) : targetLufs - (input.integratedLufs ?? targetLufs);
+      const guess = previous
+        ? previous.driveDb + (targetLufs - (previous.integratedLufs ?? previous.targetLufs))
+        : targetLufs - (input.integratedLufs ?? targetLufs);
       previous = driveToTarget(p, music, targetLufs, guess);
       targets[p.name].push(previous);
     }
@@ -177,10 +238,25 @@ export function benchQuality({ music, peers, log }: QualityOptions): Record<stri
   const fmt = (v: number | null, digits = 1) => (v === null ? 'n/a' : v.toFixed(digits));
   for (const targetLufs of [-14, -9, -7]) {
     log(`  target ${targetLufs} LUFS:`);
-    table(log, ['drive dB', 'passes', 'I LUFS', '8x overs', 'max dBTP', 'LRA LU', 'PLR dB'], list.map((p) => {
-      const r = targets[p.name].find((t) => t.targetLufs === targetLufs)!;
-      return [p.name, [r.driveDb.toFixed(2), String(r.passes), fmt(r.integratedLufs, 2), String(r.overs), r.maxDbtp.toFixed(2), fmt(r.lra), fmt(r.plr)]];
-    }));
+    table(
+      log,
+      ['drive dB', 'passes', 'I LUFS', '8x overs', 'max dBTP', 'LRA LU', 'PLR dB'],
+      list.map((p) => {
+        const r = targets[p.name].find((t) => t.targetLufs === targetLufs)!;
+        return [
+          p.name,
+          [
+            r.driveDb.toFixed(2),
+            String(r.passes),
+            fmt(r.integratedLufs, 2),
+            String(r.overs),
+            r.maxDbtp.toFixed(2),
+            fmt(r.lra),
+            fmt(r.plr),
+          ],
+        ];
+      }),
+    );
   }
   results[`quality: loudness targets on ${music.name}`] = targets;
   return results;

@@ -76,7 +76,10 @@ function raiseAudioServer(runtime: string): void {
   for (const pid of fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'pulseaudio') continue;
-      if (!fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PULSE_RUNTIME_PATH=${runtime}`)) continue;
+      if (
+        !fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PULSE_RUNTIME_PATH=${runtime}`)
+      )
+        continue;
       raiseProcess(Number(pid));
     } catch {
       // Not ours, or gone: the server keeps its priority.
@@ -94,20 +97,41 @@ function raiseProcess(pid: number | undefined): void {
   }
 }
 
-export async function benchRealtime(seconds: number, block = 512, options: LiveRunOptions = {}): Promise<RealtimeFigures | string> {
+export async function benchRealtime(
+  seconds: number,
+  block = 512,
+  options: LiveRunOptions = {},
+): Promise<RealtimeFigures | string> {
   if (!available()) return 'skipped: pulseaudio is not installed';
   const runtime = path.join(CACHE, 'pulse-runtime');
-  const env = { ...process.env, PULSE_RUNTIME_PATH: runtime, PULSE_SOURCE: 'rig_in.monitor', PULSE_SINK: 'rig_out' };
+  const env = {
+    ...process.env,
+    PULSE_RUNTIME_PATH: runtime,
+    PULSE_SOURCE: 'rig_in.monitor',
+    PULSE_SINK: 'rig_out',
+  };
   Object.assign(process.env, env); // the engine's worker inherits these
-  execFileSync('bash', [path.resolve(import.meta.dirname, '../test/setup/pulse.sh')], { env, stdio: 'ignore' });
+  execFileSync('bash', [path.resolve(import.meta.dirname, '../test/setup/pulse.sh')], {
+    env,
+    stdio: 'ignore',
+  });
   // One program longer than the run: restarting a player between loops would leave gaps in the
   // input that the recording would show as dropouts of the rig's.
   raiseAudioServer(runtime);
   const program = generated(Math.ceil(seconds) + 10).file;
   const recording = path.join(CACHE, 'realtime-out.raw');
-  const engine = new RealtimeEngine({ block, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values: { 'limiter.gain': 6 }, raisePriority: options.raisePriority });
+  const engine = new RealtimeEngine({
+    block,
+    source: { kind: 'device', input: 'pulse', output: 'pulse' },
+    values: { 'limiter.gain': 6 },
+    raisePriority: options.raisePriority,
+  });
   await engine.start();
-  const recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env, stdio: 'ignore' });
+  const recorder = spawn(
+    'parec',
+    ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording],
+    { env, stdio: 'ignore' },
+  );
   const play = () => spawn('paplay', ['-d', 'rig_in', program], { env, stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const startFrame = engine.readMeters();
@@ -115,7 +139,9 @@ export async function benchRealtime(seconds: number, block = 512, options: LiveR
   const player = play();
   raiseProcess(player.pid);
   raiseProcess(recorder.pid);
-  const hogs = Array.from({ length: options.hogs ?? 0 }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const hogs = Array.from({ length: options.hogs ?? 0 }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   for (const hog of hogs) hog.kill('SIGKILL');
   const end = engine.readMeters();
@@ -143,9 +169,16 @@ export async function benchRealtime(seconds: number, block = 512, options: LiveR
  * The live run in a child process whose output passes the chatter filter: PortAudio and ALSA
  * print from native code, and the benchmark's report should stay readable.
  */
-export async function benchRealtimeFiltered(seconds: number, options: LiveRunOptions = {}): Promise<RealtimeFigures | string> {
+export async function benchRealtimeFiltered(
+  seconds: number,
+  options: LiveRunOptions = {},
+): Promise<RealtimeFigures | string> {
   const args = [String(seconds), String(options.hogs ?? 0), String(options.raisePriority !== false)];
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const out = new ChatterFilter();
   const err = new ChatterFilter({ dropBlankLines: true });
   let text = '';
@@ -157,12 +190,19 @@ export async function benchRealtimeFiltered(seconds: number, options: LiveRunOpt
   if (!result) return `failed: ${text.trim().split('\n').slice(-3).join(' | ') || 'no result'}`;
   const figures = JSON.parse(result.slice(7)) as RealtimeFigures | string;
   if (typeof figures === 'string') return figures;
-  return { ...figures, portAudioUnderflows: out.outputUnderflows + err.outputUnderflows, portAudioOverflows: out.inputOverflows + err.inputOverflows };
+  return {
+    ...figures,
+    portAudioUnderflows: out.outputUnderflows + err.outputUnderflows,
+    portAudioOverflows: out.inputOverflows + err.inputOverflows,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [seconds = '300', hogs = '0', raisePriority = 'true'] = process.argv.slice(2);
-  const figures = await benchRealtime(Number(seconds), 512, { hogs: Number(hogs), raisePriority: raisePriority === 'true' });
+  const figures = await benchRealtime(Number(seconds), 512, {
+    hogs: Number(hogs),
+    raisePriority: raisePriority === 'true',
+  });
   console.log(`RESULT ${JSON.stringify(figures)}`);
   process.exit(0); // a worker may linger in the audio driver
 }

@@ -72,12 +72,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await (await load())(rest);
+    await (
+      await load()
+    )(rest);
     return 0;
   } catch (error) {
     process.stderr.write(`rig ${command}: ${(error as Error).message}\n`);
     const code = (error as { code?: string }).code;
-    return error instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? 2 : 1;
+    return error instanceof UsageError ||
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+      ? 2
+      : 1;
   }
 }
 

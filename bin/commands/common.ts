@@ -14,7 +14,9 @@ export async function parseSettingsFile(file: string): Promise<ParameterValues> 
     const { snapshotValues } = await import('./snapshots.ts');
     const stored = snapshotValues(file);
     if (stored) return stored;
-    throw new UsageError(`--settings ${file}: neither a file nor a stored snapshot (see \`rig snapshots list\`)`);
+    throw new UsageError(
+      `--settings ${file}: neither a file nor a stored snapshot (see \`rig snapshots list\`)`,
+    );
   }
   let data: unknown;
   try {

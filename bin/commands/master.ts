@@ -1,11 +1,25 @@
 /** `rig master` and `rig analyze`: the chain over files. */
 import { parseArgs } from 'node:util';
-import { analyzeFile, master, renderToTarget, targetPath, type MasterOptions, type RenderedFile } from '../../engine/src/master.ts';
+import {
+  analyzeFile,
+  master,
+  renderToTarget,
+  targetPath,
+  type MasterOptions,
+  type RenderedFile,
+} from '../../engine/src/master.ts';
 import { checkValue, getSpec } from '../../engine/src/params.ts';
 import { getPreset } from '../../engine/src/presets.ts';
 import { formatReports } from '../../engine/src/report.ts';
 import { parseSampleFormat } from '../../engine/src/wav.ts';
-import { UsageError, joinNegativeValues, parseNumber, parseSet, parseSettingsFile, progress } from './common.ts';
+import {
+  UsageError,
+  joinNegativeValues,
+  parseNumber,
+  parseSet,
+  parseSettingsFile,
+  progress,
+} from './common.ts';
 
 export async function commandMaster(args: string[]): Promise<void> {
   const { values: flags, positionals } = parseArgs({
@@ -25,16 +39,22 @@ export async function commandMaster(args: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length !== 1) throw new UsageError('master needs exactly one input file: rig master IN.wav -o OUT.wav');
+  if (positionals.length !== 1)
+    throw new UsageError('master needs exactly one input file: rig master IN.wav -o OUT.wav');
   if (!flags.output) throw new UsageError('master needs an output file: -o OUT.wav');
   const preset = flags.preset ? getPreset(flags.preset) : undefined;
-  const values = { ...(flags.settings ? await parseSettingsFile(flags.settings) : {}), ...parseSet(flags.set ?? []) };
-  const ceiling = parseNumber('--ceiling', flags.ceiling) ?? values['limiter.ceiling'] ?? preset?.ceilingDbtp ?? -1;
+  const values = {
+    ...(flags.settings ? await parseSettingsFile(flags.settings) : {}),
+    ...parseSet(flags.set ?? []),
+  };
+  const ceiling =
+    parseNumber('--ceiling', flags.ceiling) ?? values['limiter.ceiling'] ?? preset?.ceilingDbtp ?? -1;
   checkValue(getSpec('limiter.ceiling'), ceiling);
   const targets = flags.targets
     ? flags.targets.split(',').map((t) => parseNumber('--targets', t) as number)
     : [parseNumber('--target', flags.target) ?? preset?.targetLufs ?? -14];
-  for (const t of targets) if (t > 0 || t < -40) throw new UsageError(`target ${t} LUFS is outside -40..0 LUFS`);
+  for (const t of targets)
+    if (t > 0 || t < -40) throw new UsageError(`target ${t} LUFS is outside -40..0 LUFS`);
   const options: MasterOptions = {
     input: positionals[0],
     output: flags.output,
@@ -50,33 +70,49 @@ export async function commandMaster(args: string[]): Promise<void> {
   if (targets.length === 1) {
     const result = master(options);
     if (flags.json) return void console.log(JSON.stringify(result, null, 2));
-    const columns: Record<string, RenderedFile['report']> = { input: result.input, output: result.output.report };
+    const columns: Record<string, RenderedFile['report']> = {
+      input: result.input,
+      output: result.output.report,
+    };
     if (result.cd) columns['cd master'] = result.cd.report;
     console.log(formatReports(columns));
-    console.log(`\nwrote ${result.output.file} (limiter drive ${result.output.limiterGainDb.toFixed(2)} dB, ${result.output.passes} passes)`);
+    console.log(
+      `\nwrote ${result.output.file} (limiter drive ${result.output.limiterGainDb.toFixed(2)} dB, ${result.output.passes} passes)`,
+    );
     if (result.cd) console.log(`wrote ${result.cd.file} (16-bit 44.1 kHz, dithered)`);
     if (result.output.warning) console.warn(`warning: ${result.output.warning}`);
     return;
   }
 
   const input = analyzeFile(options.input, options.onProgress);
-  if (input.integratedLufs === null) throw new UsageError(`${options.input}: the input is silent; there is no loudness to master to a target`);
-  const rendered = targets.map((target) => renderToTarget({ ...options, targetLufs: target }, input, targetPath(options.output, target)));
+  if (input.integratedLufs === null)
+    throw new UsageError(`${options.input}: the input is silent; there is no loudness to master to a target`);
+  const rendered = targets.map((target) =>
+    renderToTarget({ ...options, targetLufs: target }, input, targetPath(options.output, target)),
+  );
   if (flags.json) return void console.log(JSON.stringify({ input, outputs: rendered }, null, 2));
-  console.log(formatReports({ input, ...Object.fromEntries(rendered.map((r) => [`${r.targetLufs} LUFS`, r.report])) }));
+  console.log(
+    formatReports({ input, ...Object.fromEntries(rendered.map((r) => [`${r.targetLufs} LUFS`, r.report])) }),
+  );
   // Played back at the quietest master's loudness (as a normalising platform does), what is left of each one's peaks.
   const reference = Math.min(...rendered.map((r) => r.report.integratedLufs ?? Infinity));
   console.log(`\nlevel-matched at ${reference.toFixed(1)} LUFS (what a normalising player does):`);
   for (const r of rendered) {
     const trim = reference - (r.report.integratedLufs ?? reference);
     const peakAfter = (r.report.truePeakDbtp ?? -Infinity) + trim;
-    console.log(`  ${r.file}: turned ${trim.toFixed(1)} dB, true peak then ${peakAfter.toFixed(1)} dBTP, PLR ${r.report.plr?.toFixed(1) ?? '—'} dB, LRA ${r.report.lra?.toFixed(1) ?? '—'} LU${r.warning ? '  (target not reached, see below)' : ''}`);
+    console.log(
+      `  ${r.file}: turned ${trim.toFixed(1)} dB, true peak then ${peakAfter.toFixed(1)} dBTP, PLR ${r.report.plr?.toFixed(1) ?? '—'} dB, LRA ${r.report.lra?.toFixed(1) ?? '—'} LU${r.warning ? '  (target not reached, see below)' : ''}`,
+    );
   }
   for (const r of rendered) if (r.warning) console.warn(`warning: ${r.file}: ${r.warning}`);
 }
 
 export function commandAnalyze(args: string[]): void {
-  const { values: flags, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { values: flags, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   if (positionals.length !== 1) throw new UsageError('analyze needs exactly one file: rig analyze IN.wav');
   const report = analyzeFile(positionals[0], flags.json ? undefined : progress());
   if (flags.json) console.log(JSON.stringify(report));

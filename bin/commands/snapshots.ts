@@ -9,14 +9,17 @@ import { diffSnapshots, parseExport, toExport, type Snapshot } from '../../engin
 
 import { UsageError as SnapshotUsageError } from './common.ts';
 
-const USAGE = 'snapshots list | save NAME [--notes TEXT] | recall NAME | export NAME [-o FILE] | import FILE | diff A B | sheet NAME [-o FILE.html] | delete NAME';
+const USAGE =
+  'snapshots list | save NAME [--notes TEXT] | recall NAME | export NAME [-o FILE] | import FILE | diff A B | sheet NAME [-o FILE.html] | delete NAME';
 
 function need(db: SnapshotDatabase, name: string | undefined): Snapshot {
   if (!name) throw new SnapshotUsageError(`missing snapshot name: ${USAGE}`);
   const snapshot = db.getSnapshot(name);
   if (!snapshot) {
     const names = db.listSnapshots().map((s) => s.name);
-    throw new SnapshotUsageError(`no snapshot named "${name}"${names.length ? ` (have: ${names.join(', ')})` : ''}`);
+    throw new SnapshotUsageError(
+      `no snapshot named "${name}"${names.length ? ` (have: ${names.join(', ')})` : ''}`,
+    );
   }
   return snapshot;
 }
@@ -30,7 +33,11 @@ export function commandSnapshots(args: string[], out: (line: string) => void = c
   const { values: flags, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { notes: { type: 'string', default: '' }, output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false } },
+    options: {
+      notes: { type: 'string', default: '' },
+      output: { type: 'string', short: 'o' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const [action, ...names] = positionals;
   const db = new SnapshotDatabase();
@@ -92,7 +99,8 @@ export function commandSnapshots(args: string[], out: (line: string) => void = c
         return;
       }
       case 'delete': {
-        if (!db.deleteSnapshot(need(db, names[0]).name)) throw new SnapshotUsageError(`no snapshot named "${names[0]}"`);
+        if (!db.deleteSnapshot(need(db, names[0]).name))
+          throw new SnapshotUsageError(`no snapshot named "${names[0]}"`);
         return out(`deleted "${names[0]}"`);
       }
       default:

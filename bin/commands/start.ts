@@ -6,7 +6,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SurfaceManager } from '../../controller/src/surfaces.ts';
-import { DEFAULT_PORT, DashboardListenError, startRigDashboard, type DashboardServer, type RigDashboardOptions } from '../../dashboard/server/index.ts';
+import {
+  DEFAULT_PORT,
+  DashboardListenError,
+  startRigDashboard,
+  type DashboardServer,
+  type RigDashboardOptions,
+} from '../../dashboard/server/index.ts';
 import { DeviceState, meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
@@ -48,27 +54,43 @@ export async function commandStart(args: string[]): Promise<void> {
   const duration = parseNumber('--duration', flags.duration);
   const sampleRate = parseNumber('--rate', flags.rate) ?? 48000;
   const block = parseNumber('--block', flags.block) ?? 512;
-  if (!Number.isInteger(block) || block < 16 || block > 8192) throw new UsageError(`--block ${block}: use 16 to 8192 frames`);
+  if (!Number.isInteger(block) || block < 16 || block > 8192)
+    throw new UsageError(`--block ${block}: use 16 to 8192 frames`);
   const setValues = parseSet(flags.set ?? []);
   const channels = (flags.channels ?? '1,2').split(',').map((c) => Number(c));
   if (channels.length !== 2 || !channels.every((c) => Number.isInteger(c) && c >= 1 && c <= 64)) {
-    throw new UsageError(`--channels ${flags.channels}: name two interface inputs, e.g. --channels 1,2 or --channels 3,4`);
+    throw new UsageError(
+      `--channels ${flags.channels}: name two interface inputs, e.g. --channels 1,2 or --channels 3,4`,
+    );
   }
-  const deviceMode = Boolean((flags.input || (flags.output && flags.output !== 'none')) && !flags.demo && !flags['input-file']);
+  const deviceMode = Boolean(
+    (flags.input || (flags.output && flags.output !== 'none')) && !flags.demo && !flags['input-file'],
+  );
   // The demo (or a file) also plays on an output: the one named, else the default one if the
   // machine has any (`--output none`: nowhere). Without a sound system it just runs silently.
-  const monitor = deviceMode || flags.output === 'none' ? undefined : (flags.output ?? (process.env.RIG_ENGINE_CHILD ? undefined : defaultOutput()));
+  const monitor =
+    deviceMode || flags.output === 'none'
+      ? undefined
+      : (flags.output ?? (process.env.RIG_ENGINE_CHILD ? undefined : defaultOutput()));
   // PortAudio and ALSA print from native code; when a device is used the engine runs in a child
   // process whose output passes through a filter, so the terminal shows the rig's lines only.
   if (!process.env.RIG_ENGINE_CHILD && (deviceMode || monitor)) {
-    return runFiltered(deviceMode || flags.output ? args : [...args, ...(flags['input-file'] ? [] : ['--demo']), '--output', monitor!]);
+    return runFiltered(
+      deviceMode || flags.output
+        ? args
+        : [...args, ...(flags['input-file'] ? [] : ['--demo']), '--output', monitor!],
+    );
   }
   // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
   const store = new ParameterStore();
   // The page may pick another target; a snapshot saved afterwards stores that one.
   let targetPreset: string | null = flags['target-preset'] ?? null;
   let surfaces: SurfaceManager | undefined;
-  const recall = openRecall(store, { fresh: flags.fresh, targetPreset: () => targetPreset, mappings: () => surfaces?.mappingsInUse() ?? [] });
+  const recall = openRecall(store, {
+    fresh: flags.fresh,
+    targetPreset: () => targetPreset,
+    mappings: () => surfaces?.mappingsInUse() ?? [],
+  });
   store.setMany(setValues, 'cli'); // --set wins over the restored state
   const engine = new RealtimeEngine({
     sampleRate,
@@ -79,7 +101,9 @@ export async function commandStart(args: string[]): Promise<void> {
       : deviceMode
         ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
         : { kind: 'demo' },
-    record: flags.record ? { file: flags.record, format: parseSampleFormat(flags['record-bits']), input: flags['record-input'] } : undefined,
+    record: flags.record
+      ? { file: flags.record, format: parseSampleFormat(flags['record-bits']), input: flags['record-input'] }
+      : undefined,
     channels: channels as [number, number],
     monitor,
   });
@@ -89,25 +113,44 @@ export async function commandStart(args: string[]): Promise<void> {
   let assist: LoudnessAssist | undefined;
   if (flags['target-preset']) {
     const preset = getPreset(flags['target-preset']);
-    const [minGainDb, maxGainDb] = (flags['assist-range'] ?? '0,12').split(',').map((v) => parseNumber('--assist-range', v) as number);
+    const [minGainDb, maxGainDb] = (flags['assist-range'] ?? '0,12')
+      .split(',')
+      .map((v) => parseNumber('--assist-range', v) as number);
     store.set('limiter.ceiling', preset.ceilingDbtp, 'assist');
     // Through the store, so every surface sees the drive move.
     assist = new LoudnessAssist(
-      { readMeters: (f) => engine.readMeters(f), get: (id) => store.get(id), apply: (id, v) => void store.set(id, v, 'assist') },
+      {
+        readMeters: (f) => engine.readMeters(f),
+        get: (id) => store.get(id),
+        apply: (id, v) => void store.set(id, v, 'assist'),
+      },
       { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
     );
     assist.start();
-    console.log(`     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`);
+    console.log(
+      `     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`,
+    );
   }
 
-  const played = engine.monitorOutput ? ` -> "${engine.monitorOutput}"` : monitor ? ' (no output: the device did not open)' : '';
+  const played = engine.monitorOutput
+    ? ` -> "${engine.monitorOutput}"`
+    : monitor
+      ? ' (no output: the device did not open)'
+      : '';
   const source = engine.devices
     ? `"${engine.devices.input}" -> "${engine.devices.output}"`
     : `${flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program'}${played}`;
-  console.log(`rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`);
+  console.log(
+    `rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`,
+  );
   const ms = (samples: number) => `${((samples / sampleRate) * 1000).toFixed(1)} ms`;
-  const io = engine.devices || engine.monitorOutput ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)` : `block ${ms(block)}`;
-  console.log(`     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`);
+  const io =
+    engine.devices || engine.monitorOutput
+      ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)`
+      : `block ${ms(block)}`;
+  console.log(
+    `     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`,
+  );
   console.log(`     audio thread priority: ${engine.audioPriority}`);
 
   // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
@@ -133,7 +176,10 @@ export async function commandStart(args: string[]): Promise<void> {
     host: flags.host,
     port: parseNumber('--port', flags.port),
     targetPreset: flags['target-preset'],
-    recall: recall && { manager: recall.manager, snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name) },
+    recall: recall && {
+      manager: recall.manager,
+      snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name),
+    },
     resetMeters: () => engine.resetMeters(),
     surfaces: () => surfaces!.status(),
     learn: surfaces.learn,
@@ -148,40 +194,61 @@ export async function commandStart(args: string[]): Promise<void> {
     throw error;
   });
   console.log(`dashboard: ${dashboard.url}`);
-  surfaces.onLearned((learned) => dashboard.broadcast({ type: 'learned', id: learned.id, surface: learned.surface, control: learned.control }));
+  surfaces.onLearned((learned) =>
+    dashboard.broadcast({
+      type: 'learned',
+      id: learned.id,
+      surface: learned.surface,
+      control: learned.control,
+    }),
+  );
 
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
   const frame = new Float32Array(engine.readMeters().length);
   const line = () => {
     const m = engine.readMeters(frame);
     const seconds = (meterValue(m, 'engine.blocks') * block) / sampleRate;
-    return `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
+    return (
+      `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
       `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
       `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB` +
       `  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100 || 0).toFixed(1)} %` +
-      (engine.devices ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${stateText(meterValue(m, 'engine.deviceState'))}` : '');
+      (engine.devices
+        ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${stateText(meterValue(m, 'engine.deviceState'))}`
+        : '')
+    );
   };
   const health = () => {
     const m = engine.readMeters(frame);
     const pct = (v: number) => `${((v || 0) * 100).toFixed(1)} %`;
-    return `health: DSP load mean ${pct(meterValue(m, 'engine.dspLoadMean'))}, max ${pct(meterValue(m, 'engine.dspLoadMax'))}` +
-      (engine.devices ? `; input overflows ${meterValue(m, 'engine.inputOverflows') || 0}, output underflows ${meterValue(m, 'engine.outputUnderflows') || 0}` : '') +
+    return (
+      `health: DSP load mean ${pct(meterValue(m, 'engine.dspLoadMean'))}, max ${pct(meterValue(m, 'engine.dspLoadMax'))}` +
+      (engine.devices
+        ? `; input overflows ${meterValue(m, 'engine.inputOverflows') || 0}, output underflows ${meterValue(m, 'engine.outputUnderflows') || 0}`
+        : '') +
       (engine.deviceErrors.length ? `; device events: ${engine.deviceErrors.slice(-3).join(' | ')}` : '') +
-      (engine.droppedRecordingFrames ? `; recorder dropped ${engine.droppedRecordingFrames} frames` : '');
+      (engine.droppedRecordingFrames ? `; recorder dropped ${engine.droppedRecordingFrames} frames` : '')
+    );
   };
   let reported = 0;
   let recordErrorShown = false;
   const tty = process.stdout.isTTY || process.env.RIG_STATUS_TTY === '1';
-  const status = setInterval(() => {
-    // Device events (loss, reopen failures) on lines of their own, as they happen.
-    for (; reported < engine.deviceErrors.length; reported++) process.stdout.write(`${tty ? '\r\x1b[K' : ''}device: ${engine.deviceErrors[reported]}\n`);
-    if (engine.recordError && !recordErrorShown) {
-      recordErrorShown = true;
-      process.stdout.write(`${tty ? '\r\x1b[K' : ''}recording to ${flags.record} stopped: ${engine.recordError.message} (the audio goes on; what was written is kept)\n`);
-    }
-    if (tty) process.stdout.write(`\r${line()} `);
-    else console.log(line());
-  }, tty ? 250 : 1000);
+  const status = setInterval(
+    () => {
+      // Device events (loss, reopen failures) on lines of their own, as they happen.
+      for (; reported < engine.deviceErrors.length; reported++)
+        process.stdout.write(`${tty ? '\r\x1b[K' : ''}device: ${engine.deviceErrors[reported]}\n`);
+      if (engine.recordError && !recordErrorShown) {
+        recordErrorShown = true;
+        process.stdout.write(
+          `${tty ? '\r\x1b[K' : ''}recording to ${flags.record} stopped: ${engine.recordError.message} (the audio goes on; what was written is kept)\n`,
+        );
+      }
+      if (tty) process.stdout.write(`\r${line()} `);
+      else console.log(line());
+    },
+    tty ? 250 : 1000,
+  );
   await new Promise<void>((resolve) => {
     // `on`, not `once`: a second Ctrl-C (or one from the terminal and one forwarded by the
     // filtering parent) must not kill the process before the recording is closed.
@@ -199,7 +266,8 @@ export async function commandStart(args: string[]): Promise<void> {
   recall?.close();
   await engine.stop();
   if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
-  if (engine.recordError) throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
+  if (engine.recordError)
+    throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
 }
 
 /**
@@ -207,7 +275,10 @@ export async function commandStart(args: string[]): Promise<void> {
  * autosaves every change (at most 250 ms behind) and picks up `rig snapshots recall` from another
  * terminal. A database that cannot be opened costs recall, never the audio.
  */
-function openRecall(store: ParameterStore, options: { fresh: boolean; targetPreset: () => string | null; mappings: () => string[] }): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
+function openRecall(
+  store: ParameterStore,
+  options: { fresh: boolean; targetPreset: () => string | null; mappings: () => string[] },
+): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
   let db: SnapshotDatabase;
   try {
     db = new SnapshotDatabase();
@@ -215,8 +286,14 @@ function openRecall(store: ParameterStore, options: { fresh: boolean; targetPres
     console.log(`recall: ${(error as Error).message}; running without recall (nothing will be autosaved)`);
     return undefined;
   }
-  const manager = new RecallManager(store, db, { autosaveMs: 250, pollMs: 500, targetPreset: options.targetPreset, mappings: options.mappings });
-  if (!options.fresh && manager.restore()) console.log(`recall: restored the last live state from ${db.file}`);
+  const manager = new RecallManager(store, db, {
+    autosaveMs: 250,
+    pollMs: 500,
+    targetPreset: options.targetPreset,
+    mappings: options.mappings,
+  });
+  if (!options.fresh && manager.restore())
+    console.log(`recall: restored the last live state from ${db.file}`);
   return {
     manager,
     db,
@@ -277,13 +354,17 @@ async function runFiltered(args: string[]): Promise<void> {
   const forward = (signal: NodeJS.Signals) => () => child.exitCode === null && child.kill(signal);
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
-  const code = await new Promise<number>((resolve) => child.once('close', (exit, signal) => resolve(exit ?? (signal ? 128 : 1))));
+  const code = await new Promise<number>((resolve) =>
+    child.once('close', (exit, signal) => resolve(exit ?? (signal ? 128 : 1))),
+  );
   process.stdout.write(out.flush());
   process.stderr.write(err.flush());
   const underflows = out.outputUnderflows + err.outputUnderflows;
   const overflows = out.inputOverflows + err.inputOverflows;
   if (underflows || overflows) {
-    console.log(`      PortAudio's own status flags: ${underflows} output underflow and ${overflows} input overflow reports (start-up priming counts one)`);
+    console.log(
+      `      PortAudio's own status flags: ${underflows} output underflow and ${overflows} input overflow reports (start-up priming counts one)`,
+    );
   }
   if (code !== 0) process.exit(code);
 }

@@ -8,8 +8,22 @@ import type { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { getSpec } from '../../engine/src/params.ts';
 import type { ControlEvent, SurfaceActions, SurfaceAdapter } from './events.ts';
 import { MappingEngine } from './mapping/engine.ts';
-import { startLearn, emptyMapping, learnBinding, saveUserMapping, type LearnSession } from './mapping/learn.ts';
-import { builtinMappingDir, decoderConfig, describeAddress, findMapping, loadMappings, userMappingDir, type MappingError } from './mapping/load.ts';
+import {
+  startLearn,
+  emptyMapping,
+  learnBinding,
+  saveUserMapping,
+  type LearnSession,
+} from './mapping/learn.ts';
+import {
+  builtinMappingDir,
+  decoderConfig,
+  describeAddress,
+  findMapping,
+  loadMappings,
+  userMappingDir,
+  type MappingError,
+} from './mapping/load.ts';
 import type { Mapping } from './mapping/types.ts';
 import type { MidiBackend } from './midi/ports.ts';
 import { MidiWatcher, type MidiPortRule } from './midi/watcher.ts';
@@ -48,7 +62,10 @@ export interface SurfaceManagerOptions {
 
 /** How serial knob boxes are found; the serial watcher implements it. */
 export interface SerialDiscovery {
-  start(onConnected: (adapter: SurfaceAdapter, deviceKind: string) => void, onDisconnected: (id: string, reason: string) => void): void;
+  start(
+    onConnected: (adapter: SurfaceAdapter, deviceKind: string) => void,
+    onDisconnected: (id: string, reason: string) => void,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -87,8 +104,16 @@ export class SurfaceManager {
     if (this.options.midiBackend !== null) {
       const rules: MidiRule[] = this.mappings
         .filter((mapping) => mapping.device.kind === 'midi')
-        .map((mapping) => ({ pattern: (mapping.device as { portName: string }).portName, decoder: decoderConfig(mapping), mapping }));
-      this.midi = new MidiWatcher<MidiRule>({ rules, backend: this.options.midiBackend, pollIntervalMs: this.options.midiPollMs });
+        .map((mapping) => ({
+          pattern: (mapping.device as { portName: string }).portName,
+          decoder: decoderConfig(mapping),
+          mapping,
+        }));
+      this.midi = new MidiWatcher<MidiRule>({
+        rules,
+        backend: this.options.midiBackend,
+        pollIntervalMs: this.options.midiPollMs,
+      });
       this.midi.on('connected', (surface, rule) => this.connected(surface, rule.mapping));
       this.midi.on('disconnected', (id, reason) => this.disconnected(id, reason));
       this.midi.on('error', (message) => this.log(message));
@@ -96,7 +121,9 @@ export class SurfaceManager {
     }
     this.options.serial?.start(
       (adapter, deviceKind) => {
-        const mapping = findMapping(this.mappings, { kind: 'serial', deviceKind }) ?? emptyMapping({ kind: 'serial', deviceKind });
+        const mapping =
+          findMapping(this.mappings, { kind: 'serial', deviceKind }) ??
+          emptyMapping({ kind: 'serial', deviceKind });
         this.connected(adapter, mapping);
       },
       (id, reason) => this.disconnected(id, reason),
@@ -122,7 +149,11 @@ export class SurfaceManager {
 
   /** MIDI ports seen, with the mapping that claims each (null: none); empty without MIDI. */
   midiPorts(): Array<{ name: string; mapping: string | null; open: boolean }> {
-    return (this.midi?.ports() ?? []).map((port) => ({ name: port.name, mapping: port.rule?.mapping.name ?? null, open: Boolean(port.surface?.connected) }));
+    return (this.midi?.ports() ?? []).map((port) => ({
+      name: port.name,
+      mapping: port.rule?.mapping.name ?? null,
+      open: Boolean(port.surface?.connected),
+    }));
   }
 
   get midiProblem(): string | null {
@@ -138,7 +169,8 @@ export class SurfaceManager {
   readonly learn = {
     start: (paramId: string): void => {
       getSpec(paramId);
-      if (![...this.attached.values()].some((a) => a.connected)) throw new Error('learn needs a connected control surface, and none is connected');
+      if (![...this.attached.values()].some((a) => a.connected))
+        throw new Error('learn needs a connected control surface, and none is connected');
       this.learning = startLearn(paramId);
     },
     cancel: (): void => {
@@ -171,7 +203,13 @@ export class SurfaceManager {
       this.log(`surface ${adapter.id} reconnected`);
       return;
     }
-    const entry: Attached = { adapter, mapping, engine: this.engineFor(adapter, mapping), connected: true, lastEvent: null };
+    const entry: Attached = {
+      adapter,
+      mapping,
+      engine: this.engineFor(adapter, mapping),
+      connected: true,
+      lastEvent: null,
+    };
     this.attached.set(adapter.id, entry);
     adapter.onEvent((event) => this.onEvent(entry, event));
     entry.engine.syncAll();
@@ -186,7 +224,13 @@ export class SurfaceManager {
   }
 
   private engineFor(adapter: SurfaceAdapter, mapping: Mapping): MappingEngine {
-    return new MappingEngine({ mapping, store: this.options.store, surfaceId: adapter.id, send: (message) => adapter.send(message), actions: this.options.actions });
+    return new MappingEngine({
+      mapping,
+      store: this.options.store,
+      surfaceId: adapter.id,
+      send: (message) => adapter.send(message),
+      actions: this.options.actions,
+    });
   }
 
   private onEvent(entry: Attached, event: ControlEvent): void {
@@ -202,7 +246,12 @@ export class SurfaceManager {
         entry.mapping = mapping;
         entry.engine = this.engineFor(entry.adapter, mapping);
         entry.engine.syncAll();
-        const result = { id: session.paramId, surface: entry.adapter.id, control: describeAddress(learned.input), file: mapping.file ?? '' };
+        const result = {
+          id: session.paramId,
+          surface: entry.adapter.id,
+          control: describeAddress(learned.input),
+          file: mapping.file ?? '',
+        };
         this.log(`learned: ${result.control} on ${result.surface} -> ${result.id} (saved to ${result.file})`);
         for (const listener of this.learnedListeners) listener(result);
       } catch (error) {

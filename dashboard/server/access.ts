@@ -33,11 +33,16 @@ export function ownOrigins(host: string, port: number, extra: readonly string[] 
   const hosts = new Set<string>([host]);
   if (isLoopbackHost(host)) for (const name of ['localhost', '127.0.0.1', '::1']) hosts.add(name);
   if (isWildcardHost(host)) {
-    for (const name of ['localhost', '127.0.0.1', '::1', os.hostname(), `${os.hostname()}.local`]) hosts.add(name);
-    for (const addresses of Object.values(os.networkInterfaces())) for (const a of addresses ?? []) hosts.add(a.address);
+    for (const name of ['localhost', '127.0.0.1', '::1', os.hostname(), `${os.hostname()}.local`])
+      hosts.add(name);
+    for (const addresses of Object.values(os.networkInterfaces()))
+      for (const a of addresses ?? []) hosts.add(a.address);
   }
   hosts.delete('');
-  return new Set([...[...hosts].map((h) => `http://${hostPort(h, port)}`.toLowerCase()), ...extra.map((o) => o.toLowerCase())]);
+  return new Set([
+    ...[...hosts].map((h) => `http://${hostPort(h, port)}`.toLowerCase()),
+    ...extra.map((o) => o.toLowerCase()),
+  ]);
 }
 
 /** A fresh token: 144 random bits, URL-safe. */
@@ -63,10 +68,19 @@ export function judgeUpgrade(
   server: { origins: ReadonlySet<string>; token: string; tokenRequired: boolean },
 ): UpgradeVerdict {
   if (request.origin !== undefined && !server.origins.has(request.origin.toLowerCase())) {
-    return { ok: false, status: 403, reason: `origin ${request.origin.slice(0, 100)} is not this dashboard's` };
+    return {
+      ok: false,
+      status: 403,
+      reason: `origin ${request.origin.slice(0, 100)} is not this dashboard's`,
+    };
   }
   if (server.tokenRequired || request.origin === undefined) {
-    if (request.token === null) return { ok: false, status: 401, reason: 'a token is required: open the URL rig start printed (it carries ?token=)' };
+    if (request.token === null)
+      return {
+        ok: false,
+        status: 401,
+        reason: 'a token is required: open the URL rig start printed (it carries ?token=)',
+      };
     if (!tokensMatch(request.token, server.token)) return { ok: false, status: 401, reason: 'wrong token' };
   }
   return { ok: true };

@@ -10,7 +10,14 @@ import { METER_FRAME_LENGTH, METER_LAYOUT } from '../../engine/src/meter-layout.
 import type { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { PARAMETERS } from '../../engine/src/params.ts';
 import { PRESETS } from '../../engine/src/presets.ts';
-import { PROTOCOL_VERSION, type ClientMessage, type ParameterUpdate, type ServerMessage, type SlotName, type StatusMessage } from '../protocol.ts';
+import {
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ParameterUpdate,
+  type ServerMessage,
+  type SlotName,
+  type StatusMessage,
+} from '../protocol.ts';
 import { ClientLimiter, type ClientLimitOptions } from './rate-limit.ts';
 import { ProtocolError, parseClientMessage, type ErrorCode } from './validate.ts';
 
@@ -76,7 +83,8 @@ export class DashboardHub {
   constructor(private readonly options: HubOptions) {
     this.unsubscribe = options.store.subscribe((change) => {
       // Coalesced per id until the next tick: a knob turned fast is one update per frame, the last one.
-      if (this.clients.size > 0) this.pending.set(change.id, { id: change.id, value: change.value, origin: change.origin });
+      if (this.clients.size > 0)
+        this.pending.set(change.id, { id: change.id, value: change.value, origin: change.origin });
     });
   }
 
@@ -86,7 +94,12 @@ export class DashboardHub {
 
   add(socket: WebSocket): void {
     const id = randomBytes(4).toString('hex');
-    const client: Client = { id, socket, limiter: new ClientLimiter(this.options.limits, performance.now()), alive: true };
+    const client: Client = {
+      id,
+      socket,
+      limiter: new ClientLimiter(this.options.limits, performance.now()),
+      alive: true,
+    };
     this.clients.set(id, client);
     socket.on('message', (data, isBinary) => this.receive(client, data, isBinary));
     socket.on('pong', () => (client.alive = true));
@@ -100,7 +113,12 @@ export class DashboardHub {
       parameters: PARAMETERS,
       values: this.options.store.snapshot(),
       meterLayout: METER_LAYOUT,
-      presets: Object.fromEntries(Object.entries(PRESETS).map(([name, p]) => [name, { targetLufs: p.targetLufs, ceilingDbtp: p.ceilingDbtp, note: p.note }])),
+      presets: Object.fromEntries(
+        Object.entries(PRESETS).map(([name, p]) => [
+          name,
+          { targetLufs: p.targetLufs, ceilingDbtp: p.ceilingDbtp, note: p.note },
+        ]),
+      ),
       status: this.currentStatus(),
     });
   }
@@ -109,7 +127,9 @@ export class DashboardHub {
   tick(now = performance.now()): void {
     if (this.clients.size === 0) return;
     if (this.pending.size > 0) {
-      this.broadcastText(JSON.stringify({ type: 'params', changes: [...this.pending.values()] } satisfies ServerMessage));
+      this.broadcastText(
+        JSON.stringify({ type: 'params', changes: [...this.pending.values()] } satisfies ServerMessage),
+      );
       this.pending.clear();
     }
     if (now - this.lastStatusPollAt >= STATUS_POLL_MS) this.publishStatus(now);
@@ -157,7 +177,23 @@ export class DashboardHub {
     } catch {
       // A status source that fails keeps the last good status on screen; the rig goes on.
     }
-    return this.lastStatus ?? { engine: { device: '', state: 'stopped', sampleRate: 0, blockFrames: 0, chainLatencyMs: 0, ioLatencyMs: 0 }, surfaces: [], slot: 'A', snapshots: [], target: { preset: null, lufs: null, ceilingDbtp: null }, learning: null };
+    return (
+      this.lastStatus ?? {
+        engine: {
+          device: '',
+          state: 'stopped',
+          sampleRate: 0,
+          blockFrames: 0,
+          chainLatencyMs: 0,
+          ioLatencyMs: 0,
+        },
+        surfaces: [],
+        slot: 'A',
+        snapshots: [],
+        target: { preset: null, lufs: null, ceilingDbtp: null },
+        learning: null,
+      }
+    );
   }
 
   private publishStatus(now: number): void {
@@ -219,13 +255,22 @@ export class DashboardHub {
     const admission = client.limiter.admit(now);
     if (admission !== 'accept') {
       if ('disconnect' in admission) this.disconnect(client, admission.disconnect);
-      else if (admission.notify) this.sendError(client, 'rate-limited', `more than ${this.options.limits.messagesPerSecond} messages per second: the excess is dropped`);
+      else if (admission.notify)
+        this.sendError(
+          client,
+          'rate-limited',
+          `more than ${this.options.limits.messagesPerSecond} messages per second: the excess is dropped`,
+        );
       return;
     }
     let message: ClientMessage;
     try {
       if (isBinary) throw new ProtocolError('binary-frame', 'binary frames are not accepted: send JSON text');
-      message = parseClientMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+      message = parseClientMessage(
+        Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
+      );
     } catch (error) {
       const problem = error instanceof ProtocolError ? error : new ProtocolError('bad-json', String(error));
       this.sendError(client, problem.code, problem.message);

@@ -29,7 +29,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly capacity: number, private readonly ratePerSecond: number, now: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly ratePerSecond: number,
+    now: number,
+  ) {
     this.tokens = capacity;
     this.last = now;
   }
@@ -58,7 +62,10 @@ export class ClientLimiter {
   private inWindow = 0;
   private notifiedInWindow = false;
 
-  constructor(private readonly options: ClientLimitOptions, now: number) {
+  constructor(
+    private readonly options: ClientLimitOptions,
+    now: number,
+  ) {
     this.messages = new TokenBucket(options.burst, options.messagesPerSecond, now);
     this.invalid = new TokenBucket(options.invalidBurst, options.invalidPerSecond, now);
     this.windowStart = now;
@@ -82,6 +89,8 @@ export class ClientLimiter {
 
   /** A frame that failed validation; returns a reason when the client is to be disconnected. */
   recordInvalid(now: number): string | undefined {
-    return this.invalid.take(now) ? undefined : `more than ${this.options.invalidBurst} invalid messages, still ${this.options.invalidPerSecond}/s or more`;
+    return this.invalid.take(now)
+      ? undefined
+      : `more than ${this.options.invalidBurst} invalid messages, still ${this.options.invalidPerSecond}/s or more`;
   }
 }

@@ -92,7 +92,8 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
     };
   };
 
-  const needRecall = () => recall?.manager ?? unavailable('needs the recall database, which this rig start does not open');
+  const needRecall = () =>
+    recall?.manager ?? unavailable('needs the recall database, which this rig start does not open');
   const actions: DashboardActions = {
     slot: (slot) => needRecall().selectSlot(slot),
     ab: () => void needRecall().toggleAB(),
@@ -107,14 +108,18 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
       needRecall().save(name, notes);
       snapshots(true);
     },
-    learn: (id) => (options.learn ?? unavailable('needs a control surface, and this rig start runs none')).start(id),
-    learnCancel: () => (options.learn ?? unavailable('needs a control surface, and this rig start runs none')).cancel(),
+    learn: (id) =>
+      (options.learn ?? unavailable('needs a control surface, and this rig start runs none')).start(id),
+    learnCancel: () =>
+      (options.learn ?? unavailable('needs a control surface, and this rig start runs none')).cancel(),
     target: (preset, lufs, ceilingDbtp) => {
       const base = preset === null ? undefined : getPreset(preset);
       const targetLufs = lufs ?? base?.targetLufs ?? null;
       const ceiling = ceilingDbtp ?? base?.ceilingDbtp ?? null;
       if (targetLufs !== null && (targetLufs < TARGET_LUFS_RANGE[0] || targetLufs > TARGET_LUFS_RANGE[1])) {
-        throw new RangeError(`${targetLufs} LUFS is outside ${TARGET_LUFS_RANGE[0]}..${TARGET_LUFS_RANGE[1]} LUFS`);
+        throw new RangeError(
+          `${targetLufs} LUFS is outside ${TARGET_LUFS_RANGE[0]}..${TARGET_LUFS_RANGE[1]} LUFS`,
+        );
       }
       // The ceiling is the limiter's: its range comes from that parameter.
       if (ceiling !== null) checkValue(getSpec('limiter.ceiling'), ceiling);
@@ -138,7 +143,10 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
     });
   } catch (error) {
     if (error instanceof DashboardListenError) {
-      const fix = error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' ? 'choose another with --host H' : 'choose another with --port N (0: any free port)';
+      const fix =
+        error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+          ? 'choose another with --host H'
+          : 'choose another with --port N (0: any free port)';
       throw new DashboardListenError(error.code, error.host, error.port, `${error.message}: ${fix}`);
     }
     throw error;

@@ -68,7 +68,12 @@ export interface DashboardServer {
 
 /** Listening failed (port taken, address not ours, privileged port); the message says which. */
 export class DashboardListenError extends Error {
-  constructor(readonly code: string, readonly host: string, readonly port: number, message: string) {
+  constructor(
+    readonly code: string,
+    readonly host: string,
+    readonly port: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'DashboardListenError';
   }
@@ -124,7 +129,9 @@ function startTicker(hz: number, tick: () => void, report: (error: Error) => voi
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
@@ -133,15 +140,27 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
     throw new RangeError(`dashboard port ${requestedPort}: use 1 to 65535, or 0 for any free port`);
   }
-  const meterHz = Math.min(METER_HZ_RANGE[1], Math.max(METER_HZ_RANGE[0], Number.isFinite(options.meterHz) ? options.meterHz! : DEFAULT_METER_HZ));
+  const meterHz = Math.min(
+    METER_HZ_RANGE[1],
+    Math.max(METER_HZ_RANGE[0], Number.isFinite(options.meterHz) ? options.meterHz! : DEFAULT_METER_HZ),
+  );
   const tokenRequired = options.requireToken ?? !isLoopbackHost(host);
   const token = options.token ?? generateToken();
-  if (token.length < 16) throw new RangeError('dashboard token: use at least 16 characters (or let the rig make one)');
+  if (token.length < 16)
+    throw new RangeError('dashboard token: use at least 16 characters (or let the rig make one)');
   const files = new StaticFiles(options.staticDir ?? DEFAULT_STATIC_DIR);
 
   const http = createServer((request, response) => files.handle(request, response));
   await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => reject(new DashboardListenError(error.code ?? 'UNKNOWN', host, requestedPort, `dashboard: ${listenProblem(error.code, host, requestedPort)}`));
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(
+        new DashboardListenError(
+          error.code ?? 'UNKNOWN',
+          host,
+          requestedPort,
+          `dashboard: ${listenProblem(error.code, host, requestedPort)}`,
+        ),
+      );
     http.once('error', failed);
     http.listen(requestedPort, host, () => {
       http.off('error', failed);
@@ -161,7 +180,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     actions: options.actions ?? {},
     limits: { ...DEFAULT_CLIENT_LIMITS, ...options.limits },
   });
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   const maxClients = options.maxClients ?? 32;
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -173,13 +197,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return refuse(socket, 400, 'malformed request path');
     }
     if (url.pathname !== WS_PATH) return refuse(socket, 404, `the dashboard socket is at ${WS_PATH}`);
-    const verdict = judgeUpgrade({ origin: request.headers.origin, token: url.searchParams.get('token') }, { origins, token, tokenRequired });
+    const verdict = judgeUpgrade(
+      { origin: request.headers.origin, token: url.searchParams.get('token') },
+      { origins, token, tokenRequired },
+    );
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason);
-    if (hub.clientCount >= maxClients) return refuse(socket, 503, `${maxClients} dashboards are connected already`);
+    if (hub.clientCount >= maxClients)
+      return refuse(socket, 503, `${maxClients} dashboards are connected already`);
     sockets.handleUpgrade(request, socket, head, (ws) => hub.add(ws));
   });
 
-  const stopTicking = startTicker(meterHz, () => hub.tick(), options.onError ?? ((error) => console.error(`dashboard: ${error.message}`)));
+  const stopTicking = startTicker(
+    meterHz,
+    () => hub.tick(),
+    options.onError ?? ((error) => console.error(`dashboard: ${error.message}`)),
+  );
   const heartbeat = setInterval(() => hub.heartbeat(), options.heartbeatMs ?? 10_000);
 
   let closing: Promise<void> | undefined;

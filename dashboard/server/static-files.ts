@@ -56,8 +56,19 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-function reply(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+function reply(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
@@ -99,7 +110,11 @@ export class StaticFiles {
     }
     const urlPath = (request.url ?? '/').split('?')[0].split('#')[0];
     if (urlPath === '/' && !this.built) {
-      reply(response, 503, `the dashboard page is not built (no index.html in ${this.root}): run \`npm run build\`\n`);
+      reply(
+        response,
+        503,
+        `the dashboard page is not built (no index.html in ${this.root}): run \`npm run build\`\n`,
+      );
       return;
     }
     const file = resolveRequestPath(this.root, urlPath);
@@ -118,7 +133,8 @@ export class StaticFiles {
       realRoot = fs.realpathSync(this.root);
       realFile = fs.realpathSync(file);
       const stat = fs.statSync(realFile);
-      if (!stat.isFile() || !realFile.startsWith(realRoot + path.sep)) throw new Error('not a file inside the dashboard folder');
+      if (!stat.isFile() || !realFile.startsWith(realRoot + path.sep))
+        throw new Error('not a file inside the dashboard folder');
       size = stat.size;
     } catch {
       reply(response, 404, 'not found\n');

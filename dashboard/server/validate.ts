@@ -27,7 +27,10 @@ export type ErrorCode =
   | 'action-failed';
 
 export class ProtocolError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ProtocolError';
   }
@@ -46,7 +49,8 @@ function fail(code: ErrorCode, message: string): never {
   throw new ProtocolError(code, message);
 }
 
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 
 const finiteNumber: FieldCheck = (value, where) => {
   if (typeof value !== 'number') fail('bad-field', `${where}: expected a number, got ${describe(value)}`);
@@ -54,23 +58,31 @@ const finiteNumber: FieldCheck = (value, where) => {
 };
 
 const boolean: FieldCheck = (value, where) => {
-  if (typeof value !== 'boolean') fail('bad-field', `${where}: expected true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    fail('bad-field', `${where}: expected true or false, got ${describe(value)}`);
 };
 
 // Control characters have no place in a name shown in a list (and newlines would break one).
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-function text(maxLength: number, { singleLine, nonEmpty }: { singleLine: boolean; nonEmpty: boolean }): FieldCheck {
+function text(
+  maxLength: number,
+  { singleLine, nonEmpty }: { singleLine: boolean; nonEmpty: boolean },
+): FieldCheck {
   return (value, where) => {
-    if (typeof value !== 'string') return fail('bad-field', `${where}: expected a string, got ${describe(value)}`);
+    if (typeof value !== 'string')
+      return fail('bad-field', `${where}: expected a string, got ${describe(value)}`);
     if (nonEmpty && value.trim() === '') fail('bad-field', `${where}: must not be empty`);
-    if (value.length > maxLength) fail('bad-field', `${where}: ${value.length} characters, at most ${maxLength}`);
-    if (singleLine && CONTROL_CHARACTERS.test(value)) fail('bad-field', `${where}: contains control characters`);
+    if (value.length > maxLength)
+      fail('bad-field', `${where}: ${value.length} characters, at most ${maxLength}`);
+    if (singleLine && CONTROL_CHARACTERS.test(value))
+      fail('bad-field', `${where}: contains control characters`);
   };
 }
 
 const parameterId: FieldCheck = (value, where) => {
-  if (typeof value !== 'string') return fail('bad-field', `${where}: expected a parameter id string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    return fail('bad-field', `${where}: expected a parameter id string, got ${describe(value)}`);
   try {
     getSpec(value);
   } catch (error) {
@@ -81,14 +93,22 @@ const parameterId: FieldCheck = (value, where) => {
 
 const slotName: FieldCheck = (value, where) => {
   if (typeof value !== 'string' || !(SLOT_NAMES as readonly string[]).includes(value)) {
-    fail('bad-field', `${where}: expected one of ${SLOT_NAMES.join(', ')}, got ${JSON.stringify(value) ?? describe(value)}`);
+    fail(
+      'bad-field',
+      `${where}: expected one of ${SLOT_NAMES.join(', ')}, got ${JSON.stringify(value) ?? describe(value)}`,
+    );
   }
 };
 
 const presetOrNull: FieldCheck = (value, where) => {
   if (value === null) return;
-  if (typeof value !== 'string') return fail('bad-field', `${where}: expected a preset name or null, got ${describe(value)}`);
-  if (!Object.hasOwn(PRESETS, value)) fail('unknown-preset', `${where}: unknown preset "${value.slice(0, MAX_NAME_LENGTH)}" (one of: ${Object.keys(PRESETS).join(', ')})`);
+  if (typeof value !== 'string')
+    return fail('bad-field', `${where}: expected a preset name or null, got ${describe(value)}`);
+  if (!Object.hasOwn(PRESETS, value))
+    fail(
+      'unknown-preset',
+      `${where}: unknown preset "${value.slice(0, MAX_NAME_LENGTH)}" (one of: ${Object.keys(PRESETS).join(', ')})`,
+    );
 };
 
 const snapshotName = text(MAX_NAME_LENGTH, { singleLine: true, nonEmpty: true });
@@ -148,7 +168,11 @@ export function parseClientMessage(text: string): ClientMessage {
   }
   const rule = RULES[type as ClientMessage['type']];
   for (const key of Object.keys(message)) {
-    if (key !== 'type' && !Object.hasOwn(rule.required, key) && !(rule.optional && Object.hasOwn(rule.optional, key))) {
+    if (
+      key !== 'type' &&
+      !Object.hasOwn(rule.required, key) &&
+      !(rule.optional && Object.hasOwn(rule.optional, key))
+    ) {
       fail('unexpected-field', `${type}: unexpected field "${key.slice(0, 40)}"`);
     }
   }

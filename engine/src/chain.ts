@@ -1,6 +1,13 @@
 /** The mastering chain as the rest of the rig sees it: schema-checked parameters, a meter frame. */
 import { addon, type NativeChain } from './native.ts';
-import { PARAMETERS, PARAMETER_IDS, clampValue, getSpec, parameterIndex, type ParameterValues } from './params.ts';
+import {
+  PARAMETERS,
+  PARAMETER_IDS,
+  clampValue,
+  getSpec,
+  parameterIndex,
+  type ParameterValues,
+} from './params.ts';
 import { METER_FRAME_LENGTH, METER_LAYOUT, SPECTRUM_BAND_CENTERS_HZ } from './meter-layout.ts';
 
 export interface ChainOptions {
@@ -33,7 +40,8 @@ export class MasteringChain {
       meterFrame: this.meters,
     });
     PARAMETERS.forEach((spec, i) => (this.values[i] = spec.default));
-    for (const [id, value] of Object.entries(options.values ?? {})) this.values[parameterIndex(id)] = clampValue(getSpec(id), value);
+    for (const [id, value] of Object.entries(options.values ?? {}))
+      this.values[parameterIndex(id)] = clampValue(getSpec(id), value);
     this.native.setParams(this.values);
     // Initial values are the starting point, not a change: no ramps from the defaults.
     this.native.reset();

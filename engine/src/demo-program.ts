@@ -25,7 +25,10 @@ export class DemoProgram {
   private lowpassR = 0;
   private hatState = 0;
 
-  constructor(readonly sampleRate: number, seed = 0x1234abcd) {
+  constructor(
+    readonly sampleRate: number,
+    seed = 0x1234abcd,
+  ) {
     this.samplesPerBeat = (60 / BPM) * sampleRate;
     this.seed = seed >>> 0;
   }
@@ -47,10 +50,10 @@ export class DemoProgram {
     for (let i = 0; i < left.length; i++, this.frame++) {
       const beatPos = this.frame / spb;
       const beat = Math.floor(beatPos);
-      const inBeat = (beatPos - beat) * spb / sr; // seconds since the beat
+      const inBeat = ((beatPos - beat) * spb) / sr; // seconds since the beat
       const bar = Math.floor(beat / 4);
       const chord = bar % 4;
-      const eighth = ((beatPos * 2) % 1) * spb / 2 / sr;
+      const eighth = (((beatPos * 2) % 1) * spb) / 2 / sr;
 
       // Kick on every beat: a pitch-swept sine with a fast decay.
       const kickFreq = 45 + 110 * Math.exp(-inBeat * 30);
@@ -74,7 +77,7 @@ export class DemoProgram {
       const root = BASS_ROOTS_HZ[chord];
       this.phases[2] = (this.phases[2] + root / sr) % 1;
       const saw = 2 * this.phases[2] - 1;
-      const bassEnv = 0.6 + 0.4 * Math.exp(-((beatPos % 1) * spb / sr) * 4);
+      const bassEnv = 0.6 + 0.4 * Math.exp(-(((beatPos % 1) * spb) / sr) * 4);
       const bass = Math.tanh(2 * saw) * 0.32 * bassEnv;
 
       // Pad: detuned triangles per chord note, spread across the stereo field.
@@ -103,7 +106,11 @@ export class DemoProgram {
   }
 
   /** A whole stretch of the program, for tests and benchmarks. */
-  static render(sampleRate: number, seconds: number, seed?: number): { left: Float32Array; right: Float32Array } {
+  static render(
+    sampleRate: number,
+    seconds: number,
+    seed?: number,
+  ): { left: Float32Array; right: Float32Array } {
     const frames = Math.round(sampleRate * seconds);
     const program = new DemoProgram(sampleRate, seed);
     const left = new Float32Array(frames);

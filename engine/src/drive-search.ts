@@ -47,7 +47,11 @@ export function plateauStart(passes: readonly DrivePass[]): DrivePass | undefine
   return below && last.lufs - below.lufs < FLAT_GAIN_LU ? below : undefined;
 }
 
-export function decideDrive(passes: readonly DrivePass[], targetLufs: number, range: DriveRange): DriveDecision {
+export function decideDrive(
+  passes: readonly DrivePass[],
+  targetLufs: number,
+  range: DriveRange,
+): DriveDecision {
   const last = passes.at(-1);
   if (!last) throw new Error('decideDrive needs at least one rendered pass');
   const error = targetLufs - last.lufs;

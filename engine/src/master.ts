@@ -132,7 +132,13 @@ function percentile(values: number[], fraction: number): number {
  * exist). The file's last millisecond fades out (raised cosine), as the chain fades in its first.
  * `left`/`right` hold the input's frames from `firstFrame` on, of `totalFrames` in all.
  */
-export function fadeOutFileEnd(left: Float32Array, right: Float32Array, firstFrame: number, totalFrames: number, sampleRate: number): void {
+export function fadeOutFileEnd(
+  left: Float32Array,
+  right: Float32Array,
+  firstFrame: number,
+  totalFrames: number,
+  sampleRate: number,
+): void {
   const length = Math.max(1, Math.round(sampleRate / 1000));
   const fadeStart = totalFrames - length;
   for (let i = Math.max(0, fadeStart - firstFrame); i < left.length; i++) {
@@ -146,7 +152,12 @@ export function fadeOutFileEnd(left: Float32Array, right: Float32Array, firstFra
  * One pass of the chain over the input: the output (latency removed) goes to the analyzer
  * and to `sink`. Deterministic, so a pass that measured on target writes exactly that.
  */
-function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: Float32Array, r: Float32Array) => void) | undefined, label: string): PassResult {
+function renderPass(
+  options: MasterOptions,
+  values: ParameterValues,
+  sink: ((l: Float32Array, r: Float32Array) => void) | undefined,
+  label: string,
+): PassResult {
   const reader = WavReader.open(options.input);
   try {
     const { sampleRate, frames } = reader.info;
@@ -184,7 +195,10 @@ function renderPass(options: MasterOptions, values: ParameterValues, sink: ((l: 
       emit(new Float32Array(n), new Float32Array(n));
       tail -= n;
     }
-    const limiterReduction = { loudestDb: percentile(blockGrDb, LOUDEST_PERCENTILE), maxDb: meterValue(chain.meters, 'limiter.grMaxDb') || 0 };
+    const limiterReduction = {
+      loudestDb: percentile(blockGrDb, LOUDEST_PERCENTILE),
+      maxDb: meterValue(chain.meters, 'limiter.grMaxDb') || 0,
+    };
     return { report: analyzer.report(), limiterReduction };
   } finally {
     reader.close();
@@ -205,7 +219,9 @@ const HARD_LIMITING_DB = 6;
 function louderWithoutDrive(values: ParameterValues): string {
   const setting = (id: string) => values[id] ?? getSpec(id).default;
   const tries = [
-    setting('limiter.style') === getSpec('limiter.style').choices?.indexOf('loud') ? undefined : 'limiter.style=loud',
+    setting('limiter.style') === getSpec('limiter.style').choices?.indexOf('loud')
+      ? undefined
+      : 'limiter.style=loud',
     setting('clipper.bypass') === 0 ? undefined : 'the clipper (clipper.bypass=0)',
     'less compression',
   ].filter((t): t is string => t !== undefined);
@@ -213,7 +229,13 @@ function louderWithoutDrive(values: ParameterValues): string {
 }
 
 /** The warning for a target not reached: why the search stopped, where, and what to change. */
-export function describeStop(stop: SearchStop, targetLufs: number, last: DrivePass, reduction: LimiterReduction, values: ParameterValues): string | undefined {
+export function describeStop(
+  stop: SearchStop,
+  targetLufs: number,
+  last: DrivePass,
+  reduction: LimiterReduction,
+  values: ParameterValues,
+): string | undefined {
   const measured = `${last.lufs.toFixed(1)} LUFS, limiter reducing ${reduction.loudestDb.toFixed(1)} dB on the loudest passages`;
   const head = `target ${targetLufs} LUFS not reached`;
   switch (stop) {
@@ -225,7 +247,8 @@ export function describeStop(stop: SearchStop, targetLufs: number, last: DrivePa
       const short = targetLufs - last.lufs;
       const where = `${head}: the drive range ends at ${signed(last.gainDb)} dB (${measured}), ${Math.abs(short).toFixed(1)} LU`;
       if (short < 0) return `${where} over; lower input.trim`;
-      if (reduction.loudestDb >= HARD_LIMITING_DB) return `${where} short; the limiter already works hard: ${louderWithoutDrive(values)} rather than more input.trim`;
+      if (reduction.loudestDb >= HARD_LIMITING_DB)
+        return `${where} short; the limiter already works hard: ${louderWithoutDrive(values)} rather than more input.trim`;
       return `${where} short; raise input.trim`;
     }
     case 'pass-limit':
@@ -237,7 +260,9 @@ export function describeStop(stop: SearchStop, targetLufs: number, last: DrivePa
 export function master(options: MasterOptions): MasterResult {
   const input = analyzeFile(options.input, options.onProgress);
   if (input.integratedLufs === null) {
-    throw new Error(`${path.basename(options.input)}: the input is silent (no 400 ms block above the -70 LUFS gate); there is no loudness to master to a target`);
+    throw new Error(
+      `${path.basename(options.input)}: the input is silent (no 400 ms block above the -70 LUFS gate); there is no loudness to master to a target`,
+    );
   }
   const output = renderToTarget(options, input, options.output);
   const result: MasterResult = { input, output };
@@ -251,7 +276,9 @@ export function renderToTarget(options: MasterOptions, input: LoudnessReport, fi
   const rate = probe.info.sampleRate;
   probe.close();
   // First guess: the chain is roughly unity gain, so drive by the distance to the target.
-  let gain = clampGain((options.values['limiter.gain'] ?? 0) + options.targetLufs - (input.integratedLufs ?? options.targetLufs));
+  let gain = clampGain(
+    (options.values['limiter.gain'] ?? 0) + options.targetLufs - (input.integratedLufs ?? options.targetLufs),
+  );
   const { min, max } = getSpec('limiter.gain');
   const tried: DrivePass[] = [];
   for (;;) {
@@ -259,7 +286,12 @@ export function renderToTarget(options: MasterOptions, input: LoudnessReport, fi
     const stream = new OutputStream(file, rate, options.format, options.noiseShaping ?? false);
     let pass: PassResult;
     try {
-      pass = renderPass(options, { ...values, 'limiter.gain': gain }, (l, r) => stream.write(l, r), `pass ${passes}`);
+      pass = renderPass(
+        options,
+        { ...values, 'limiter.gain': gain },
+        (l, r) => stream.write(l, r),
+        `pass ${passes}`,
+      );
     } catch (error) {
       stream.abort();
       throw error;
@@ -298,11 +330,15 @@ function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
   // The CD master lasts exactly as long as the master: the resampler's tail is cut there.
   let framesLeft = Math.round((reader0.info.frames * 44100) / rate);
   reader0.close();
-  const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp, 'limiter.gain': master.limiterGainDb };
+  const values = {
+    ...options.values,
+    'limiter.ceiling': options.ceilingDbtp,
+    'limiter.gain': master.limiterGainDb,
+  };
   const floatWriter = new WavWriter(floatTemp, { sampleRate: 44100, channels: 2, format: 'float32' });
   try {
     const resampler = rate === 44100 ? undefined : new addon.NativeResampler(rate, 44100, 2);
-    let toTrim = resampler ? resampler.latencyInputFrames() * 44100 / rate : 0;
+    let toTrim = resampler ? (resampler.latencyInputFrames() * 44100) / rate : 0;
     const push = (interleaved: Float32Array) => {
       let start = 0;
       if (toTrim > 0) {
@@ -316,10 +352,15 @@ function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
         framesLeft -= end - start;
       }
     };
-    renderPass(options, values, (l, r) => {
-      const interleaved = interleave(l, r, 2);
-      push(resampler ? resampler.process(interleaved) : interleaved);
-    }, 'cd render');
+    renderPass(
+      options,
+      values,
+      (l, r) => {
+        const interleaved = interleave(l, r, 2);
+        push(resampler ? resampler.process(interleaved) : interleaved);
+      },
+      'cd render',
+    );
     if (resampler) push(resampler.flush());
     floatWriter.close();
   } catch (error) {
@@ -336,7 +377,8 @@ function renderCd(options: MasterOptions, master: RenderedFile): RenderedFile {
       for (;;) {
         const { left, right } = reader.read(BLOCK);
         if (left.length === 0) break;
-        if (trim !== 1) for (let i = 0; i < left.length; i++) [left[i], right[i]] = [left[i] * trim, right[i] * trim];
+        if (trim !== 1)
+          for (let i = 0; i < left.length; i++) [left[i], right[i]] = [left[i] * trim, right[i] * trim];
         stream.write(left, right);
       }
       stream.close();

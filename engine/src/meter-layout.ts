@@ -9,7 +9,10 @@
  */
 
 /** 1/6-octave band centres from 20 Hz to ~20 kHz: fine enough to compare tonal balance with a reference. */
-export const SPECTRUM_BAND_CENTERS_HZ: readonly number[] = Array.from({ length: 61 }, (_, k) => 20 * Math.pow(2, k / 6));
+export const SPECTRUM_BAND_CENTERS_HZ: readonly number[] = Array.from(
+  { length: 61 },
+  (_, k) => 20 * Math.pow(2, k / 6),
+);
 
 /** Quantities measured on each tap (input and output of the chain), with their widths in floats. */
 const TAP_FIELDS = [
@@ -65,9 +68,14 @@ export enum DeviceState {
 
 export type TapName = 'input' | 'output';
 export type TapField = (typeof TAP_FIELDS)[number][0];
-export type MeterField = `${TapName}.${TapField}` | (typeof DYNAMICS_FIELDS)[number][0] | (typeof ENGINE_FIELDS)[number][0];
+export type MeterField =
+  `${TapName}.${TapField}` | (typeof DYNAMICS_FIELDS)[number][0] | (typeof ENGINE_FIELDS)[number][0];
 
-function buildLayout(): { offsets: Record<MeterField, number>; widths: Record<MeterField, number>; length: number } {
+function buildLayout(): {
+  offsets: Record<MeterField, number>;
+  widths: Record<MeterField, number>;
+  length: number;
+} {
   const offsets = {} as Record<MeterField, number>;
   const widths = {} as Record<MeterField, number>;
   let cursor = 0;
@@ -76,7 +84,8 @@ function buildLayout(): { offsets: Record<MeterField, number>; widths: Record<Me
     widths[name] = width;
     cursor += width;
   };
-  for (const tap of ['input', 'output'] as const) for (const [field, width] of TAP_FIELDS) add(`${tap}.${field}`, width);
+  for (const tap of ['input', 'output'] as const)
+    for (const [field, width] of TAP_FIELDS) add(`${tap}.${field}`, width);
   for (const [field, width] of DYNAMICS_FIELDS) add(field, width);
   for (const [field, width] of ENGINE_FIELDS) add(field, width);
   return { offsets, widths, length: cursor };

@@ -42,20 +42,30 @@ export interface NativeDither {
 
 interface Addon {
   NativeChain: new (options: NativeChainOptions) => NativeChain;
-  NativeAnalyzer: new (options: Omit<NativeChainOptions, 'parameterIds'> & { meterFrame: Float32Array; tap?: 'input' | 'output' }) => NativeAnalyzer;
+  NativeAnalyzer: new (
+    options: Omit<NativeChainOptions, 'parameterIds'> & {
+      meterFrame: Float32Array;
+      tap?: 'input' | 'output';
+    },
+  ) => NativeAnalyzer;
   NativeResampler: new (inputRate: number, outputRate: number, channels: number) => NativeResampler;
   NativeDither: new (bits: 16 | 24, channels: number, noiseShaping: boolean, seed: number) => NativeDither;
   /** 8x-oversampled count of interpolated points above a ceiling (benchmarks' independent judge). */
   countOvers: (channel: Float32Array, ceilingDb: number) => { overs: number; maxDbtp: number };
 }
 
-const addonPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../native/build/Release/rig_dsp.node');
+const addonPath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../native/build/Release/rig_dsp.node',
+);
 
 function load(): Addon {
   try {
     return createRequire(import.meta.url)(addonPath) as Addon;
   } catch (error) {
-    throw new Error(`the native DSP addon is not built (${addonPath}): run \`npm install\` (it builds with node-gyp and a C++17 compiler)\n${(error as Error).message}`);
+    throw new Error(
+      `the native DSP addon is not built (${addonPath}): run \`npm install\` (it builds with node-gyp and a C++17 compiler)\n${(error as Error).message}`,
+    );
   }
 }
 

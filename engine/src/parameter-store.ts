@@ -3,7 +3,14 @@
  * feedback reaches everyone but the surface that made it (a motor fader must not fight the hand
  * moving it). Values are clamped to the schema on the way in; unknown ids are errors.
  */
-import { PARAMETERS, clampValue, defaultValues, getSpec, parameterIndex, type ParameterValues } from './params.ts';
+import {
+  PARAMETERS,
+  clampValue,
+  defaultValues,
+  getSpec,
+  parameterIndex,
+  type ParameterValues,
+} from './params.ts';
 
 /** Who changed a parameter: `controller:<id>`, `dashboard:<client>`, `recall`, `cli`, `assist`. */
 export type Origin = string;
@@ -55,7 +62,9 @@ export class ParameterStore {
 
   /** Sets many at once (a recall); every id is checked before anything changes. */
   setMany(values: ParameterValues, origin: Origin): void {
-    const checked = Object.entries(values).map(([id, value]) => [id, clampValue(getSpec(id), value)] as const);
+    const checked = Object.entries(values).map(
+      ([id, value]) => [id, clampValue(getSpec(id), value)] as const,
+    );
     for (const [id, value] of checked) this.set(id, value, origin);
   }
 

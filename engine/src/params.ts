@@ -77,7 +77,16 @@ export const PARAMETERS: readonly ParameterSpec[] = [
   choice('comp.bypass', 'Compressor bypass', OFF_ON),
   { id: 'comp.threshold', label: 'Threshold', unit: 'dB', min: -40, max: 0, default: -12, taper: 'linear' },
   // Bus-compressor detents: what engineers recall by ear, so the knob only stops here.
-  { id: 'comp.ratio', label: 'Ratio', unit: ':1', min: 1.5, max: 10, default: 2, taper: 'linear', steps: [1.5, 2, 3, 4, 6, 10] },
+  {
+    id: 'comp.ratio',
+    label: 'Ratio',
+    unit: ':1',
+    min: 1.5,
+    max: 10,
+    default: 2,
+    taper: 'linear',
+    steps: [1.5, 2, 3, 4, 6, 10],
+  },
   { id: 'comp.attack', label: 'Attack', unit: 'ms', min: 0.1, max: 100, default: 10, taper: 'log' },
   { id: 'comp.release', label: 'Release', unit: 'ms', min: 50, max: 2000, default: 300, taper: 'log' },
   choice('comp.autoRelease', 'Auto release', OFF_ON),
@@ -184,7 +193,8 @@ function nearestStep(steps: readonly number[], value: number): number {
 
 /** Brings any finite number into the parameter's range, onto its detents or switch positions. */
 export function clampValue(spec: ParameterSpec, value: number): number {
-  if (!Number.isFinite(value)) throw new RangeError(`parameter "${spec.id}": value ${value} is not a finite number`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`parameter "${spec.id}": value ${value} is not a finite number`);
   const clamped = Math.min(spec.max, Math.max(spec.min, value));
   if (spec.steps) return nearestStep(spec.steps, clamped);
   if (spec.choices) return Math.round(clamped);
@@ -193,9 +203,12 @@ export function clampValue(spec: ParameterSpec, value: number): number {
 
 /** Like clampValue, but an out-of-range value is an error (files and the command line). */
 export function checkValue(spec: ParameterSpec, value: number): number {
-  if (!Number.isFinite(value)) throw new RangeError(`parameter "${spec.id}": value ${value} is not a finite number`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`parameter "${spec.id}": value ${value} is not a finite number`);
   if (value < spec.min || value > spec.max) {
-    throw new RangeError(`parameter "${spec.id}": ${value} is out of range ${spec.min}..${spec.max}${spec.unit ? ' ' + spec.unit : ''}`);
+    throw new RangeError(
+      `parameter "${spec.id}": ${value} is out of range ${spec.min}..${spec.max}${spec.unit ? ' ' + spec.unit : ''}`,
+    );
   }
   return clampValue(spec, value);
 }

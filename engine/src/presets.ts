@@ -8,7 +8,11 @@ export interface DeliveryPreset {
 }
 
 export const PRESETS: Record<string, DeliveryPreset> = {
-  spotify: { targetLufs: -14, ceilingDbtp: -1, note: 'Spotify normalises to -14 LUFS; -1 dBTP survives lossy encoding' },
+  spotify: {
+    targetLufs: -14,
+    ceilingDbtp: -1,
+    note: 'Spotify normalises to -14 LUFS; -1 dBTP survives lossy encoding',
+  },
   apple: { targetLufs: -16, ceilingDbtp: -1, note: 'Apple Music Sound Check plays at -16 LUFS' },
   youtube: { targetLufs: -14, ceilingDbtp: -1, note: 'YouTube turns louder uploads down to -14 LUFS' },
   club: { targetLufs: -8, ceilingDbtp: -0.3, note: 'loud master for DJ use; no platform normalisation' },

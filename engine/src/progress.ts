@@ -4,7 +4,11 @@ export class ProgressBar {
   private readonly enabled: boolean;
   private readonly started = Date.now();
 
-  constructor(private readonly label: string, private readonly total: number, stream: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    stream: NodeJS.WriteStream = process.stderr,
+  ) {
     this.stream = stream;
     this.enabled = Boolean(stream.isTTY) && total > 0;
   }
@@ -20,7 +24,9 @@ export class ProgressBar {
     const filled = Math.round(fraction * width);
     const elapsed = (now - this.started) / 1000;
     const eta = fraction > 0 ? elapsed / fraction - elapsed : 0;
-    this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${eta.toFixed(0)}s left `);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${eta.toFixed(0)}s left `,
+    );
   }
 
   done(): void {

@@ -21,7 +21,9 @@ export function formatReports(columns: Record<string, LoudnessReport>): string {
   const width = Math.max(10, ...names.map((n) => n.length));
   const lines = [`${''.padEnd(16)}${names.map((n) => n.padStart(width)).join('  ')}`];
   for (const [key, label, unit] of ROWS) {
-    lines.push(`${label.padEnd(16)}${names.map((n) => cell(columns[n][key]).padStart(width)).join('  ')}  ${unit}`);
+    lines.push(
+      `${label.padEnd(16)}${names.map((n) => cell(columns[n][key]).padStart(width)).join('  ')}  ${unit}`,
+    );
   }
   return lines.join('\n');
 }

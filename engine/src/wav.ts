@@ -30,7 +30,9 @@ const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
 // KSDATAFORMAT_SUBTYPE_* GUID tail shared by PCM and IEEE float: 0000-0010-8000-00aa00389b71
-const GUID_TAIL = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]);
+const GUID_TAIL = Buffer.from([
+  0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71,
+]);
 
 function bytesPerSample(format: WavInfo['format']): number {
   return format === 'int16' ? 2 : format === 'int24' ? 3 : format === 'float64' ? 8 : 4;
@@ -44,7 +46,12 @@ export class WavReader {
   private framesRead = 0;
   private chunk = Buffer.alloc(0);
 
-  private constructor(readonly file: string, fd: number, info: WavInfo, dataStart: number) {
+  private constructor(
+    readonly file: string,
+    fd: number,
+    info: WavInfo,
+    dataStart: number,
+  ) {
     this.fd = fd;
     this.info = info;
     this.dataStart = dataStart;
@@ -56,7 +63,10 @@ export class WavReader {
     try {
       fd = fs.openSync(file, 'r');
     } catch (error) {
-      throw new WavError(file, `cannot open: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new WavError(
+        file,
+        `cannot open: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     try {
       const { info, dataStart } = parseHeader(file, fd);
@@ -78,8 +88,18 @@ export class WavReader {
     if (this.chunk.length < bytes) this.chunk = Buffer.alloc(bytes);
     let got = 0;
     while (got < bytes) {
-      const n = fs.readSync(this.fd, this.chunk, got, bytes - got, this.dataStart + this.framesRead * this.frameBytes + got);
-      if (n === 0) throw new WavError(this.file, `truncated: the data ends after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`);
+      const n = fs.readSync(
+        this.fd,
+        this.chunk,
+        got,
+        bytes - got,
+        this.dataStart + this.framesRead * this.frameBytes + got,
+      );
+      if (n === 0)
+        throw new WavError(
+          this.file,
+          `truncated: the data ends after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`,
+        );
       got += n;
     }
     this.framesRead += count;
@@ -94,7 +114,14 @@ export class WavReader {
   }
 }
 
-function decode(buf: Buffer, format: WavInfo['format'], channels: number, frames: number, left: Float32Array, right: Float32Array): void {
+function decode(
+  buf: Buffer,
+  format: WavInfo['format'],
+  channels: number,
+  frames: number,
+  left: Float32Array,
+  right: Float32Array,
+): void {
   const samples = frames * channels;
   const target = (i: number, v: number) => {
     const frame = (i / channels) | 0;
@@ -124,7 +151,8 @@ function decode(buf: Buffer, format: WavInfo['format'], channels: number, frames
 function parseHeader(file: string, fd: number): { info: WavInfo; dataStart: number } {
   const fileSize = fs.fstatSync(fd).size;
   const head = Buffer.alloc(12);
-  if (fs.readSync(fd, head, 0, 12, 0) < 12) throw new WavError(file, `not a WAV file (only ${fileSize} bytes)`);
+  if (fs.readSync(fd, head, 0, 12, 0) < 12)
+    throw new WavError(file, `not a WAV file (only ${fileSize} bytes)`);
   const riff = head.toString('latin1', 0, 4);
   if ((riff !== 'RIFF' && riff !== 'RF64' && riff !== 'BW64') || head.toString('latin1', 8, 12) !== 'WAVE') {
     throw new WavError(file, 'not a WAV file (no RIFF/RF64 WAVE header)');
@@ -153,7 +181,10 @@ function parseHeader(file: string, fd: number): { info: WavInfo; dataStart: numb
       const frameBytes = bytesPerSample(info.format) * info.channels;
       const available = fileSize - bodyStart;
       if (size > available) {
-        throw new WavError(file, `truncated: the data chunk declares ${size} bytes but the file holds only ${available}`);
+        throw new WavError(
+          file,
+          `truncated: the data chunk declares ${size} bytes but the file holds only ${available}`,
+        );
       }
       const frames = Math.floor(size / frameBytes);
       return { info: { ...info, frames, durationSeconds: frames / info.sampleRate }, dataStart: bodyStart };
@@ -170,16 +201,27 @@ function describeFormat(file: string, fmt: Buffer): Omit<WavInfo, 'frames' | 'du
   const bits = fmt.readUInt16LE(14);
   if (tag === FORMAT_EXTENSIBLE) {
     if (fmt.length < 40) throw new WavError(file, 'WAVE_FORMAT_EXTENSIBLE fmt chunk is too short');
-    if (!fmt.subarray(26, 40).equals(GUID_TAIL)) throw new WavError(file, 'unsupported WAVE_FORMAT_EXTENSIBLE sub-format');
+    if (!fmt.subarray(26, 40).equals(GUID_TAIL))
+      throw new WavError(file, 'unsupported WAVE_FORMAT_EXTENSIBLE sub-format');
     tag = fmt.readUInt16LE(24);
   }
   if (channels === 0) throw new WavError(file, 'declares 0 channels');
-  if (channels > 2) throw new WavError(file, `has ${channels} channels; the rig masters mono or stereo only (downmix it first)`);
-  if (sampleRate < 8000 || sampleRate > 384000) throw new WavError(file, `unsupported sample rate ${sampleRate} Hz`);
+  if (channels > 2)
+    throw new WavError(
+      file,
+      `has ${channels} channels; the rig masters mono or stereo only (downmix it first)`,
+    );
+  if (sampleRate < 8000 || sampleRate > 384000)
+    throw new WavError(file, `unsupported sample rate ${sampleRate} Hz`);
   let format: WavInfo['format'] | undefined;
-  if (tag === FORMAT_PCM) format = bits === 16 ? 'int16' : bits === 24 ? 'int24' : bits === 32 ? 'int32' : undefined;
+  if (tag === FORMAT_PCM)
+    format = bits === 16 ? 'int16' : bits === 24 ? 'int24' : bits === 32 ? 'int32' : undefined;
   else if (tag === FORMAT_FLOAT) format = bits === 32 ? 'float32' : bits === 64 ? 'float64' : undefined;
-  if (!format) throw new WavError(file, `unsupported sample format (format tag ${tag}, ${bits} bits); use 16/24/32-bit PCM or 32-bit float`);
+  if (!format)
+    throw new WavError(
+      file,
+      `unsupported sample format (format tag ${tag}, ${bits} bits); use 16/24/32-bit PCM or 32-bit float`,
+    );
   return { sampleRate, channels, format };
 }
 
@@ -203,7 +245,10 @@ export class WavWriter {
   private closed = false;
   private buffer = Buffer.alloc(0);
 
-  constructor(readonly file: string, readonly options: WavWriterOptions) {
+  constructor(
+    readonly file: string,
+    readonly options: WavWriterOptions,
+  ) {
     this.partialPath = path.join(path.dirname(file), `.${path.basename(file)}.partial`);
     this.fd = fs.openSync(this.partialPath, 'w');
     this.writeHeader();
@@ -240,7 +285,9 @@ export class WavWriter {
       const frameBytes = width * channels;
       this.dataBytes += written - (written % frameBytes);
       this.writeHeader();
-      throw Object.assign(new Error(`no space left for ${this.file} (wrote ${written} of ${bytes} bytes)`), { code: 'ENOSPC' });
+      throw Object.assign(new Error(`no space left for ${this.file} (wrote ${written} of ${bytes} bytes)`), {
+        code: 'ENOSPC',
+      });
     }
     this.dataBytes += bytes;
     this.framesSinceHeader += interleaved.length / channels;
@@ -309,9 +356,15 @@ export class WavWriter {
 }
 
 /** Interleaves stereo channels into one array (1 or 2 channels out). */
-export function interleave(left: Float32Array, right: Float32Array, channels: 1 | 2, out?: Float32Array): Float32Array {
+export function interleave(
+  left: Float32Array,
+  right: Float32Array,
+  channels: 1 | 2,
+  out?: Float32Array,
+): Float32Array {
   const n = left.length;
-  const result = out && out.length >= n * channels ? out.subarray(0, n * channels) : new Float32Array(n * channels);
+  const result =
+    out && out.length >= n * channels ? out.subarray(0, n * channels) : new Float32Array(n * channels);
   if (channels === 1) {
     for (let i = 0; i < n; i++) result[i] = 0.5 * (left[i] + right[i]);
   } else {
@@ -324,7 +377,14 @@ export function interleave(left: Float32Array, right: Float32Array, channels: 1 
 }
 
 export function parseSampleFormat(text: string): SampleFormat {
-  const table: Record<string, SampleFormat> = { '16': 'int16', '24': 'int24', '32': 'int32', float: 'float32', '32f': 'float32', float32: 'float32' };
+  const table: Record<string, SampleFormat> = {
+    '16': 'int16',
+    '24': 'int24',
+    '32': 'int32',
+    float: 'float32',
+    '32f': 'float32',
+    float32: 'float32',
+  };
   const format = table[text];
   if (!format) throw new RangeError(`unknown sample format "${text}" (use 16, 24, 32 or float)`);
   return format;

@@ -62,7 +62,8 @@ void loadSerialNumber() {
   for (uint8_t i = 0; i < 4; i++) stored = stored && EEPROM.read(kSerialAddress + i) == kSerialMagic[i];
   if (!stored) {
     uint32_t seed = micros();
-    for (uint8_t i = 0; i < 32; i++) seed = (seed << 1 | (seed >> 31)) ^ static_cast<uint32_t>(analogRead(kKnobPins[i % kKnobs]));
+    for (uint8_t i = 0; i < 32; i++)
+      seed = (seed << 1 | (seed >> 31)) ^ static_cast<uint32_t>(analogRead(kKnobPins[i % kKnobs]));
     randomSeed(seed);
     for (uint8_t i = 0; i < 4; i++) EEPROM.write(kSerialAddress + 4 + i, static_cast<uint8_t>(random(256)));
     for (uint8_t i = 0; i < 4; i++) EEPROM.write(kSerialAddress + i, kSerialMagic[i]);
@@ -96,20 +97,23 @@ knobbox::BoxConfig boxConfig() {
 knobbox::KnobBox* box = nullptr;
 
 void pollEncoders() {
-  for (uint8_t i = 0; i < kEncoders; i++) box->sampleEncoder(i, digitalRead(kEncoderPins[i][0]) == HIGH, digitalRead(kEncoderPins[i][1]) == HIGH);
+  for (uint8_t i = 0; i < kEncoders; i++)
+    box->sampleEncoder(i, digitalRead(kEncoderPins[i][0]) == HIGH, digitalRead(kEncoderPins[i][1]) == HIGH);
 }
 
 void showFeedback() {
   for (uint8_t ring = 0; ring < kRings; ring++) {
     // A ring shows its value as an arc: the number of lit pixels, rounded.
-    const uint16_t lit = static_cast<uint16_t>((static_cast<uint32_t>(box->ring(ring)) * kPixelsPerRing + 511) / 1023);
+    const uint16_t lit =
+        static_cast<uint16_t>((static_cast<uint32_t>(box->ring(ring)) * kPixelsPerRing + 511) / 1023);
     for (uint8_t pixel = 0; pixel < kPixelsPerRing; pixel++) {
       const uint16_t at = ring * kPixelsPerRing + pixel;
       pixels.setPixelColor(at, pixel < lit ? pixels.Color(kRingRed, kRingGreen, kRingBlue) : 0);
     }
   }
   for (uint8_t button = 0; button < kButtons; button++) {
-    pixels.setPixelColor(kRings * kPixelsPerRing + button, box->led(button) ? pixels.Color(kButtonRed, kButtonGreen, kButtonBlue) : 0);
+    pixels.setPixelColor(kRings * kPixelsPerRing + button,
+                         box->led(button) ? pixels.Color(kButtonRed, kButtonGreen, kButtonBlue) : 0);
   }
   // show() blocks interrupts for about 4 ms: done only when something changed, and the
   // quadrature decoder counts a step missed meanwhile as invalid rather than as a wrong turn.

@@ -11,8 +11,22 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KnobBoxSimulator } from '../../controller/src/serial/simulator.ts';
 import { MAX_NAME_LENGTH } from '../../dashboard/server/validate.ts';
-import { formatValue, getSpec, meterValue, positionToValue, valueToPosition } from '../../engine/src/schema.ts';
-import { REPO_ROOT, RigSocket, ensureDashboardBuilt, freePort, launchChromium, startRig, type RunningRig } from '../helpers/browser.ts';
+import {
+  formatValue,
+  getSpec,
+  meterValue,
+  positionToValue,
+  valueToPosition,
+} from '../../engine/src/schema.ts';
+import {
+  REPO_ROOT,
+  RigSocket,
+  ensureDashboardBuilt,
+  freePort,
+  launchChromium,
+  startRig,
+  type RunningRig,
+} from '../helpers/browser.ts';
 import { startSocatPair, type SocatPair } from '../helpers/socat-pair.ts';
 
 const ARTIFACTS = `${REPO_ROOT}test-artifacts`;
@@ -39,7 +53,15 @@ const pageErrors: string[] = [];
  * test's own config folder.
  */
 function startTestRig(withKnobBox: boolean): Promise<RunningRig> {
-  const args = ['--demo', '--output', 'none', '--port', String(port), '--no-serial-scan', ...(withKnobBox ? ['--serial', cable.hostLink] : [])];
+  const args = [
+    '--demo',
+    '--output',
+    'none',
+    '--port',
+    String(port),
+    '--no-serial-scan',
+    ...(withKnobBox ? ['--serial', cable.hostLink] : []),
+  ];
   return startRig(args, dataDir, { env: { RIG_CONFIG_DIR: join(dataDir, 'config') } });
 }
 
@@ -67,7 +89,14 @@ async function canvasPixels(testid: string): Promise<string> {
 /** Where the bridge's panels and a knob sit in the document: opening menus and notices must not move them. */
 async function layout(): Promise<number[][]> {
   return page.evaluate(() =>
-    ['meter-canvas-input', 'loudness-integrated', 'meter-canvas-output', 'gr-canvas', 'knob-comp.attack', 'switch-chain.bypass'].map((testid) => {
+    [
+      'meter-canvas-input',
+      'loudness-integrated',
+      'meter-canvas-output',
+      'gr-canvas',
+      'knob-comp.attack',
+      'switch-chain.bypass',
+    ].map((testid) => {
       const box = document.querySelector(`[data-testid="${testid}"]`)!.getBoundingClientRect();
       return [box.x + window.scrollX, box.y + window.scrollY, box.width, box.height];
     }),
@@ -90,7 +119,9 @@ async function turnPot(index: number, from: number, to: number): Promise<void> {
  * page catches each re-render, however briefly it lasts.
  */
 async function loudnessTextsSeen(): Promise<Record<string, string[]>> {
-  return page.evaluate(() => (window as unknown as { loudnessTexts: Record<string, string[]> }).loudnessTexts);
+  return page.evaluate(
+    () => (window as unknown as { loudnessTexts: Record<string, string[]> }).loudnessTexts,
+  );
 }
 
 function recordLoudnessTexts(): void {
@@ -121,7 +152,11 @@ beforeAll(async () => {
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.addInitScript(recordLoudnessTexts);
   await page.goto(rig.url);
-  await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="loudness-momentary"]')?.textContent ?? ''), null, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => /\d/.test(document.querySelector('[data-testid="loudness-momentary"]')?.textContent ?? ''),
+    null,
+    { timeout: 15_000 },
+  );
   observer = await RigSocket.open(rig.url);
 });
 
@@ -139,7 +174,11 @@ describe('dashboard in Chromium against rig start --demo', () => {
     const momentary = new Set<string>();
     const outputPictures = new Set<string>();
     const inputPictures = new Set<string>();
-    for (let i = 0; i < 12 && (momentary.size < 3 || outputPictures.size < 3 || inputPictures.size < 3); i++) {
+    for (
+      let i = 0;
+      i < 12 && (momentary.size < 3 || outputPictures.size < 3 || inputPictures.size < 3);
+      i++
+    ) {
       momentary.add(await readout('loudness-momentary'));
       outputPictures.add(await canvasPixels('meter-canvas-output'));
       inputPictures.add(await canvasPixels('meter-canvas-input'));
@@ -152,12 +191,16 @@ describe('dashboard in Chromium against rig start --demo', () => {
 
     // The integrated figure is the rig's own, decoded from its binary frames: integrated loudness
     // moves slowly, so within the page's 100 ms readout interval it agrees to a few tenths.
-    await expect.poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 }).toBeLessThan(0);
+    await expect
+      .poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 })
+      .toBeLessThan(0);
     const frame = await observer.waitFor(() => observer.latestFrame ?? undefined, 'a meter frame');
     const onPage = figure(await readout('loudness-integrated'));
     expect(Math.abs(onPage - meterValue(frame, 'output.integratedLufs'))).toBeLessThan(0.5);
     // Short-term loudness needs its first 3 s window; the picture is worth taking once it has one.
-    await expect.poll(async () => figure(await readout('loudness-short-term')), { timeout: 15_000 }).toBeGreaterThan(-70);
+    await expect
+      .poll(async () => figure(await readout('loudness-short-term')), { timeout: 15_000 })
+      .toBeGreaterThan(-70);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-overview.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
@@ -170,7 +213,12 @@ describe('dashboard in Chromium against rig start --demo', () => {
     const x = box.x + box.width / 2;
     const y = box.y + box.height / 2;
     const dragPx = 60;
-    const update = observer.nextUpdate(id, (u) => Math.abs(u.value - positionToValue(spec, valueToPosition(spec, before) + dragPx / DRAG_TRAVEL_PX)) < 1e-6);
+    const update = observer.nextUpdate(
+      id,
+      (u) =>
+        Math.abs(u.value - positionToValue(spec, valueToPosition(spec, before) + dragPx / DRAG_TRAVEL_PX)) <
+        1e-6,
+    );
     await page.mouse.move(x, y);
     await page.mouse.down();
     await page.mouse.move(x, y - dragPx, { steps: 12 });
@@ -202,7 +250,11 @@ describe('dashboard in Chromium against rig start --demo', () => {
     await field.press('Enter');
     await expect.poll(() => readout(`knob-error-${id}`)).toContain('"loud" is not a number');
     const knob = (await page.getByTestId(`knob-${id}`).boundingBox())!;
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-knob-error.png`, fullPage: true, clip: { x: Math.max(0, knob.x - 40), y: knob.y - 40, width: 360, height: 200 } });
+    await page.screenshot({
+      path: `${ARTIFACTS}/dashboard-knob-error.png`,
+      fullPage: true,
+      clip: { x: Math.max(0, knob.x - 40), y: knob.y - 40, width: 360, height: 200 },
+    });
     await field.fill('3.5');
     await field.press('Enter');
     // The first update of the trim after both entries is the valid one: the invalid text sent nothing.
@@ -211,15 +263,22 @@ describe('dashboard in Chromium against rig start --demo', () => {
   });
 
   test('loudness figures show a dash, never −∞, while undefined: integrated after a meter reset', async () => {
-    await expect.poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 }).toBeLessThan(0);
+    await expect
+      .poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 })
+      .toBeLessThan(0);
     await page.getByTestId('reset-meters').click();
     // The integrated loudness is undefined until a 400 ms block after the reset passes the gate.
     await expect.poll(async () => (await loudnessTextsSeen())['loudness-integrated'] ?? []).toContain('—');
-    await expect.poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 }).toBeLessThan(0);
+    await expect
+      .poll(async () => figure(await readout('loudness-integrated')), { timeout: 15_000 })
+      .toBeLessThan(0);
     // From the first frame on (short-term undefined for its first 3 s, too), no figure read −∞ or NaN.
     const seen = await loudnessTextsSeen();
-    expect(Object.keys(seen)).toEqual(expect.arrayContaining(['loudness-momentary', 'loudness-short-term', 'loudness-integrated']));
-    for (const [id, texts] of Object.entries(seen)) for (const text of texts) expect(text, `${id} showed "${text}"`).not.toMatch(/∞|NaN/);
+    expect(Object.keys(seen)).toEqual(
+      expect.arrayContaining(['loudness-momentary', 'loudness-short-term', 'loudness-integrated']),
+    );
+    for (const [id, texts] of Object.entries(seen))
+      for (const text of texts) expect(text, `${id} showed "${text}"`).not.toMatch(/∞|NaN/);
   });
 
   test('gain reduction reads as attenuation for every stage, agreeing with the rig', async () => {
@@ -236,15 +295,20 @@ describe('dashboard in Chromium against rig start --demo', () => {
     expect(Math.abs(deepest + meterValue(frame, 'comp.grMaxDb'))).toBeLessThan(0.5);
   });
 
-  test('the clipper\'s figure shows its reduction once it is engaged, and 0.0 when bypassed again', async () => {
-    const saved = { 'clipper.bypass': observer.value('clipper.bypass'), 'clipper.drive': observer.value('clipper.drive') };
+  test("the clipper's figure shows its reduction once it is engaged, and 0.0 when bypassed again", async () => {
+    const saved = {
+      'clipper.bypass': observer.value('clipper.bypass'),
+      'clipper.drive': observer.value('clipper.drive'),
+    };
     // Bypassed by default: it reduces nothing.
     expect(await readout('gr-clipper')).toBe('0.0');
     try {
       // 12 dB into the clipper shaves the demo program's drum hits by several dB.
       observer.send({ type: 'set', id: 'clipper.drive', value: 12 });
       observer.send({ type: 'set', id: 'clipper.bypass', value: 0 });
-      await expect.poll(async () => figure(await readout('gr-clipper')), { timeout: 10_000 }).toBeLessThan(-0.5);
+      await expect
+        .poll(async () => figure(await readout('gr-clipper')), { timeout: 10_000 })
+        .toBeLessThan(-0.5);
     } finally {
       for (const [id, value] of Object.entries(saved)) observer.send({ type: 'set', id, value });
     }
@@ -253,7 +317,9 @@ describe('dashboard in Chromium against rig start --demo', () => {
 
   test('a long label alone in its stage wraps onto two lines instead of being cut', async () => {
     const label = page.getByTestId('switch-chain.bypass').locator('.label');
-    const fits = await label.evaluate((element) => element.scrollHeight <= element.clientHeight && element.scrollWidth <= element.clientWidth);
+    const fits = await label.evaluate(
+      (element) => element.scrollHeight <= element.clientHeight && element.scrollWidth <= element.clientWidth,
+    );
     expect(fits).toBe(true);
   });
 
@@ -269,7 +335,10 @@ describe('dashboard in Chromium against rig start --demo', () => {
     await expect.poll(() => page.getByTestId('snapshot-row').filter({ hasText: name }).count()).toBe(1);
     // Stored: the form is cleared for the next one.
     expect(await page.getByTestId('snapshot-name').inputValue()).toBe('');
-    await observer.waitFor(() => (observer.status.snapshots.includes(name) ? true : undefined), `"${name}" in the rig's snapshot list`);
+    await observer.waitFor(
+      () => (observer.status.snapshots.includes(name) ? true : undefined),
+      `"${name}" in the rig's snapshot list`,
+    );
 
     // Change the release from the page, then recall the snapshot from the page.
     const changed = observer.nextUpdate(id, (u) => u.value !== savedValue);
@@ -306,7 +375,9 @@ describe('dashboard in Chromium against rig start --demo', () => {
     const before = await layout();
     await page.getByTestId('learn-toggle').click();
     // Learn mode lays a button over every control's name.
-    await expect.poll(() => page.locator('[data-testid^="learn-"][data-testid*="."]').count()).toBe(observer.hello.parameters.length);
+    await expect
+      .poll(() => page.locator('[data-testid^="learn-"][data-testid*="."]').count())
+      .toBe(observer.hello.parameters.length);
     await page.getByTestId('learn-comp.attack').click();
     await expect.poll(() => readout('learn-error')).toContain('none is connected');
     expect(await page.getByTestId('learn-prompt').count()).toBe(0);
@@ -321,14 +392,18 @@ describe('dashboard in Chromium against rig start --demo', () => {
   test('shows a banner while the rig is gone and reconnects by itself, to a rig with a knob box', async () => {
     await observer.close();
     await rig.stop();
-    await expect.poll(() => page.getByTestId('connection-banner').textContent(), { timeout: 10_000 }).toContain('Disconnected');
+    await expect
+      .poll(() => page.getByTestId('connection-banner').textContent(), { timeout: 10_000 })
+      .toContain('Disconnected');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-disconnected.png` });
     rig = await startTestRig(true);
     // The page's backoff tops out at 8 s; it must come back without a reload.
     await expect.poll(() => page.getByTestId('connection-banner').count(), { timeout: 20_000 }).toBe(0);
     observer = await RigSocket.open(rig.url);
     // It shows the new rig's state (the hello), and its meters run again.
-    await expect.poll(() => attribute('comp.attack', 'aria-valuenow')).toBe(String(observer.hello.values['comp.attack']));
+    await expect
+      .poll(() => attribute('comp.attack', 'aria-valuenow'))
+      .toBe(String(observer.hello.values['comp.attack']));
     const seen = new Set<string>();
     for (let i = 0; i < 12 && seen.size < 3; i++) {
       seen.add(await readout('loudness-momentary'));
@@ -339,7 +414,11 @@ describe('dashboard in Chromium against rig start --demo', () => {
   });
 
   test('turning a pot on the knob box moves the knob on the page', async () => {
-    const surface = await observer.waitFor(() => observer.status.surfaces.find((s) => s.kind === 'serial' && s.connected), 'the knob box to connect', 20_000);
+    const surface = await observer.waitFor(
+      () => observer.status.surfaces.find((s) => s.kind === 'serial' && s.connected),
+      'the knob box to connect',
+      20_000,
+    );
     await expect.poll(() => readout('surfaces')).toContain(surface.name);
     const id = 'comp.attack';
     const spec = getSpec(id);
@@ -367,15 +446,23 @@ describe('dashboard in Chromium against rig start --demo', () => {
     // Cancel ends the learn for everyone: the rig's status says so and the prompt goes.
     await page.getByTestId('learn-cancel').click();
     await expect.poll(() => page.getByTestId('learn-prompt').count()).toBe(0);
-    await observer.waitFor(() => (observer.status.learning === null ? true : undefined), 'the learn to be cancelled');
+    await observer.waitFor(
+      () => (observer.status.learning === null ? true : undefined),
+      'the learn to be cancelled',
+    );
 
     await page.getByTestId(`learn-${id}`).click();
     await expect.poll(() => page.getByTestId('learn-prompt').count()).toBe(1);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-learning.png` });
     await turnPot(learnPot, 100, 500);
-    const learned = await observer.waitFor(() => observer.learned.find((l) => l.id === id), 'the learned binding');
+    const learned = await observer.waitFor(
+      () => observer.learned.find((l) => l.id === id),
+      'the learned binding',
+    );
     const surface = observer.status.surfaces.find((s) => s.id === learned.surface)!;
-    await expect.poll(() => readout('learned')).toBe(`${learned.control} on ${surface.name} now turns Character · Drive`);
+    await expect
+      .poll(() => readout('learned'))
+      .toBe(`${learned.control} on ${surface.name} now turns Character · Drive`);
     expect(learned.control).toMatch(/knob 7/i);
     expect(await page.getByTestId('learn-prompt').count()).toBe(0);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-learned.png` });

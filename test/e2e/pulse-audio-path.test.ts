@@ -59,7 +59,14 @@ function readRaw(file: string): { left: Float32Array; right: Float32Array } {
 }
 
 /** Residual (dB re the reference window) of `reference[start..start+n]` against `recording` at the best lag within +-search of `guess`. */
-function bestMatchDb(recording: Float32Array, guess: number, reference: Float32Array, start: number, n: number, search: number): number {
+function bestMatchDb(
+  recording: Float32Array,
+  guess: number,
+  reference: Float32Array,
+  start: number,
+  n: number,
+  search: number,
+): number {
   let energy = 0;
   for (let i = 0; i < n; i++) energy += reference[start + i] ** 2;
   let best = Infinity;
@@ -81,12 +88,21 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
     writer.close();
 
     const values = { 'limiter.gain': 8, 'limiter.ceiling': -1 };
-    const engine = new RealtimeEngine({ sampleRate, block: 512, source: { kind: 'device', input: 'pulse', output: 'pulse' }, values });
+    const engine = new RealtimeEngine({
+      sampleRate,
+      block: 512,
+      source: { kind: 'device', input: 'pulse', output: 'pulse' },
+      values,
+    });
     await engine.start();
     const recording = path.join(dir, 'out.raw');
     let recorder: ChildProcess | undefined;
     try {
-      recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env: process.env, stdio: 'ignore' });
+      recorder = spawn(
+        'parec',
+        ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording],
+        { env: process.env, stdio: 'ignore' },
+      );
       // PortAudio's pulse streams take seconds to start moving, the output ~2 s after the input.
       await untilRunning(engine);
       const player = spawn('paplay', ['-d', 'rig_in', programFile], { env: process.env, stdio: 'ignore' });
@@ -132,11 +148,21 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
     const offline = render(program.left, program.right, values, { sampleRate });
     let offlineFirst = 0;
     while (Math.abs(offline.left[offlineFirst]) < 0.01) offlineFirst++;
-    const span = (x: Float32Array, from: number) => x.subarray(from + sampleRate / 2, from + sampleRate * 3.5);
-    const expected = measureLoudness(span(offline.left, offlineFirst), span(offline.right, offlineFirst), sampleRate).integratedLufs!;
+    const span = (x: Float32Array, from: number) =>
+      x.subarray(from + sampleRate / 2, from + sampleRate * 3.5);
+    const expected = measureLoudness(
+      span(offline.left, offlineFirst),
+      span(offline.right, offlineFirst),
+      sampleRate,
+    ).integratedLufs!;
     const streamed = measureLoudness(span(out.left, 0), span(out.right, 0), sampleRate).integratedLufs!;
-    console.log(`pulse e2e: streamed ${streamed.toFixed(2)} LUFS, offline master ${expected.toFixed(2)} LUFS`);
-    expect(Math.abs(streamed - expected), `streamed ${streamed.toFixed(2)} LUFS, offline ${expected.toFixed(2)} LUFS`).toBeLessThan(0.3);
+    console.log(
+      `pulse e2e: streamed ${streamed.toFixed(2)} LUFS, offline master ${expected.toFixed(2)} LUFS`,
+    );
+    expect(
+      Math.abs(streamed - expected),
+      `streamed ${streamed.toFixed(2)} LUFS, offline ${expected.toFixed(2)} LUFS`,
+    ).toBeLessThan(0.3);
     const input = measureLoudness(program.left, program.right, sampleRate).integratedLufs!;
     expect(streamed - input).toBeGreaterThan(4); // and that is the drive at work, not a copy of the input
     // Sample by sample, too: from 1 s into the program until the EQ change, short windows of the
@@ -145,15 +171,26 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
     // -40 dB fails on a dropped or repeated block, a gain change or any resampling in the path.
     for (const at of [1, 1.5, 2, 2.5, 3, 3.5]) {
       const start = offlineFirst + Math.round(at * sampleRate);
-      expect(bestMatchDb(left, first + start - offlineFirst, offline.left, start, 256, 2400), `at ${at} s`).toBeLessThan(-40);
+      expect(
+        bestMatchDb(left, first + start - offlineFirst, offline.left, start, 256, 2400),
+        `at ${at} s`,
+      ).toBeLessThan(-40);
     }
     // The float path through PulseAudio adds nothing: the ceiling holds within 0.05 dB.
-    expect(Math.max(truePeakDbtp(out.left, sampleRate), truePeakDbtp(out.right, sampleRate))).toBeLessThanOrEqual(-1 + 0.05);
+    expect(
+      Math.max(truePeakDbtp(out.left, sampleRate), truePeakDbtp(out.right, sampleRate)),
+    ).toBeLessThanOrEqual(-1 + 0.05);
 
     // 4 kHz content before and after the bell, relative to 500 Hz so the limiter's gain cancels out.
     const ratioDb = (start: number) => {
       const n = sampleRate;
-      return 20 * Math.log10(toneAmplitude(out.left, sampleRate, 4000, start, start + n) / toneAmplitude(out.left, sampleRate, 500, start, start + n));
+      return (
+        20 *
+        Math.log10(
+          toneAmplitude(out.left, sampleRate, 4000, start, start + n) /
+            toneAmplitude(out.left, sampleRate, 500, start, start + n),
+        )
+      );
     };
     const before = ratioDb(sampleRate * 1);
     const after = ratioDb(out.left.length - sampleRate * 2);
@@ -164,7 +201,11 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
 
 describe('device loss (PulseAudio killed and restarted under the running rig)', () => {
   it('reports the loss, keeps running, reopens the device by itself and still stops', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/device-loss-child.ts')], { cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test/helpers/device-loss-child.ts')],
+      { cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'ignore'] },
+    );
     const lines: Array<Record<string, unknown>> = [];
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -221,11 +262,22 @@ describe('input channel selection and raw-input recording', () => {
     // 440 Hz on input 1, 1 kHz on input 2; the bus takes them the other way round.
     const tones = path.join(dir, 'tones.wav');
     const writer = new WavWriter(tones, { sampleRate, channels: 2, format: 'float32' });
-    writer.write(interleave(sine(sampleRate * 4, sampleRate, 440, 0.25), sine(sampleRate * 4, sampleRate, 1000, 0.25), 2));
+    writer.write(
+      interleave(
+        sine(sampleRate * 4, sampleRate, 440, 0.25),
+        sine(sampleRate * 4, sampleRate, 1000, 0.25),
+        2,
+      ),
+    );
     writer.close();
     const master = path.join(dir, 'swapped.wav');
     const raw = path.join(dir, 'raw.wav');
-    const engine = new RealtimeEngine({ sampleRate, source: { kind: 'device', input: 'pulse', output: 'pulse' }, channels: [2, 1], record: { file: master, input: raw } });
+    const engine = new RealtimeEngine({
+      sampleRate,
+      source: { kind: 'device', input: 'pulse', output: 'pulse' },
+      channels: [2, 1],
+      record: { file: master, input: raw },
+    });
     await engine.start();
     try {
       await untilRunning(engine);
@@ -247,7 +299,8 @@ describe('input channel selection and raw-input recording', () => {
         for (let i = start; i < start + sampleRate; i += 16) energy += left[i] * left[i];
         if (energy > best) [best, bestStart] = [energy, start];
       }
-      const at = (x: Float32Array, f: number) => toneAmplitude(x, sampleRate, f, bestStart, bestStart + sampleRate);
+      const at = (x: Float32Array, f: number) =>
+        toneAmplitude(x, sampleRate, f, bestStart, bestStart + sampleRate);
       expect(at(left, 1000), `${path.basename(file)} left`).toBeGreaterThan(10 * at(left, 440));
       expect(at(right, 440), `${path.basename(file)} right`).toBeGreaterThan(10 * at(right, 1000));
     }
@@ -255,12 +308,19 @@ describe('input channel selection and raw-input recording', () => {
 });
 
 /** `rig start ...` as a user runs it; resolves with what the terminal would show. */
-function runRig(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runRig(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // From a directory of its own (naudiodon's crash handler writes crash.log into the cwd), so
     // tsx is named by path: `--import tsx` resolves from the cwd.
     const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const child = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'bin/rig.ts'), 'start', '--port', '0', '--fresh', ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', tsx, path.join(ROOT, 'bin/rig.ts'), 'start', '--port', '0', '--fresh', ...args],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -271,19 +331,36 @@ function runRig(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{
 
 describe('rig start on a real audio path', () => {
   it('runs the interface for --duration, prints its latency and health, and keeps PortAudio chatter off the terminal', async () => {
-    const { code, stdout, stderr } = await runRig(['--input', 'pulse', '--output', 'pulse', '--duration', '6', '--set', 'eq.bell2.gain=3']);
+    const { code, stdout, stderr } = await runRig([
+      '--input',
+      'pulse',
+      '--output',
+      'pulse',
+      '--duration',
+      '6',
+      '--set',
+      'eq.bell2.gain=3',
+    ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^rig: "pulse" -> "pulse" through the chain/m);
     expect(stdout).toMatch(/latency: \d+\.\d ms = chain \d+\.\d ms \+ engine I\/O 32\.0 ms/);
     expect(stdout).toMatch(/running$/m); // the status line saw the device running
-    expect(stdout).toMatch(/^health: DSP load mean \d+\.\d %, max \d+\.\d %; input overflows \d+, output underflows \d+/m);
-    expect(`${stdout}${stderr}`).not.toMatch(/PortAudio V|ALSA lib|audio options|AudioIO:|Finishing (input|output)/);
+    expect(stdout).toMatch(
+      /^health: DSP load mean \d+\.\d %, max \d+\.\d %; input overflows \d+, output underflows \d+/m,
+    );
+    expect(`${stdout}${stderr}`).not.toMatch(
+      /PortAudio V|ALSA lib|audio options|AudioIO:|Finishing (input|output)/,
+    );
     expect(fs.existsSync(path.join(dir, 'crash.log'))).toBe(false);
   });
 
   it('plays the demo program on the default output when no interface is named', async () => {
     const recording = path.join(dir, 'demo.raw');
-    const recorder = spawn('parec', ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording], { env: process.env, stdio: 'ignore' });
+    const recorder = spawn(
+      'parec',
+      ['-d', 'rig_out.monitor', '--format=float32le', '--rate=48000', '--channels=2', recording],
+      { env: process.env, stdio: 'ignore' },
+    );
     try {
       const { code, stdout, stderr } = await runRig(['--duration', '8']);
       expect(code, stderr).toBe(0);

@@ -19,11 +19,25 @@ afterAll(() => {
 });
 
 function startRig(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bin/rig.ts'), 'start', '--demo', '--output', 'none', '--port', '0'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, RIG_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'bin/rig.ts'),
+      'start',
+      '--demo',
+      '--output',
+      'none',
+      '--port',
+      '0',
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, RIG_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let text = '';
   return new Promise((resolve, reject) => {

@@ -51,11 +51,22 @@ describe('knob box over a real pty', () => {
     socat = await startSocatPair(deviceLink, hostLink);
     simulator = await KnobBoxSimulator.open(deviceLink, { serialNumber: 'RKB-PTY-1' });
     store.subscribe((change) => changes.push(change));
-    watcher = new KnobBoxWatcher({ paths: [hostLink], scan: false, backoffInitialMs: 100, backoffMaxMs: 400, surface: { heartbeatMs: 500 } });
+    watcher = new KnobBoxWatcher({
+      paths: [hostLink],
+      scan: false,
+      backoffInitialMs: 100,
+      backoffMaxMs: 400,
+      surface: { heartbeatMs: 500 },
+    });
     watcher.on('connected', (port) => watcherLog.push(`connected ${port.name}`));
     watcher.on('disconnected', (port, reason) => watcherLog.push(`disconnected: ${reason}`));
     watcher.on('error', (where, error) => watcherLog.push(`error ${where}: ${error.message}`));
-    manager = new SurfaceManager({ store, midiBackend: null, userMappingDir: path.join(dir, 'mappings'), serial: watcher });
+    manager = new SurfaceManager({
+      store,
+      midiBackend: null,
+      userMappingDir: path.join(dir, 'mappings'),
+      serial: watcher,
+    });
     manager.start();
   });
 
@@ -68,17 +79,37 @@ describe('knob box over a real pty', () => {
 
   it('handshakes over the pty and drives the box with the shipped knob-box mapping', async () => {
     await until(() => status()?.connected === true, 'the box to connect');
-    expect(status()).toMatchObject({ id: `serial:${hostLink}`, kind: 'serial', name: 'rig-knob-box RKB-PTY-1 (firmware sim-1.0)', mapping: 'Rig knob box' });
-    expect(box().identity).toMatchObject({ kind: 'rig-knob-box', serialNumber: 'RKB-PTY-1', knobs: 8, buttons: 4, encoders: 2 });
+    expect(status()).toMatchObject({
+      id: `serial:${hostLink}`,
+      kind: 'serial',
+      name: 'rig-knob-box RKB-PTY-1 (firmware sim-1.0)',
+      mapping: 'Rig knob box',
+    });
+    expect(box().identity).toMatchObject({
+      kind: 'rig-knob-box',
+      serialNumber: 'RKB-PTY-1',
+      knobs: 8,
+      buttons: 4,
+      encoders: 2,
+    });
     // On connect the mapping shows every current value on the rings.
-    await until(() => simulator.rings[0] === ringFor('input.trim', store.get('input.trim')) && simulator.rings[7] === ringFor('output.trim', store.get('output.trim')), 'the rings');
+    await until(
+      () =>
+        simulator.rings[0] === ringFor('input.trim', store.get('input.trim')) &&
+        simulator.rings[7] === ringFor('output.trim', store.get('output.trim')),
+      'the rings',
+    );
   });
 
   it('turns a parameter in the store when a knob turns', async () => {
     // input.trim sits at 0 dB, mid travel, where the knob reported itself after the handshake.
     for (const position of [600, 800, 1023]) simulator.turnKnob(0, position);
     await until(() => store.get('input.trim') === getSpec('input.trim').max, 'input trim at its top');
-    expect(changes.at(-1)).toMatchObject({ id: 'input.trim', value: 24, origin: `controller:serial:${hostLink}` });
+    expect(changes.at(-1)).toMatchObject({
+      id: 'input.trim',
+      value: 24,
+      origin: `controller:serial:${hostLink}`,
+    });
   });
 
   it('moves the ring when the parameter changes elsewhere', async () => {
@@ -111,13 +142,20 @@ describe('knob box over a real pty', () => {
     for (let i = 0; i < 100; i++) await simulator.injectRaw(`K 1 ${'9'.repeat(200)}\n`);
     // A flood on knob 1 (comp.threshold): 20 full sweeps in one go, ending at 800.
     let flood = '';
-    for (let sweep = 0; sweep < 20; sweep++) for (let value = 0; value <= KNOB_MAX; value++) flood += encodeDeviceMessage({ type: 'knob', index: 1, value });
+    for (let sweep = 0; sweep < 20; sweep++)
+      for (let value = 0; value <= KNOB_MAX; value++)
+        flood += encodeDeviceMessage({ type: 'knob', index: 1, value });
     flood += encodeDeviceMessage({ type: 'knob', index: 1, value: 800 });
     await simulator.injectRaw(flood);
 
     const floodLines = 20 * (KNOB_MAX + 1) + 1;
     const threshold = positionToValue(getSpec('comp.threshold'), 800 / KNOB_MAX);
-    await until(() => surface.stats().linesAccepted - before.linesAccepted >= floodLines && store.get('comp.threshold') === threshold, 'the flood to be read');
+    await until(
+      () =>
+        surface.stats().linesAccepted - before.linesAccepted >= floodLines &&
+        store.get('comp.threshold') === threshold,
+      'the flood to be read',
+    );
     gc();
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
 
@@ -156,7 +194,10 @@ describe('knob box over a real pty', () => {
     await until(() => status()?.connected === true, 'the reconnect');
     expect(box().surface).not.toBe(firstSurface);
     expect(simulator.handshakes).toBe(2);
-    await until(() => simulator.rings[7] === ringFor('output.trim', -6), 'the ring updated after the reconnect');
+    await until(
+      () => simulator.rings[7] === ringFor('output.trim', -6),
+      'the ring updated after the reconnect',
+    );
 
     simulator.turnKnob(0, 300);
     simulator.turnKnob(0, 1023);
@@ -174,9 +215,19 @@ describe('probing ports for `rig surfaces`', () => {
     const silent = await startSocatPair(path.join(dir, 'nothing'), path.join(dir, 'ttySILENT'));
     const simulator = await KnobBoxSimulator.open(withBox.deviceLink, { serialNumber: 'RKB-PROBE' });
     try {
-      const probes = await probeKnobBoxes({ paths: [withBox.hostLink, silent.hostLink, path.join(dir, 'ttyMISSING')], scan: false, surface: { handshakeTimeoutMs: 300 } });
-      expect(probes[0]).toMatchObject({ path: withBox.hostLink, identity: { kind: 'rig-knob-box', serialNumber: 'RKB-PROBE' } });
-      expect(probes[1]).toEqual({ path: silent.hostLink, problem: 'no valid answer to HELLO? within 300 ms' });
+      const probes = await probeKnobBoxes({
+        paths: [withBox.hostLink, silent.hostLink, path.join(dir, 'ttyMISSING')],
+        scan: false,
+        surface: { handshakeTimeoutMs: 300 },
+      });
+      expect(probes[0]).toMatchObject({
+        path: withBox.hostLink,
+        identity: { kind: 'rig-knob-box', serialNumber: 'RKB-PROBE' },
+      });
+      expect(probes[1]).toEqual({
+        path: silent.hostLink,
+        problem: 'no valid answer to HELLO? within 300 ms',
+      });
       expect(probes[2].problem).toMatch(/ttyMISSING: cannot open: .*No such file or directory/);
       expect(simulator.handshakes).toBe(1);
     } finally {

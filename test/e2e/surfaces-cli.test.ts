@@ -24,7 +24,10 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function rig(args: string[], onOutput?: (text: string) => void): Promise<{ code: number | null; stdout: string }> {
+function rig(
+  args: string[],
+  onOutput?: (text: string) => void,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin/rig.ts'), ...args], {
       cwd: ROOT,
@@ -45,23 +48,32 @@ describe('surfaces on the command line', () => {
     const { code, stdout } = await rig(['surfaces', '--serial', pair.hostLink, '--no-serial-scan', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(report.serial).toEqual([expect.objectContaining({ path: pair.hostLink, mapping: loadMapping(path.join(ROOT, 'mappings/rig-knob-box.json')).name, identity: expect.objectContaining({ kind: 'rig-knob-box', serialNumber: 'T-0042', knobs: 8 }) })]);
+    expect(report.serial).toEqual([
+      expect.objectContaining({
+        path: pair.hostLink,
+        mapping: loadMapping(path.join(ROOT, 'mappings/rig-knob-box.json')).name,
+        identity: expect.objectContaining({ kind: 'rig-knob-box', serialNumber: 'T-0042', knobs: 8 }),
+      }),
+    ]);
   });
 
   it('learns the next control moved into a user mapping file', async () => {
     let asked = false;
-    const { code, stdout } = await rig(['learn', 'character.drive', '--serial', pair.hostLink, '--no-serial-scan', '--timeout', '20'], (text) => {
-      // Once the rig is listening, turn knob index 7 (the eighth) through part of its travel.
-      if (!asked && text.includes('move a control')) {
-        asked = true;
-        let value = 100;
-        const turn = setInterval(() => {
-          value += 40;
-          box.turnKnob(7, value);
-          if (value > 500) clearInterval(turn);
-        }, 30);
-      }
-    });
+    const { code, stdout } = await rig(
+      ['learn', 'character.drive', '--serial', pair.hostLink, '--no-serial-scan', '--timeout', '20'],
+      (text) => {
+        // Once the rig is listening, turn knob index 7 (the eighth) through part of its travel.
+        if (!asked && text.includes('move a control')) {
+          asked = true;
+          let value = 100;
+          const turn = setInterval(() => {
+            value += 40;
+            box.turnKnob(7, value);
+            if (value > 500) clearInterval(turn);
+          }, 30);
+        }
+      },
+    );
     expect(stdout, stdout).toMatch(/knob 7 on serial:.* now turns character\.drive/i);
     expect(code).toBe(0);
     const saved = loadMapping(path.join(configDir, 'mappings', 'rig-knob-box.json'));
@@ -70,7 +82,15 @@ describe('surfaces on the command line', () => {
   });
 
   it('names the parameter it does not know', async () => {
-    const { code } = await rig(['learn', 'character.drvie', '--serial', pair.hostLink, '--no-serial-scan', '--timeout', '2']);
+    const { code } = await rig([
+      'learn',
+      'character.drvie',
+      '--serial',
+      pair.hostLink,
+      '--no-serial-scan',
+      '--timeout',
+      '2',
+    ]);
     expect(code).toBe(2);
   });
 });

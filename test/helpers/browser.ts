@@ -9,7 +9,12 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
-import type { ClientMessage, ParameterUpdate, ServerMessage, StatusMessage } from '../../dashboard/protocol.ts';
+import type {
+  ClientMessage,
+  ParameterUpdate,
+  ServerMessage,
+  StatusMessage,
+} from '../../dashboard/protocol.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -17,18 +22,35 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Builds the page when dashboard/dist is missing (a fresh clone whose install skipped scripts). */
 export function ensureDashboardBuilt(): void {
   if (existsSync(`${REPO_ROOT}dashboard/dist/index.html`)) return;
-  const build = spawnSync(process.execPath, [`${REPO_ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'dashboard/vite.config.ts'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`building the dashboard failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`);
+  const build = spawnSync(
+    process.execPath,
+    [`${REPO_ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'dashboard/vite.config.ts'],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    },
+  );
+  if (build.status !== 0)
+    throw new Error(
+      `building the dashboard failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`,
+    );
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium)`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -55,17 +77,28 @@ export interface RunningRig {
  * rig's own recall database and autosave: no other suite's last sound is restored into it.
  * `env` adds to the environment (e.g. RIG_CONFIG_DIR, so learned mappings stay in the test's folder).
  */
-export async function startRig(args: string[], dataDir: string, { timeoutMs = 60_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunningRig> {
+export async function startRig(
+  args: string[],
+  dataDir: string,
+  { timeoutMs = 60_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunningRig> {
   // Node itself, not npx: a signal to npx would not reach the rig.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}bin/rig.ts`, 'start', ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0', RIG_DATA_DIR: dataDir, ...env },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', `${REPO_ROOT}bin/rig.ts`, 'start', ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', RIG_DATA_DIR: dataDir, ...env },
+    },
+  );
   let text = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`rig start printed no dashboard URL within ${timeoutMs} ms:\n${text}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`rig start printed no dashboard URL within ${timeoutMs} ms:\n${text}`)),
+      timeoutMs,
+    );
     const look = (chunk: Buffer) => {
       text += chunk.toString();
       const match = /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(text);
@@ -122,7 +155,9 @@ export class RigSocket {
       socket.on('message', (data, isBinary) => {
         if (isBinary) {
           const bytes = data as Buffer;
-          client.latestFrame = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+          client.latestFrame = new Float32Array(
+            bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+          );
         } else {
           const message = JSON.parse(String(data)) as ServerMessage;
           if (message.type === 'hello') {
@@ -150,14 +185,23 @@ export class RigSocket {
 
   /** The parameter's value as this client last heard it. */
   value(id: string): number {
-    for (let i = this.updates.length - 1; i >= 0; i--) if (this.updates[i].id === id) return this.updates[i].value;
+    for (let i = this.updates.length - 1; i >= 0; i--)
+      if (this.updates[i].id === id) return this.updates[i].value;
     return this.hello.values[id];
   }
 
   /** Resolves with the first update (from now on) of `id` that `accept` takes. */
-  async nextUpdate(id: string, accept: (update: ParameterUpdate) => boolean = () => true, timeoutMs = 10_000): Promise<ParameterUpdate> {
+  async nextUpdate(
+    id: string,
+    accept: (update: ParameterUpdate) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ParameterUpdate> {
     const from = this.updates.length;
-    return this.waitFor(() => this.updates.slice(from).find((u) => u.id === id && accept(u)), `an update of ${id}`, timeoutMs);
+    return this.waitFor(
+      () => this.updates.slice(from).find((u) => u.id === id && accept(u)),
+      `an update of ${id}`,
+      timeoutMs,
+    );
   }
 
   /** Resolves once `probe` returns something other than undefined, re-checking on every message. */

@@ -11,7 +11,11 @@ const engine = new RealtimeEngine({ source: { kind: 'device', input: 'pulse', ou
 await engine.start();
 const probe = () => {
   const m = engine.readMeters();
-  return { blocks: meterValue(m, 'engine.blocks'), state: meterValue(m, 'engine.deviceState'), errors: engine.deviceErrors };
+  return {
+    blocks: meterValue(m, 'engine.blocks'),
+    state: meterValue(m, 'engine.deviceState'),
+    errors: engine.deviceErrors,
+  };
 };
 process.stdout.write(`RIG ${JSON.stringify({ ready: true, ...probe() })}\n`);
 for await (const line of readline.createInterface({ input: process.stdin })) {

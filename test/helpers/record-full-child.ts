@@ -12,9 +12,12 @@ const engine = new RealtimeEngine({ record: { file: path.join(dir, 'full.wav'), 
 await engine.start();
 const blocks = () => meterValue(engine.readMeters(), 'engine.blocks');
 let blocksAtError = -1;
-for (let waited = 0; waited < 4000 && !engine.recordError; waited += 50) await new Promise((r) => setTimeout(r, 50));
+for (let waited = 0; waited < 4000 && !engine.recordError; waited += 50)
+  await new Promise((r) => setTimeout(r, 50));
 blocksAtError = blocks();
 await new Promise((r) => setTimeout(r, 1000));
 const blocksAfter = blocks();
 await engine.stop();
-process.stdout.write(`RIG ${JSON.stringify({ error: engine.recordError?.message ?? null, blocksAtError, blocksAfter })}\n`);
+process.stdout.write(
+  `RIG ${JSON.stringify({ error: engine.recordError?.message ?? null, blocksAtError, blocksAfter })}\n`,
+);

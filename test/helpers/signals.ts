@@ -14,7 +14,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function sine(frames: number, sampleRate: number, freqHz: number, amplitude = 1, phaseRad = 0): Float32Array {
+export function sine(
+  frames: number,
+  sampleRate: number,
+  freqHz: number,
+  amplitude = 1,
+  phaseRad = 0,
+): Float32Array {
   const out = new Float32Array(frames);
   const w = (2 * Math.PI * freqHz) / sampleRate;
   for (let i = 0; i < frames; i++) out[i] = amplitude * Math.sin(w * i + phaseRad);
@@ -45,7 +51,13 @@ export function peak(x: Float32Array, start = 0, end = x.length): number {
 }
 
 /** Amplitude of one frequency component (Goertzel, Hann-windowed, corrected for window gain). */
-export function toneAmplitude(x: Float32Array, sampleRate: number, freqHz: number, start = 0, end = x.length): number {
+export function toneAmplitude(
+  x: Float32Array,
+  sampleRate: number,
+  freqHz: number,
+  start = 0,
+  end = x.length,
+): number {
   const n = end - start;
   const w = (2 * Math.PI * freqHz) / sampleRate;
   let re = 0;
@@ -62,9 +74,12 @@ export function toneAmplitude(x: Float32Array, sampleRate: number, freqHz: numbe
 }
 
 /** Every stage bypassed except the ones named: isolates one processor inside the real chain. */
-export function onlyStages(...stages: Array<'eq' | 'comp' | 'image' | 'character' | 'limiter'>): ParameterValues {
+export function onlyStages(
+  ...stages: Array<'eq' | 'comp' | 'image' | 'character' | 'limiter'>
+): ParameterValues {
   const values: ParameterValues = {};
-  for (const stage of ['eq', 'comp', 'image', 'character', 'limiter'] as const) values[`${stage}.bypass`] = stages.includes(stage) ? 0 : 1;
+  for (const stage of ['eq', 'comp', 'image', 'character', 'limiter'] as const)
+    values[`${stage}.bypass`] = stages.includes(stage) ? 0 : 1;
   // The chain-level DC blocker is a filter of its own (a 5 Hz high-pass): off, so a stage is
   // measured alone. Tests of the whole chain do not use this helper.
   values['input.dcBlock'] = 0;
@@ -79,7 +94,11 @@ export function render(
   left: Float32Array,
   right: Float32Array,
   values: ParameterValues,
-  options: { sampleRate?: number; block?: number; onBlock?: (chain: MasteringChain, startFrame: number) => void } = {},
+  options: {
+    sampleRate?: number;
+    block?: number;
+    onBlock?: (chain: MasteringChain, startFrame: number) => void;
+  } = {},
 ): { left: Float32Array; right: Float32Array; chain: MasteringChain } {
   const sampleRate = options.sampleRate ?? 48000;
   const block = options.block ?? 512;

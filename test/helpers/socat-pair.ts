@@ -22,8 +22,14 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function startSocatPair(deviceLink: string, hostLink: string, timeoutMs = 5000): Promise<SocatPair> {
-  const child = spawn('socat', [`pty,raw,echo=0,link=${deviceLink}`, `pty,raw,echo=0,link=${hostLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startSocatPair(
+  deviceLink: string,
+  hostLink: string,
+  timeoutMs = 5000,
+): Promise<SocatPair> {
+  const child = spawn('socat', [`pty,raw,echo=0,link=${deviceLink}`, `pty,raw,echo=0,link=${hostLink}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -42,12 +48,18 @@ export async function startSocatPair(deviceLink: string, hostLink: string, timeo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (fs.existsSync(deviceLink) && fs.existsSync(hostLink)) break;
-    const failure = await Promise.race([spawnError, new Promise<undefined>((resolve) => setTimeout(resolve, 10))]);
-    if (failure) throw new Error(`socat did not start (${failure.message}); install it with: apt-get install socat`);
+    const failure = await Promise.race([
+      spawnError,
+      new Promise<undefined>((resolve) => setTimeout(resolve, 10)),
+    ]);
+    if (failure)
+      throw new Error(`socat did not start (${failure.message}); install it with: apt-get install socat`);
     if (child.exitCode !== null) throw new Error(`socat exited with ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`socat made no pty links at ${deviceLink} and ${hostLink} within ${timeoutMs} ms: ${stderr.trim()}`);
+      throw new Error(
+        `socat made no pty links at ${deviceLink} and ${hostLink} within ${timeoutMs} ms: ${stderr.trim()}`,
+      );
     }
   }
   return { deviceLink, hostLink, pid: child.pid!, stop };

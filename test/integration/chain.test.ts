@@ -21,10 +21,16 @@ function highBandRms(x: Float32Array, cutoffHz: number, start: number, end: numb
   let y = Float64Array.from(x);
   for (let pass = 0; pass < 2; pass++) {
     const out = new Float64Array(y.length);
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    let x1 = 0,
+      x2 = 0,
+      y1 = 0,
+      y2 = 0;
     for (let i = 0; i < y.length; i++) {
       const v = b[0] * y[i] + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2;
-      x2 = x1; x1 = y[i]; y2 = y1; y1 = v;
+      x2 = x1;
+      x1 = y[i];
+      y2 = y1;
+      y1 = v;
       out[i] = v;
     }
     y = out;
@@ -42,8 +48,16 @@ describe('mastering chain', () => {
 
   it('reports one constant latency whatever is bypassed or set', () => {
     const base = new MasteringChain({ sampleRate: SR, maxBlock: 256 }).latencySamples;
-    const bypassed = new MasteringChain({ sampleRate: SR, maxBlock: 256, values: { 'eq.bypass': 1, 'comp.bypass': 1, 'character.bypass': 1, 'limiter.bypass': 1 } });
-    const otherLookahead = new MasteringChain({ sampleRate: SR, maxBlock: 256, values: { 'limiter.lookahead': 5 } });
+    const bypassed = new MasteringChain({
+      sampleRate: SR,
+      maxBlock: 256,
+      values: { 'eq.bypass': 1, 'comp.bypass': 1, 'character.bypass': 1, 'limiter.bypass': 1 },
+    });
+    const otherLookahead = new MasteringChain({
+      sampleRate: SR,
+      maxBlock: 256,
+      values: { 'limiter.lookahead': 5 },
+    });
     expect(bypassed.latencySamples).toBe(base);
     expect(otherLookahead.latencySamples).toBe(base);
   });
@@ -64,7 +78,8 @@ describe('mastering chain', () => {
     const frames = SR * 2;
     const clean = sine(frames, SR, 440, 0.25);
     const dirty = clean.slice();
-    for (let i = SR / 2; i < SR / 2 + 300; i++) dirty[i] = i % 3 === 0 ? NaN : i % 3 === 1 ? Infinity : -Infinity;
+    for (let i = SR / 2; i < SR / 2 + 300; i++)
+      dirty[i] = i % 3 === 0 ? NaN : i % 3 === 1 ? Infinity : -Infinity;
     const reference = render(clean, clean.slice(), {});
     const broken = render(dirty, dirty.slice(), {});
     expect(broken.left.every(Number.isFinite)).toBe(true);
@@ -74,7 +89,8 @@ describe('mastering chain', () => {
     const start = Math.round(1.6 * SR);
     expect(rms(broken.left, start, frames)).toBeCloseTo(rms(reference.left, start, frames), 3);
     const meters = broken.chain.meters;
-    for (let i = 0; i < meters.length; i++) expect(Number.isNaN(meters[i]) && !isUndefinedMeter(i)).toBe(false);
+    for (let i = 0; i < meters.length; i++)
+      expect(Number.isNaN(meters[i]) && !isUndefinedMeter(i)).toBe(false);
   });
 
   it('ramps every continuous parameter without clicks', () => {
@@ -85,12 +101,17 @@ describe('mastering chain', () => {
     const failures: string[] = [];
     for (const spec of continuous) {
       const left = sine(frames, SR, 200, 0.2);
-      const out = render(left, sine(frames, SR, 200, 0.15, 0.5), { 'character.bypass': 1, [spec.id]: spec.min }, {
-        block: 256,
-        onBlock: (chain, start) => {
-          if (start === SR / 2) chain.set(spec.id, spec.max);
+      const out = render(
+        left,
+        sine(frames, SR, 200, 0.15, 0.5),
+        { 'character.bypass': 1, [spec.id]: spec.min },
+        {
+          block: 256,
+          onBlock: (chain, start) => {
+            if (start === SR / 2) chain.set(spec.id, spec.max);
+          },
         },
-      });
+      );
       const window = [SR / 2 - 2048, SR / 2 + 4096] as const;
       const level = rms(out.left, ...window);
       const artefacts = highBandRms(out.left, 8000, ...window);
@@ -111,9 +132,17 @@ describe('mastering chain', () => {
       },
     });
     const from = SR * 6;
-    const wet = measureLoudness(processed.left.subarray(from), processed.right.subarray(from), SR).integratedLufs!;
+    const wet = measureLoudness(
+      processed.left.subarray(from),
+      processed.right.subarray(from),
+      SR,
+    ).integratedLufs!;
     const dry = measureLoudness(left.subarray(from), right.subarray(from), SR).integratedLufs!;
-    const matched = measureLoudness(bypassed.left.subarray(from), bypassed.right.subarray(from), SR).integratedLufs!;
+    const matched = measureLoudness(
+      bypassed.left.subarray(from),
+      bypassed.right.subarray(from),
+      SR,
+    ).integratedLufs!;
     expect(wet - dry).toBeGreaterThan(5); // the chain really is louder than its input here
     expect(Math.abs(matched - wet)).toBeLessThan(1); // A/B at equal loudness (short-term following: 1 LU)
     expect(truePeakDbtp(bypassed.left, SR)).toBeLessThanOrEqual(-1 + 0.01);

@@ -6,8 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage, type SlotName } from '../../dashboard/protocol.ts';
-import { startDashboard, startRigDashboard, type DashboardOptions, type DashboardServer, type DashboardStatus } from '../../dashboard/server/index.ts';
+import {
+  MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+  type SlotName,
+} from '../../dashboard/protocol.ts';
+import {
+  startDashboard,
+  startRigDashboard,
+  type DashboardOptions,
+  type DashboardServer,
+  type DashboardStatus,
+} from '../../dashboard/server/index.ts';
 import { METER_FRAME_LENGTH, METER_LAYOUT } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { PARAMETERS } from '../../engine/src/params.ts';
@@ -49,7 +60,14 @@ class MeterSource {
 
 function statusWith(slot: SlotName, snapshots: string[] = []): DashboardStatus {
   return {
-    engine: { device: 'test source', state: 'demo', sampleRate: 48000, blockFrames: 512, chainLatencyMs: 8, ioLatencyMs: 10.7 },
+    engine: {
+      device: 'test source',
+      state: 'demo',
+      sampleRate: 48000,
+      blockFrames: 512,
+      chainLatencyMs: 8,
+      ioLatencyMs: 10.7,
+    },
     surfaces: [],
     slot,
     snapshots,
@@ -71,10 +89,15 @@ class TestClient {
       else this.messages.push(JSON.parse(data.toString('utf8')));
       for (const wake of this.waiters.splice(0)) wake();
     });
-    this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
-  static async open(server: DashboardServer, { origin = `http://127.0.0.1:${server.port}`, token }: { origin?: string | null; token?: string } = {}): Promise<TestClient> {
+  static async open(
+    server: DashboardServer,
+    { origin = `http://127.0.0.1:${server.port}`, token }: { origin?: string | null; token?: string } = {},
+  ): Promise<TestClient> {
     const url = `ws://127.0.0.1:${server.port}/ws${token ? `?token=${token}` : ''}`;
     const socket = new WebSocket(url, origin === null ? {} : { origin });
     const client = new TestClient(socket);
@@ -101,14 +124,19 @@ class TestClient {
     for (;;) {
       const found = this.messages.find(match);
       if (found) return found as T;
-      if (Date.now() > deadline) throw new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`,
+        );
       await Promise.race([new Promise<void>((resolve) => this.waiters.push(resolve)), sleep(50)]);
     }
   }
 
   /** The first error with this code (and, when given, about this message type). */
   async error(code: string, about?: string): Promise<Extract<ServerMessage, { type: 'error' }>> {
-    return this.next((m) => m.type === 'error' && m.code === code && (!about || m.message.startsWith(`${about}:`)));
+    return this.next(
+      (m) => m.type === 'error' && m.code === code && (!about || m.message.startsWith(`${about}:`)),
+    );
   }
 
   /** How many meter frames arrive within `ms`. */
@@ -124,9 +152,15 @@ class TestClient {
 }
 
 /** The HTTP status an upgrade attempt is answered with (101 when it opens). */
-function upgradeStatus(port: number, { origin, token, pathname = '/ws' }: { origin?: string; token?: string; pathname?: string }): Promise<number> {
+function upgradeStatus(
+  port: number,
+  { origin, token, pathname = '/ws' }: { origin?: string; token?: string; pathname?: string },
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}${pathname}${token ? `?token=${token}` : ''}`, origin ? { origin } : {});
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${port}${pathname}${token ? `?token=${token}` : ''}`,
+      origin ? { origin } : {},
+    );
     socket.once('unexpected-response', (_req, res) => {
       resolve(res.statusCode ?? 0);
       socket.terminate();
@@ -140,12 +174,18 @@ function upgradeStatus(port: number, { origin, token, pathname = '/ws' }: { orig
 }
 
 /** A raw GET: the path goes out exactly as written (fetch and URL would normalise `..`). */
-function get(port: number, rawPath: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  port: number,
+  rawPath: string,
+  method = 'GET',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request({ host: '127.0.0.1', port, path: rawPath, method }, (response) => {
       let body = '';
       response.setEncoding('utf8').on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
     });
     request.on('error', reject);
     request.end();
@@ -159,15 +199,28 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function serve(options: Partial<DashboardOptions> = {}): Promise<{ server: DashboardServer; store: ParameterStore; meters: MeterSource }> {
+async function serve(
+  options: Partial<DashboardOptions> = {},
+): Promise<{ server: DashboardServer; store: ParameterStore; meters: MeterSource }> {
   const store = options.store ?? new ParameterStore();
   const meters = new MeterSource();
-  const server = await startDashboard({ store, readMeters: meters.read, status: () => statusWith('A'), host: '127.0.0.1', port: 0, staticDir, ...options });
+  const server = await startDashboard({
+    store,
+    readMeters: meters.read,
+    status: () => statusWith('A'),
+    host: '127.0.0.1',
+    port: 0,
+    staticDir,
+    ...options,
+  });
   servers.push(server);
   return { server, store, meters };
 }
 
-async function connect(server: DashboardServer, options?: Parameters<typeof TestClient.open>[1]): Promise<TestClient> {
+async function connect(
+  server: DashboardServer,
+  options?: Parameters<typeof TestClient.open>[1],
+): Promise<TestClient> {
   const client = await TestClient.open(server, options);
   clients.push(client);
   return client;
@@ -181,13 +234,19 @@ describe('dashboard socket: what clients are told', () => {
     expect(hello.protocol).toBe(PROTOCOL_VERSION);
     expect(hello.clientId).toMatch(/^[0-9a-f]{8}$/);
     expect(hello.parameters.map((p) => p.id)).toEqual(PARAMETERS.map((p) => p.id));
-    expect(hello.parameters.find((p) => p.id === 'comp.ratio')?.steps).toEqual(PARAMETERS.find((p) => p.id === 'comp.ratio')?.steps);
+    expect(hello.parameters.find((p) => p.id === 'comp.ratio')?.steps).toEqual(
+      PARAMETERS.find((p) => p.id === 'comp.ratio')?.steps,
+    );
     expect(hello.values).toEqual(store.snapshot());
     expect(hello.values['comp.threshold']).toBe(-21);
     expect(hello.meterLayout).toEqual(JSON.parse(JSON.stringify(METER_LAYOUT)));
     expect(hello.meterLayout.length).toBe(METER_FRAME_LENGTH);
     expect(Object.keys(hello.presets)).toEqual(Object.keys(PRESETS));
-    expect(hello.presets.spotify).toEqual({ targetLufs: PRESETS.spotify.targetLufs, ceilingDbtp: PRESETS.spotify.ceilingDbtp, note: PRESETS.spotify.note });
+    expect(hello.presets.spotify).toEqual({
+      targetLufs: PRESETS.spotify.targetLufs,
+      ceilingDbtp: PRESETS.spotify.ceilingDbtp,
+      note: PRESETS.spotify.note,
+    });
     expect(hello.status).toEqual(statusWith('A'));
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
     expect(server.clientCount()).toBe(1);
@@ -204,8 +263,14 @@ describe('dashboard socket: what clients are told', () => {
     const { server, store } = await serve();
     const [one, two] = await Promise.all([connect(server), connect(server)]);
     one.send({ type: 'set', id: 'comp.threshold', value: -27.5 });
-    const seen = await two.next<Extract<ServerMessage, { type: 'params' }>>((m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold'));
-    expect(seen.changes).toContainEqual({ id: 'comp.threshold', value: -27.5, origin: `dashboard:${one.hello.clientId}` });
+    const seen = await two.next<Extract<ServerMessage, { type: 'params' }>>(
+      (m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold'),
+    );
+    expect(seen.changes).toContainEqual({
+      id: 'comp.threshold',
+      value: -27.5,
+      origin: `dashboard:${one.hello.clientId}`,
+    });
     expect(store.get('comp.threshold')).toBe(-27.5);
     // The sender hears its own change too; the origin tells it that it was its own.
     const echoed = await one.next<Extract<ServerMessage, { type: 'params' }>>((m) => m.type === 'params');
@@ -239,7 +304,9 @@ describe('dashboard socket: what clients are told', () => {
     const { server, store } = await serve();
     const client = await connect(server);
     client.send({ type: 'bypass', on: true });
-    await client.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'chain.bypass' && c.value === 1));
+    await client.next(
+      (m) => m.type === 'params' && m.changes.some((c) => c.id === 'chain.bypass' && c.value === 1),
+    );
     expect(store.get('chain.bypass')).toBe(1);
   });
 
@@ -279,7 +346,9 @@ describe('dashboard socket: what clients are told', () => {
     const { server } = await serve({ status: () => statusWith(slot) });
     const client = await connect(server);
     slot = 'C';
-    const status = await client.next<Extract<ServerMessage, { type: 'status' }>>((m) => m.type === 'status' && m.slot === 'C');
+    const status = await client.next<Extract<ServerMessage, { type: 'status' }>>(
+      (m) => m.type === 'status' && m.slot === 'C',
+    );
     expect(status).toEqual({ type: 'status', ...statusWith('C') });
   });
 
@@ -302,7 +371,11 @@ describe('dashboard socket: what clients are told', () => {
     one.send({ type: 'save', name: 'loud', notes: 'for the club' });
     await two.next((m) => m.type === 'status' && m.snapshots.includes('loud|for the club'));
     one.send({ type: 'recall', name: 'missing' });
-    expect(await one.error('action-failed')).toEqual({ type: 'error', code: 'action-failed', message: 'recall: no snapshot named "missing"' });
+    expect(await one.error('action-failed')).toEqual({
+      type: 'error',
+      code: 'action-failed',
+      message: 'recall: no snapshot named "missing"',
+    });
     one.send({ type: 'undo' });
     expect((await one.error('unavailable')).message).toMatch(/^undo: not available/);
     await sleep(100);
@@ -332,14 +405,18 @@ describe('dashboard socket: bad clients', () => {
     client.send('{"type": "set", "id": ');
     expect((await client.error('bad-json')).message).toMatch(/not valid JSON/);
     client.send({ type: 'set', id: 'comp.ration', value: 3 });
-    expect((await client.error('unknown-parameter')).message).toBe('set.id: unknown parameter "comp.ration" (did you mean "comp.ratio"?)');
+    expect((await client.error('unknown-parameter')).message).toBe(
+      'set.id: unknown parameter "comp.ration" (did you mean "comp.ratio"?)',
+    );
     client.send({ type: 'explode' });
     expect((await client.error('unknown-type')).message).toMatch(/unknown message type "explode"/);
     client.socket.send(Buffer.from([1, 2, 3]));
     expect((await client.error('binary-frame')).message).toMatch(/binary frames are not accepted/);
     expect(store.get('comp.ratio')).toBe(PARAMETERS.find((p) => p.id === 'comp.ratio')!.default);
     client.send({ type: 'set', id: 'comp.ratio', value: 3 });
-    await client.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.ratio' && c.value === 3));
+    await client.next(
+      (m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.ratio' && c.value === 3),
+    );
   });
 
   it('closes a client that sends an oversized frame (1009) while the others keep receiving meters', async () => {
@@ -375,7 +452,9 @@ describe('dashboard socket: bad clients', () => {
     expect(closed.reason).toMatch(/more than 500 messages in a second/);
     expect(await calm.framesDuring(500)).toBeGreaterThan(5);
     calm.send({ type: 'set', id: 'output.trim', value: -2 });
-    await calm.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'output.trim' && c.value === -2));
+    await calm.next(
+      (m) => m.type === 'params' && m.changes.some((c) => c.id === 'output.trim' && c.value === -2),
+    );
     expect(store.get('output.trim')).toBe(-2);
     expect(server.clientCount()).toBe(1);
   });
@@ -398,7 +477,9 @@ describe('dashboard socket: bad clients', () => {
       `GET /ws?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     );
-    const response = await new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString('latin1'))));
+    const response = await new Promise<string>((resolve) =>
+      socket.once('data', (d) => resolve(d.toString('latin1'))),
+    );
     expect(response).toMatch(/^HTTP\/1\.1 101/);
     expect(server.clientCount()).toBe(1);
     const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -413,14 +494,22 @@ describe('dashboard socket: bad clients', () => {
 describe('dashboard socket: who may connect', () => {
   it('lets a page from its own origin in, under any loopback spelling', async () => {
     const { server } = await serve();
-    for (const origin of [`http://127.0.0.1:${server.port}`, `http://localhost:${server.port}`, `http://[::1]:${server.port}`]) {
+    for (const origin of [
+      `http://127.0.0.1:${server.port}`,
+      `http://localhost:${server.port}`,
+      `http://[::1]:${server.port}`,
+    ]) {
       expect(await upgradeStatus(server.port, { origin }), origin).toBe(101);
     }
   });
 
   it('refuses a wrong Origin with 403 before upgrading, even with the token', async () => {
     const { server } = await serve();
-    for (const origin of ['http://evil.example', `http://127.0.0.1:${server.port + 1}`, `http://rebound.example:${server.port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://127.0.0.1:${server.port + 1}`,
+      `http://rebound.example:${server.port}`,
+    ]) {
       expect(await upgradeStatus(server.port, { origin, token: server.token }), origin).toBe(403);
     }
     expect(server.clientCount()).toBe(0);
@@ -462,9 +551,15 @@ describe('dashboard socket: who may connect', () => {
 
   it('names the port and the problem when the port is taken', async () => {
     const { server } = await serve();
-    await expect(startDashboard({ store: new ParameterStore(), readMeters: (f) => f, status: () => statusWith('A'), port: server.port, staticDir })).rejects.toThrow(
-      `dashboard: port ${server.port} on 127.0.0.1 is already in use`,
-    );
+    await expect(
+      startDashboard({
+        store: new ParameterStore(),
+        readMeters: (f) => f,
+        status: () => statusWith('A'),
+        port: server.port,
+        staticDir,
+      }),
+    ).rejects.toThrow(`dashboard: port ${server.port} on 127.0.0.1 is already in use`);
   });
 });
 
@@ -483,8 +578,12 @@ describe('dashboard HTTP: the built page and nothing else', () => {
 
   it('serves assets with their content types, and HEAD without a body', async () => {
     const { server } = await serve();
-    expect((await get(server.port, '/assets/app.js')).headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect((await get(server.port, '/assets/app.css')).headers['content-type']).toBe('text/css; charset=utf-8');
+    expect((await get(server.port, '/assets/app.js')).headers['content-type']).toBe(
+      'text/javascript; charset=utf-8',
+    );
+    expect((await get(server.port, '/assets/app.css')).headers['content-type']).toBe(
+      'text/css; charset=utf-8',
+    );
     const head = await get(server.port, '/assets/app.js', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe(String('console.log("rig");'.length));
@@ -535,12 +634,21 @@ describe('the dashboard as rig start runs it', () => {
     const store = new ParameterStore();
     engine.attach(store);
     await engine.start();
-    const server = await startRigDashboard({ engine, store, device: 'the built-in demo program', port: 0, staticDir, targetPreset: 'spotify' });
+    const server = await startRigDashboard({
+      engine,
+      store,
+      device: 'the built-in demo program',
+      port: 0,
+      staticDir,
+      targetPreset: 'spotify',
+    });
     servers.push(server);
     try {
       const client = await connect(server);
       // The hello may come before the worker's first block; the next status shows it playing.
-      const status = await client.next<Extract<ServerMessage, { type: 'status' }>>((m) => m.type === 'status' && m.engine.state === 'demo');
+      const status = await client.next<Extract<ServerMessage, { type: 'status' }>>(
+        (m) => m.type === 'status' && m.engine.state === 'demo',
+      );
       expect(status.engine).toEqual({
         device: 'the built-in demo program',
         state: 'demo',
@@ -549,7 +657,11 @@ describe('the dashboard as rig start runs it', () => {
         chainLatencyMs: (engine.latencySamples / 48000) * 1000,
         ioLatencyMs: (engine.ioLatencySamples / 48000) * 1000,
       });
-      expect(client.hello.status.target).toEqual({ preset: 'spotify', lufs: PRESETS.spotify.targetLufs, ceilingDbtp: PRESETS.spotify.ceilingDbtp });
+      expect(client.hello.status.target).toEqual({
+        preset: 'spotify',
+        lufs: PRESETS.spotify.targetLufs,
+        ceilingDbtp: PRESETS.spotify.ceilingDbtp,
+      });
       await sleep(1000);
       const frame = client.frames[client.frames.length - 1];
       const blocks = frame.readFloatLE(METER_LAYOUT.offsets['engine.blocks'] * 4);
@@ -557,7 +669,9 @@ describe('the dashboard as rig start runs it', () => {
       expect(Number.isFinite(frame.readFloatLE(METER_LAYOUT.offsets['output.momentaryLufs'] * 4))).toBe(true);
 
       client.send({ type: 'slot', slot: 'B' });
-      expect((await client.error('unavailable')).message).toBe('slot: needs the recall database, which this rig start does not open');
+      expect((await client.error('unavailable')).message).toBe(
+        'slot: needs the recall database, which this rig start does not open',
+      );
       client.send({ type: 'learn', id: 'comp.ratio' });
       expect((await client.error('unavailable', 'learn')).message).toMatch(/^learn: needs a control surface/);
 
@@ -565,7 +679,9 @@ describe('the dashboard as rig start runs it', () => {
       await client.next((m) => m.type === 'status' && m.target.preset === 'club');
       expect(store.get('limiter.ceiling')).toBe(PRESETS.club.ceilingDbtp);
       client.send({ type: 'target', preset: null, lufs: -12, ceilingDbtp: -7 });
-      expect((await client.error('action-failed')).message).toMatch(/^target: parameter "limiter.ceiling": -7 is out of range -3\.\.0 dBTP/);
+      expect((await client.error('action-failed')).message).toMatch(
+        /^target: parameter "limiter.ceiling": -7 is out of range -3\.\.0 dBTP/,
+      );
     } finally {
       await engine.stop();
     }
@@ -576,8 +692,21 @@ describe('the dashboard as rig start runs it', () => {
     const db = new SnapshotDatabase(path.join(recallDir, 'recall.db'));
     const store = new ParameterStore();
     const manager = new RecallManager(store, db);
-    const engine = { readMeters: (into?: Float32Array) => into ?? new Float32Array(METER_FRAME_LENGTH), sampleRate: 48000, block: 512, latencySamples: 0, ioLatencySamples: 512 };
-    const server = await startRigDashboard({ engine, store, device: 'none', port: 0, staticDir, recall: { manager, snapshotNames: () => db.listSnapshots().map((s) => s.name) } });
+    const engine = {
+      readMeters: (into?: Float32Array) => into ?? new Float32Array(METER_FRAME_LENGTH),
+      sampleRate: 48000,
+      block: 512,
+      latencySamples: 0,
+      ioLatencySamples: 512,
+    };
+    const server = await startRigDashboard({
+      engine,
+      store,
+      device: 'none',
+      port: 0,
+      staticDir,
+      recall: { manager, snapshotNames: () => db.listSnapshots().map((s) => s.name) },
+    });
     servers.push(server);
     try {
       const client = await connect(server);
@@ -590,11 +719,21 @@ describe('the dashboard as rig start runs it', () => {
       client.send({ type: 'slot', slot: 'B' });
       await client.next((m) => m.type === 'status' && m.slot === 'B');
       client.send({ type: 'set', id: 'comp.threshold', value: -5 });
-      await client.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold' && c.value === -5));
+      await client.next(
+        (m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold' && c.value === -5),
+      );
       client.send({ type: 'recall', name: 'deep' });
-      await client.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold' && c.value === -30 && c.origin === 'recall'));
+      await client.next(
+        (m) =>
+          m.type === 'params' &&
+          m.changes.some((c) => c.id === 'comp.threshold' && c.value === -30 && c.origin === 'recall'),
+      );
       client.send({ type: 'undo' });
-      await client.next((m) => m.type === 'params' && m.changes.some((c) => c.id === 'comp.threshold' && c.value === -5 && c.origin === 'undo'));
+      await client.next(
+        (m) =>
+          m.type === 'params' &&
+          m.changes.some((c) => c.id === 'comp.threshold' && c.value === -5 && c.origin === 'undo'),
+      );
       client.send({ type: 'recall', name: 'nothing' });
       expect((await client.error('action-failed')).message).toBe('recall: no snapshot named "nothing"');
     } finally {

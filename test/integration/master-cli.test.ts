@@ -18,7 +18,11 @@ const input = path.join(dir, 'song.wav');
 
 async function rig(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin/rig.ts'), ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'bin/rig.ts'), ...args],
+      { cwd: ROOT, maxBuffer: 1 << 24 },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -33,7 +37,13 @@ function readAll(file: string) {
   return { info: reader.info, left, right };
 }
 
-function writeWav(file: string, left: Float32Array, right: Float32Array | undefined, sampleRate = 48000, format: 'int24' | 'float32' = 'int24') {
+function writeWav(
+  file: string,
+  left: Float32Array,
+  right: Float32Array | undefined,
+  sampleRate = 48000,
+  format: 'int24' | 'float32' = 'int24',
+) {
   const writer = new WavWriter(file, { sampleRate, channels: right ? 2 : 1, format });
   writer.write(right ? interleave(left, right, 2) : left);
   writer.close();
@@ -51,7 +61,19 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('rig master', () => {
   it('hits the loudness target within 0.3 LU under the true-peak ceiling, aligned and as long as the input', async () => {
     const out = path.join(dir, 'master.wav');
-    const result = await rig('master', input, '-o', out, '--target', '-11', '--ceiling', '-1', '--set', 'comp.ratio=3', '--json');
+    const result = await rig(
+      'master',
+      input,
+      '-o',
+      out,
+      '--target',
+      '-11',
+      '--ceiling',
+      '-1',
+      '--set',
+      'comp.ratio=3',
+      '--json',
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -100,7 +122,7 @@ describe('rig master', () => {
     expect(result.code).toBe(0);
     const cd = readAll(path.join(dir, 'album.cd.wav'));
     expect(cd.info).toMatchObject({ sampleRate: 44100, format: 'int16', channels: 2 });
-    expect(Math.abs(cd.info.frames - Math.round((20 * 44100)))).toBeLessThanOrEqual(1);
+    expect(Math.abs(cd.info.frames - Math.round(20 * 44100))).toBeLessThanOrEqual(1);
     expect(truePeakDbtp(cd.left, 44100)).toBeLessThanOrEqual(-0.5 + 0.01);
     expect(Math.abs(measureLoudness(cd.left, cd.right, 44100).integratedLufs! + 12)).toBeLessThanOrEqual(0.3);
   });
@@ -109,12 +131,22 @@ describe('rig master', () => {
     const mono = path.join(dir, 'mono.wav');
     const { left } = DemoProgram.render(44100, 8);
     writeWav(mono, left, undefined, 44100, 'float32');
-    const result = await rig('master', mono, '-o', path.join(dir, 'mono-master.wav'), '--target', '-14', '--bits', '16');
+    const result = await rig(
+      'master',
+      mono,
+      '-o',
+      path.join(dir, 'mono-master.wav'),
+      '--target',
+      '-14',
+      '--bits',
+      '16',
+    );
     expect(result.code).toBe(0);
     const master = readAll(path.join(dir, 'mono-master.wav'));
     expect(master.info).toMatchObject({ channels: 2, format: 'int16', sampleRate: 44100 });
     let diff = 0;
-    for (let i = 0; i < master.left.length; i++) diff = Math.max(diff, Math.abs(master.left[i] - master.right[i]));
+    for (let i = 0; i < master.left.length; i++)
+      diff = Math.max(diff, Math.abs(master.left[i] - master.right[i]));
     expect(diff).toBeLessThan(3 / 32768); // identical but for independent dither per channel
   });
 
@@ -125,20 +157,36 @@ describe('rig master', () => {
     // A stereo 997 Hz sine at -60 dBFS reads -60 LUFS; +24 dB, the end of the drive range, leaves it at -36.
     const text = await rig('master', quiet, '-o', out, '--target', '-14');
     expect(text.code).toBe(0);
-    expect(text.stderr).toMatch(/warning: target -14 LUFS not reached: the drive range ends at \+24\.0 dB \(-36\.0 LUFS, limiter reducing 0\.0 dB on the loudest passages\), 22\.0 LU short; raise input\.trim/);
+    expect(text.stderr).toMatch(
+      /warning: target -14 LUFS not reached: the drive range ends at \+24\.0 dB \(-36\.0 LUFS, limiter reducing 0\.0 dB on the loudest passages\), 22\.0 LU short; raise input\.trim/,
+    );
     expect(text.stderr).not.toMatch(/stopped rising/);
     const json = JSON.parse((await rig('master', quiet, '-o', out, '--target', '-14', '--json')).stdout);
-    expect(json.output).toMatchObject({ stoppedBecause: 'range-ended', limiterGainDb: 24, limiterReduction: { loudestDb: 0, maxDb: 0 } });
+    expect(json.output).toMatchObject({
+      stoppedBecause: 'range-ended',
+      limiterGainDb: 24,
+      limiterReduction: { loudestDb: 0, maxDb: 0 },
+    });
     expect(json.output.warning).toMatch(/drive range ends/);
   });
 
   it('at the end of the drive range under hard limiting, suggests other ways to loudness than more input', async () => {
     // The demo program at the top of the drive range is still well short of -4 LUFS, and squashed.
-    const result = await rig('master', input, '-o', path.join(dir, 'squashed.wav'), '--target', '-4', '--json');
+    const result = await rig(
+      'master',
+      input,
+      '-o',
+      path.join(dir, 'squashed.wav'),
+      '--target',
+      '-4',
+      '--json',
+    );
     const { output } = JSON.parse(result.stdout);
     expect(output).toMatchObject({ stoppedBecause: 'range-ended', limiterGainDb: 24 });
     expect(output.limiterReduction.loudestDb).toBeGreaterThanOrEqual(6);
-    expect(output.warning).toMatch(/^target -4 LUFS not reached: the drive range ends at \+24\.0 dB \(-\d+\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\), \d+\.\d LU short; the limiter already works hard: try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression rather than more input\.trim$/);
+    expect(output.warning).toMatch(
+      /^target -4 LUFS not reached: the drive range ends at \+24\.0 dB \(-\d+\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\), \d+\.\d LU short; the limiter already works hard: try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression rather than more input\.trim$/,
+    );
   });
 
   it('says loudness stopped rising when the limiter already holds a sine at the ceiling, with its reduction', async () => {
@@ -149,9 +197,13 @@ describe('rig master', () => {
     // ceiling (about -3 LUFS) whatever the drive, so -1 LUFS is out of reach well inside the range.
     const text = await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3');
     expect(text.code).toBe(0);
-    expect(text.stderr).toMatch(/warning: target -1 LUFS not reached: loudness stopped rising at drive \+\d+\.\d dB \(-3\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\); try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression/);
+    expect(text.stderr).toMatch(
+      /warning: target -1 LUFS not reached: loudness stopped rising at drive \+\d+\.\d dB \(-3\.\d LUFS, limiter reducing \d+\.\d dB on the loudest passages\); try limiter\.style=loud, the clipper \(clipper\.bypass=0\), or less compression/,
+    );
     expect(text.stderr).not.toMatch(/drive range ends/);
-    const { output } = JSON.parse((await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3', '--json')).stdout);
+    const { output } = JSON.parse(
+      (await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3', '--json')).stdout,
+    );
     expect(output.stoppedBecause).toBe('stopped-rising');
     expect(output.limiterGainDb).toBeLessThan(24);
     // The limiter takes off what the drive put over the output's peak (the -20 dBFS sine plus the
@@ -161,7 +213,25 @@ describe('rig master', () => {
     expect(Math.abs(output.limiterReduction.loudestDb - overDb)).toBeLessThan(0.05);
     expect(output.limiterReduction.maxDb).toBeGreaterThanOrEqual(output.limiterReduction.loudestDb);
     // Suggestions already in effect are not repeated.
-    const loud = JSON.parse((await rig('master', steady, '-o', out, '--target', '-1', '--ceiling', '-3', '--set', 'limiter.style=loud', '--set', 'clipper.bypass=0', '--json')).stdout);
+    const loud = JSON.parse(
+      (
+        await rig(
+          'master',
+          steady,
+          '-o',
+          out,
+          '--target',
+          '-1',
+          '--ceiling',
+          '-3',
+          '--set',
+          'limiter.style=loud',
+          '--set',
+          'clipper.bypass=0',
+          '--json',
+        )
+      ).stdout,
+    );
     expect(loud.output.stoppedBecause).toBe('stopped-rising');
     expect(loud.output.warning).toMatch(/; try less compression$/);
   });
@@ -193,7 +263,14 @@ describe('rig analyze', () => {
     const result = await rig('analyze', input, '--json');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    for (const key of ['integratedLufs', 'momentaryMaxLufs', 'shortTermMaxLufs', 'lra', 'truePeakDbtp', 'samplePeakDbfs']) {
+    for (const key of [
+      'integratedLufs',
+      'momentaryMaxLufs',
+      'shortTermMaxLufs',
+      'lra',
+      'truePeakDbtp',
+      'samplePeakDbfs',
+    ]) {
       expect(typeof report[key], key).toBe('number');
     }
     const silent = path.join(dir, 'silence.wav');
@@ -205,9 +282,18 @@ describe('rig analyze', () => {
   it('refuses a file with more than two channels', async () => {
     const surround = path.join(dir, 'surround.wav');
     const h = Buffer.alloc(44);
-    h.write('RIFF', 0, 'latin1'); h.writeUInt32LE(36 + 1200, 4); h.write('WAVEfmt ', 8, 'latin1'); h.writeUInt32LE(16, 16);
-    h.writeUInt16LE(1, 20); h.writeUInt16LE(6, 22); h.writeUInt32LE(48000, 24); h.writeUInt32LE(48000 * 12, 28);
-    h.writeUInt16LE(12, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'latin1'); h.writeUInt32LE(1200, 40);
+    h.write('RIFF', 0, 'latin1');
+    h.writeUInt32LE(36 + 1200, 4);
+    h.write('WAVEfmt ', 8, 'latin1');
+    h.writeUInt32LE(16, 16);
+    h.writeUInt16LE(1, 20);
+    h.writeUInt16LE(6, 22);
+    h.writeUInt32LE(48000, 24);
+    h.writeUInt32LE(48000 * 12, 28);
+    h.writeUInt16LE(12, 32);
+    h.writeUInt16LE(16, 34);
+    h.write('data', 36, 'latin1');
+    h.writeUInt32LE(1200, 40);
     fs.writeFileSync(surround, Buffer.concat([h, Buffer.alloc(1200)]));
     const result = await rig('analyze', surround);
     expect(result.code).toBe(1);

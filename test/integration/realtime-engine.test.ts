@@ -29,7 +29,10 @@ describe('real-time engine', () => {
       expect(blocks).toBeLessThan(1.2 * 1.5 * 93.75);
       expect(Number.isFinite(meterValue(later, 'output.momentaryLufs'))).toBe(true);
       expect(meterValue(later, 'engine.dspLoadMean')).toBeLessThan(0.5);
-      expect(meterValue(later, 'engine.chainLatencyMs')).toBeCloseTo((engine.latencySamples / 48000) * 1000, 3);
+      expect(meterValue(later, 'engine.chainLatencyMs')).toBeCloseTo(
+        (engine.latencySamples / 48000) * 1000,
+        3,
+      );
       expect(meterValue(later, 'engine.deviceState')).toBe(2); // demo
     } finally {
       await engine.stop();
@@ -42,7 +45,10 @@ describe('real-time engine', () => {
     const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
     writer.write(interleave(whiteNoise(48000 * 2, 0.1, 1), whiteNoise(48000 * 2, 0.1, 2), 2));
     writer.close();
-    const engine = new RealtimeEngine({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1, 'limiter.bypass': 1 } });
+    const engine = new RealtimeEngine({
+      source: { kind: 'file', path: file },
+      values: { 'comp.bypass': 1, 'limiter.bypass': 1 },
+    });
     await engine.start();
     try {
       await sleep(800);
@@ -69,9 +75,16 @@ describe('real-time engine', () => {
       await sleep(1500);
       const after = engine.readMeters();
       // Quieter by the trim, give or take the program's own movement.
-      expect(meterValue(before, 'output.integratedLufs') - meterValue(after, 'output.integratedLufs')).toBeGreaterThan(8);
-      expect(meterValue(before, 'output.truePeakMaxDbtp') - meterValue(after, 'output.truePeakMaxDbtp')).toBeGreaterThan(10);
-      expect(meterValue(after, 'output.integratedLufs')).toBeCloseTo(meterValue(after, 'output.momentaryLufs'), -1);
+      expect(
+        meterValue(before, 'output.integratedLufs') - meterValue(after, 'output.integratedLufs'),
+      ).toBeGreaterThan(8);
+      expect(
+        meterValue(before, 'output.truePeakMaxDbtp') - meterValue(after, 'output.truePeakMaxDbtp'),
+      ).toBeGreaterThan(10);
+      expect(meterValue(after, 'output.integratedLufs')).toBeCloseTo(
+        meterValue(after, 'output.momentaryLufs'),
+        -1,
+      );
     } finally {
       await engine.stop();
     }
@@ -105,9 +118,18 @@ describe('real-time engine', () => {
     // 400 KiB of float stereo is about a second at 48 kHz.
     const script = `trap '' XFSZ; ulimit -f 400; exec "$0" --import "$1" "$2" "$3"`;
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile('bash', ['-c', script, process.execPath, tsx, child, dir], { cwd: dir, timeout: 30000 }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out))),
+      execFile(
+        'bash',
+        ['-c', script, process.execPath, tsx, child, dir],
+        { cwd: dir, timeout: 30000 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ),
     );
-    const result = JSON.parse(stdout.slice(stdout.indexOf('RIG ') + 4)) as { error: string | null; blocksAtError: number; blocksAfter: number };
+    const result = JSON.parse(stdout.slice(stdout.indexOf('RIG ') + 4)) as {
+      error: string | null;
+      blocksAtError: number;
+      blocksAfter: number;
+    };
     expect(result.error).toMatch(/no space left|EFBIG|too large/i);
     // The audio thread never noticed: a second later ~94 more blocks had run.
     expect(result.blocksAfter - result.blocksAtError).toBeGreaterThan(60);
@@ -132,7 +154,9 @@ describe('real-time engine', () => {
     writer.write(new Float32Array(2 * 4410));
     writer.close();
     const engine = new RealtimeEngine({ source: { kind: 'file', path: file } });
-    await expect(engine.start()).rejects.toThrow(/44100 Hz does not match the engine's 48000 Hz \(use --rate 44100\)/);
+    await expect(engine.start()).rejects.toThrow(
+      /44100 Hz does not match the engine's 48000 Hz \(use --rate 44100\)/,
+    );
     await engine.stop();
   });
 });
@@ -146,9 +170,18 @@ describe('loudness assist on the running engine', () => {
     writer.close();
     const engine = new RealtimeEngine({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1 } });
     await engine.start();
-    const target = { readMeters: (f?: Float32Array) => engine.readMeters(f), get: (id: string) => engine.get(id), apply: (id: string, v: number) => void engine.set(id, v) };
+    const target = {
+      readMeters: (f?: Float32Array) => engine.readMeters(f),
+      get: (id: string) => engine.get(id),
+      apply: (id: string, v: number) => void engine.set(id, v),
+    };
     // Far below a -10 LUFS target: the drive climbs at the set 2 dB/s until the 4 dB bound.
-    const assist = new LoudnessAssist(target, { targetLufs: -10, minGainDb: 0, maxGainDb: 4, rateDbPerSecond: 2 });
+    const assist = new LoudnessAssist(target, {
+      targetLufs: -10,
+      minGainDb: 0,
+      maxGainDb: 4,
+      rateDbPerSecond: 2,
+    });
     try {
       await sleep(3200); // the short-term window fills first
       const before = meterValue(engine.readMeters(), 'output.shortTermLufs');
@@ -173,13 +206,23 @@ describe('rig start without any sound system', () => {
     const root = path.resolve(import.meta.dirname, '../..');
     const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
     // No PulseAudio to reach (and this machine has no card): the embedded default must still run.
-    const env = { ...process.env, PULSE_SERVER: `unix:${path.join(dir, 'no-pulse-here')}`, PULSE_RUNTIME_PATH: path.join(dir, 'no-runtime') };
+    const env = {
+      ...process.env,
+      PULSE_SERVER: `unix:${path.join(dir, 'no-pulse-here')}`,
+      PULSE_RUNTIME_PATH: path.join(dir, 'no-runtime'),
+    };
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile(process.execPath, ['--import', tsx, path.join(root, 'bin/rig.ts'), 'start', '--duration', '2', '--port', '0'], { cwd: dir, env, timeout: 30000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['--import', tsx, path.join(root, 'bin/rig.ts'), 'start', '--duration', '2', '--port', '0'],
+        { cwd: dir, env, timeout: 30000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
       ),
     );
-    expect(stdout).toMatch(/^rig: the built-in demo program (\(no output: the device did not open\) )?through the chain in real time/m);
+    expect(stdout).toMatch(
+      /^rig: the built-in demo program (\(no output: the device did not open\) )?through the chain in real time/m,
+    );
     expect(stdout).toMatch(/latency: \d+\.\d ms = chain \d+\.\d ms \+ block 10\.7 ms/);
     // A meter line with a measured output loudness, then the health summary.
     expect(stdout).toMatch(/M in +-\d+\.\d +out +-\d+\.\d LUFS/);

@@ -11,7 +11,10 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-crash-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 function runChild(mode: 'stream' | 'report'): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ['--import', 'tsx', CHILD, mode], { env: { ...process.env, RIG_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', CHILD, mode], {
+    env: { ...process.env, RIG_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 describe('recall crash recovery', () => {
@@ -31,10 +34,15 @@ describe('recall crash recovery', () => {
       const killedAt = Date.now();
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      const stream = lines.slice(1).map((l) => l.split(' ')).map(([t, v]) => ({ t: Number(t), trim: Number(v) }));
+      const stream = lines
+        .slice(1)
+        .map((l) => l.split(' '))
+        .map(([t, v]) => ({ t: Number(t), trim: Number(v) }));
       expect(stream.length).toBeGreaterThan(50);
 
-      const report = execFileSync(process.execPath, ['--import', 'tsx', CHILD, 'report'], { env: { ...process.env, RIG_DATA_DIR: dataDir } }).toString();
+      const report = execFileSync(process.execPath, ['--import', 'tsx', CHILD, 'report'], {
+        env: { ...process.env, RIG_DATA_DIR: dataDir },
+      }).toString();
       const { restored, integrity } = JSON.parse(report.split('\n')[0]);
       expect(integrity).toBe(true);
       // Consistent: both parameters come from the same step.

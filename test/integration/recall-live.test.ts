@@ -41,11 +41,26 @@ afterEach(async () => {
 
 /** Two complete, different sounds: every parameter at a distinct awkward position. */
 function sound(seed: number): Record<string, number> {
-  const ids = ['input.trim', 'eq.bell2.gain', 'comp.threshold', 'comp.ratio', 'image.width', 'character.drive', 'limiter.gain', 'limiter.ceiling'];
-  return Object.fromEntries(ids.map((id, i) => [id, positionToValue(getSpec(id), ((seed * 0.37 + i * 0.23) % 1) * 0.9 + 0.05)]));
+  const ids = [
+    'input.trim',
+    'eq.bell2.gain',
+    'comp.threshold',
+    'comp.ratio',
+    'image.width',
+    'character.drive',
+    'limiter.gain',
+    'limiter.ceiling',
+  ];
+  return Object.fromEntries(
+    ids.map((id, i) => [id, positionToValue(getSpec(id), ((seed * 0.37 + i * 0.23) % 1) * 0.9 + 0.05)]),
+  );
 }
 
-function waitFor<T>(socket: WebSocket, pick: (message: ServerMessage) => T | undefined, timeoutMs = 3000): Promise<T> {
+function waitFor<T>(
+  socket: WebSocket,
+  pick: (message: ServerMessage) => T | undefined,
+  timeoutMs = 3000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timed out waiting for a server message')), timeoutMs);
     socket.on('message', (data, binary) => {
@@ -74,7 +89,13 @@ describe('recall in the running rig', () => {
     });
     surfaces.start();
     surfaces.pollNow();
-    const engine = { readMeters: (into: Float32Array) => into.fill(NaN), sampleRate: 48000, block: 512, latencySamples: 0, ioLatencySamples: 512 };
+    const engine = {
+      readMeters: (into: Float32Array) => into.fill(NaN),
+      sampleRate: 48000,
+      block: 512,
+      latencySamples: 0,
+      ioLatencySamples: 512,
+    };
     dashboard = await startRigDashboard({
       engine,
       store,
@@ -94,16 +115,19 @@ describe('recall in the running rig', () => {
     recall.save('named');
     store.setMany(sound(3), 'cli');
 
-    const page = new WebSocket(`ws://127.0.0.1:${dashboard.port}/ws`, { origin: `http://127.0.0.1:${dashboard.port}` });
+    const page = new WebSocket(`ws://127.0.0.1:${dashboard.port}/ws`, {
+      origin: `http://127.0.0.1:${dashboard.port}`,
+    });
     const seen = new Map<string, number>();
     page.on('message', (data, binary) => {
       if (binary) return;
       const message = JSON.parse(data.toString()) as ServerMessage;
-      if (message.type === 'hello') for (const [id, value] of Object.entries(message.values)) seen.set(id, value);
+      if (message.type === 'hello')
+        for (const [id, value] of Object.entries(message.values)) seen.set(id, value);
       if (message.type === 'params') for (const change of message.changes) seen.set(change.id, change.value);
     });
     await new Promise((resolve) => page.once('open', resolve));
-    
+
     // Both at once: the page's recall is in flight while the button is pressed.
     page.send(JSON.stringify({ type: 'recall', name: 'named' }));
     device.inputs.at(-1)!.deliver([CC, TRACK_NEXT, 127]);
@@ -111,7 +135,8 @@ describe('recall in the running rig', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
 
     const final = store.snapshot();
-    const matches = (values: Record<string, number>) => Object.entries(values).every(([id, value]) => Math.abs(final[id] - value) < 1e-9);
+    const matches = (values: Record<string, number>) =>
+      Object.entries(values).every(([id, value]) => Math.abs(final[id] - value) < 1e-9);
     expect(matches(slotB) || matches(named)).toBe(true);
     // The page shows exactly the store's values.
     for (const id of Object.keys(slotB)) expect(seen.get(id)).toBe(final[id]);
@@ -122,7 +147,9 @@ describe('recall in the running rig', () => {
     expect(store.get('input.trim')).toBe(final['input.trim']);
     // ...and takes over once moved through the value (pickup).
     for (let v = away; away === 0 ? v <= 127 : v >= 0; v += away === 0 ? 4 : -4) fader(v);
-    expect(store.get('input.trim')).toBe(positionToValue(getSpec('input.trim'), away === 0 ? 124 / 127 : 3 / 127));
+    expect(store.get('input.trim')).toBe(
+      positionToValue(getSpec('input.trim'), away === 0 ? 124 / 127 : 3 / 127),
+    );
     // The autosave holds the same whole sound.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(db.readLiveState()!.values).toEqual(store.snapshot());

@@ -88,13 +88,18 @@ function sweep(base: ParameterValues, id: string, from: number, to: number): Flo
   const x = sine(SR / 2, SR, 220, 0.5);
   const begin = 4800;
   const steps = (0.2 * SR) / 64;
-  return render(x, x.slice(), { ...base, [id]: from }, {
-    block: 64,
-    onBlock: (chain, start) => {
-      const step = (start - begin) / 64;
-      if (step >= 0 && step <= steps) chain.set(id, from + ((to - from) * step) / steps);
+  return render(
+    x,
+    x.slice(),
+    { ...base, [id]: from },
+    {
+      block: 64,
+      onBlock: (chain, start) => {
+        const step = (start - begin) / 64;
+        if (step >= 0 && step <= steps) chain.set(id, from + ((to - from) * step) / steps);
+      },
     },
-  }).left;
+  ).left;
 }
 
 describe('character', () => {
@@ -103,7 +108,12 @@ describe('character', () => {
     const fundamentalBin = Math.round((15000 / SR) * n);
     for (const mode of [0, 1]) {
       const x = sine(SR, SR, 15000, 1);
-      const out = render(x, x.slice(), { ...onlyStages('character'), 'character.drive': 24, 'character.mix': 100, 'character.mode': mode });
+      const out = render(x, x.slice(), {
+        ...onlyStages('character'),
+        'character.drive': 24,
+        'character.mix': 100,
+        'character.mode': mode,
+      });
       // render() removes the chain's latency; start well after the oversampler's start-up.
       const s = spectrum(out.left.subarray(8000), n);
       const fundamental = Math.max(...s.subarray(fundamentalBin - 2, fundamentalBin + 3));
@@ -116,14 +126,22 @@ describe('character', () => {
         if (Math.abs(k - fundamentalBin) <= 10) continue;
         if (s[k] > worst) [worst, worstBin] = [s[k], k];
       }
-      expect(db(worst / fundamental), `mode ${mode}: worst at ${((worstBin * SR) / n).toFixed(0)} Hz`).toBeLessThan(-80);
+      expect(
+        db(worst / fundamental),
+        `mode ${mode}: worst at ${((worstBin * SR) / n).toFixed(0)} Hz`,
+      ).toBeLessThan(-80);
     }
   });
 
   it('gives tape even-dominant and tube odd-dominant harmonics on a 1 kHz sine at moderate drive', () => {
     const harmonics = (mode: number) => {
       const x = sine(SR, SR, 1000, 0.5);
-      const out = render(x, x.slice(), { ...onlyStages('character'), 'character.drive': 12, 'character.mix': 100, 'character.mode': mode }).left.subarray(8000, 40000);
+      const out = render(x, x.slice(), {
+        ...onlyStages('character'),
+        'character.drive': 12,
+        'character.mix': 100,
+        'character.mode': mode,
+      }).left.subarray(8000, 40000);
       const h1 = toneAmplitude(out, SR, 1000);
       return { second: db(toneAmplitude(out, SR, 2000) / h1), third: db(toneAmplitude(out, SR, 3000) / h1) };
     };
@@ -142,7 +160,12 @@ describe('character', () => {
       [1, 0.001], // tube: measured 0.007 %
     ]) {
       const x = sine(SR, SR, 1000, 0.5);
-      const out = render(x, x.slice(), { ...onlyStages('character'), 'character.drive': 0, 'character.mix': 100, 'character.mode': mode }).left.subarray(8000, 40000);
+      const out = render(x, x.slice(), {
+        ...onlyStages('character'),
+        'character.drive': 0,
+        'character.mix': 100,
+        'character.mode': mode,
+      }).left.subarray(8000, 40000);
       expect(thd(out, 1000), `mode ${mode}`).toBeLessThan(limit);
       expect(Math.abs(db(toneAmplitude(out, SR, 1000) / 0.5)), `mode ${mode} level`).toBeLessThan(0.05);
     }
@@ -154,7 +177,12 @@ describe('character', () => {
     for (const mode of [0, 1]) {
       for (const drive of [0, 6, 12, 18, 24]) {
         const x = sine(SR, SR, 1000, 0.2);
-        const out = render(x, x.slice(), { ...onlyStages('character'), 'character.drive': drive, 'character.mix': 100, 'character.mode': mode });
+        const out = render(x, x.slice(), {
+          ...onlyStages('character'),
+          'character.drive': drive,
+          'character.mix': 100,
+          'character.mode': mode,
+        });
         const level = db(toneAmplitude(out.left, SR, 1000, SR / 4, SR) / 0.2);
         expect(Math.abs(level), `mode ${mode} drive ${drive}`).toBeLessThan(1.5);
       }
@@ -164,16 +192,25 @@ describe('character', () => {
   it('lifts the top with air along the analog high shelf, by the amount set', () => {
     const gainAt = (f: number, airDb: number, airFreq: number) => {
       const x = sine(SR, SR, f, 0.1);
-      const out = render(x, x.slice(), { ...onlyStages('character'), 'character.air': airDb, 'character.airFreq': airFreq });
+      const out = render(x, x.slice(), {
+        ...onlyStages('character'),
+        'character.air': airDb,
+        'character.airFreq': airFreq,
+      });
       return db(toneAmplitude(out.left, SR, f, SR / 4, SR) / 0.1);
     };
     // The analog high shelf (RBJ prototype, Q 0.5, the design biquad.h matches): air should follow it.
     const analog = (f: number, airDb: number, airFreq: number) => {
-      const a = 10 ** (airDb / 40), sa = Math.sqrt(a), q = 0.5, w = f / airFreq;
-      const mag2 = ((a - a * a * w * w) ** 2 + ((a * sa * w) / q) ** 2) / ((a - w * w) ** 2 + ((sa * w) / q) ** 2);
+      const a = 10 ** (airDb / 40),
+        sa = Math.sqrt(a),
+        q = 0.5,
+        w = f / airFreq;
+      const mag2 =
+        ((a - a * a * w * w) ** 2 + ((a * sa * w) / q) ** 2) / ((a - w * w) ** 2 + ((sa * w) / q) ** 2);
       return 10 * Math.log10(mag2);
     };
-    for (const f of [200, 2000, 8000, 16000]) expect(Math.abs(gainAt(f, 6, 8000) - analog(f, 6, 8000)), `${f} Hz`).toBeLessThan(0.3);
+    for (const f of [200, 2000, 8000, 16000])
+      expect(Math.abs(gainAt(f, 6, 8000) - analog(f, 6, 8000)), `${f} Hz`).toBeLessThan(0.3);
     // 12 dB at 4 kHz: 16 kHz (two octaves up) against 1 kHz is nearly the full setting.
     const lift = gainAt(16000, 12, 4000) - gainAt(1000, 12, 4000);
     expect(Math.abs(lift - (analog(16000, 12, 4000) - analog(1000, 12, 4000)))).toBeLessThan(0.3);
@@ -184,13 +221,25 @@ describe('character', () => {
     const x = sine(SR / 2, SR, 440, 0.5);
     const plain = render(x, x.slice(), onlyStages('character'));
     expect(plain.left.every((v, i) => i < startFadeSamples() || v === x[i])).toBe(true);
-    const bypassed = render(x, x.slice(), { ...onlyStages('character'), 'character.bypass': 1, 'character.drive': 24, 'character.mix': 100, 'character.air': 12 });
+    const bypassed = render(x, x.slice(), {
+      ...onlyStages('character'),
+      'character.bypass': 1,
+      'character.drive': 24,
+      'character.mix': 100,
+      'character.air': 12,
+    });
     expect(bypassed.left.every((v, i) => i < startFadeSamples() || v === x[i])).toBe(true);
   });
 
   for (const [name, base, id, from, to] of [
     ['drive 0 -> 24 dB at full mix (tape)', { 'character.mix': 100 }, 'character.drive', 0, 24],
-    ['drive 0 -> 24 dB at full mix (tube)', { 'character.mix': 100, 'character.mode': 1 }, 'character.drive', 0, 24],
+    [
+      'drive 0 -> 24 dB at full mix (tube)',
+      { 'character.mix': 100, 'character.mode': 1 },
+      'character.drive',
+      0,
+      24,
+    ],
     ['air 0 -> 12 dB with no saturation', {}, 'character.air', 0, 12],
     ['mix 0 -> 100 % out of the idle pass-through', {}, 'character.mix', 0, 100],
   ] as const) {
@@ -212,16 +261,22 @@ describe('character', () => {
 
   it('switches modes and bypass without clicks', () => {
     const x = sine(SR / 2, SR, 440, 0.5);
-    const moved = render(x, x.slice(), { ...onlyStages('character'), 'character.mix': 100, 'character.drive': 12 }, {
-      block: 256,
-      onBlock: (chain, start) => {
-        if (start === 256 * 20) chain.set('character.mode', 1);
-        if (start === 256 * 40) chain.set('character.bypass', 1);
-        if (start === 256 * 60) chain.set('character.bypass', 0);
+    const moved = render(
+      x,
+      x.slice(),
+      { ...onlyStages('character'), 'character.mix': 100, 'character.drive': 12 },
+      {
+        block: 256,
+        onBlock: (chain, start) => {
+          if (start === 256 * 20) chain.set('character.mode', 1);
+          if (start === 256 * 40) chain.set('character.bypass', 1);
+          if (start === 256 * 60) chain.set('character.bypass', 0);
+        },
       },
-    });
+    );
     let maxStep = 0;
-    for (let i = 1000; i < moved.left.length; i++) maxStep = Math.max(maxStep, Math.abs(moved.left[i] - moved.left[i - 1]));
+    for (let i = 1000; i < moved.left.length; i++)
+      maxStep = Math.max(maxStep, Math.abs(moved.left[i] - moved.left[i - 1]));
     // A 440 Hz tone at 0.5 moves at most 0.029 per sample; with saturation harmonics a little
     // more. A click would jump by a large part of the amplitude.
     expect(maxStep).toBeLessThan(0.06);

@@ -15,7 +15,7 @@ describe('chatter filter', () => {
     const text = [
       ...OPEN,
       'rig: "pulse" -> "pulse" through the chain in real time (48 kHz, 512-frame blocks)\n',
-      "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM iec958:{AES0 0x6 AES1 0x82 AES2 0x0 AES3 0x2 CARD 0}\n",
+      'ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM iec958:{AES0 0x6 AES1 0x82 AES2 0x0 AES3 0x2 CARD 0}\n',
       'AudioIO: portAudio status - output underflow \n',
       'health: DSP load mean 0.5 %\n',
       'Finishing input - 4096 bytes not available to fill the last buffer\n',
@@ -24,7 +24,9 @@ describe('chatter filter', () => {
     let out = '';
     for (let i = 0; i < text.length; i += 3) out += filter.push(text.slice(i, i + 3));
     out += filter.flush();
-    expect(out).toBe('rig: "pulse" -> "pulse" through the chain in real time (48 kHz, 512-frame blocks)\nhealth: DSP load mean 0.5 %\n');
+    expect(out).toBe(
+      'rig: "pulse" -> "pulse" through the chain in real time (48 kHz, 512-frame blocks)\nhealth: DSP load mean 0.5 %\n',
+    );
     expect(filter.outputUnderflows).toBe(1);
   });
 
@@ -46,7 +48,9 @@ describe('chatter filter', () => {
 describe('chatter filter on stderr', () => {
   it('drops the blank lines the JACK and ALSA probing leaves, keeps error text', () => {
     const filter = new ChatterFilter({ dropBlankLines: true });
-    const out = filter.push('\n\njack server is not running or cannot be started\nrig start: --block 7: use 16 to 8192 frames\n');
+    const out = filter.push(
+      '\n\njack server is not running or cannot be started\nrig start: --block 7: use 16 to 8192 frames\n',
+    );
     expect(out).toBe('rig start: --block 7: use 16 to 8192 frames\n');
   });
 });

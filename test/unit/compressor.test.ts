@@ -27,11 +27,21 @@ describe('glue compressor', () => {
       for (const ratio of [2, 4, 10]) {
         for (let level = -40; level <= -2; level += 4) {
           const x = dcSteps([[level, 0.5]]);
-          const out = render(x, x.slice(), { ...onlyStages('comp'), 'comp.threshold': -20, 'comp.ratio': ratio, 'comp.knee': knee, 'comp.attack': 1, 'comp.scHpf.on': 0 });
+          const out = render(x, x.slice(), {
+            ...onlyStages('comp'),
+            'comp.threshold': -20,
+            'comp.ratio': ratio,
+            'comp.knee': knee,
+            'comp.attack': 1,
+            'comp.scHpf.on': 0,
+          });
           const gainDb = 20 * Math.log10(out.left[x.length - 1] / x[x.length - 1]);
           const expected = -expectedReductionDb(level, -20, ratio, knee);
           // 0.05 dB: after 0.5 s at 1 ms attack the envelope has settled to far better than that.
-          if (Math.abs(gainDb - expected) > 0.05) failures.push(`knee ${knee} ratio ${ratio} at ${level} dB: ${gainDb.toFixed(2)} vs ${expected.toFixed(2)}`);
+          if (Math.abs(gainDb - expected) > 0.05)
+            failures.push(
+              `knee ${knee} ratio ${ratio} at ${level} dB: ${gainDb.toFixed(2)} vs ${expected.toFixed(2)}`,
+            );
         }
       }
     }
@@ -39,9 +49,25 @@ describe('glue compressor', () => {
   });
 
   it('reaches 63 % of a gain change in the attack and release times', () => {
-    for (const [attackMs, releaseMs] of [[10, 100], [1, 500], [50, 1000]]) {
-      const x = dcSteps([[-40, 0.5], [-10, 2], [-40, 4]]);
-      const out = render(x, x.slice(), { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 10, 'comp.knee': 0, 'comp.attack': attackMs, 'comp.release': releaseMs, 'comp.scHpf.on': 0 });
+    for (const [attackMs, releaseMs] of [
+      [10, 100],
+      [1, 500],
+      [50, 1000],
+    ]) {
+      const x = dcSteps([
+        [-40, 0.5],
+        [-10, 2],
+        [-40, 4],
+      ]);
+      const out = render(x, x.slice(), {
+        ...onlyStages('comp'),
+        'comp.threshold': -30,
+        'comp.ratio': 10,
+        'comp.knee': 0,
+        'comp.attack': attackMs,
+        'comp.release': releaseMs,
+        'comp.scHpf.on': 0,
+      });
       const grDb = (i: number) => -20 * Math.log10(out.left[i] / x[i]);
       const full = grDb(Math.round(2.49 * SR));
       const attackStart = SR / 2;
@@ -60,8 +86,21 @@ describe('glue compressor', () => {
 
   it('releases a short overload faster than a sustained one with auto release', () => {
     const releaseTime = (overloadSeconds: number) => {
-      const x = dcSteps([[-40, 0.5], [-10, overloadSeconds], [-40, 4]]);
-      const out = render(x, x.slice(), { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 10, 'comp.knee': 0, 'comp.attack': 0.1, 'comp.release': 300, 'comp.autoRelease': 1, 'comp.scHpf.on': 0 });
+      const x = dcSteps([
+        [-40, 0.5],
+        [-10, overloadSeconds],
+        [-40, 4],
+      ]);
+      const out = render(x, x.slice(), {
+        ...onlyStages('comp'),
+        'comp.threshold': -30,
+        'comp.ratio': 10,
+        'comp.knee': 0,
+        'comp.attack': 0.1,
+        'comp.release': 300,
+        'comp.autoRelease': 1,
+        'comp.scHpf.on': 0,
+      });
       const start = Math.round((0.5 + overloadSeconds) * SR);
       let i = start;
       while (-20 * Math.log10(out.left[i] / x[i]) > 1) i++;
@@ -73,7 +112,13 @@ describe('glue compressor', () => {
   it('ignores the bass with the sidechain high-pass on', () => {
     const grFor = (on: number) => {
       const x = sine(SR, SR, 40, 0.5);
-      const out = render(x, x.slice(), { ...onlyStages('comp'), 'comp.threshold': -20, 'comp.ratio': 4, 'comp.scHpf.on': on, 'comp.scHpf.freq': 150 });
+      const out = render(x, x.slice(), {
+        ...onlyStages('comp'),
+        'comp.threshold': -20,
+        'comp.ratio': 4,
+        'comp.scHpf.on': on,
+        'comp.scHpf.freq': 150,
+      });
       return meterValue(out.chain.meters, 'comp.grDb');
     };
     expect(grFor(0)).toBeGreaterThan(5);
@@ -85,8 +130,18 @@ describe('glue compressor', () => {
     const made = render(x, x.slice(), { ...onlyStages('comp'), 'comp.makeup': 6 });
     expect(20 * Math.log10(rms(made.left, SR / 2, SR) / rms(x, SR / 2, SR))).toBeCloseTo(6, 2);
     const loud = sine(SR, SR, 1000, 1);
-    const wet = render(loud, loud.slice(), { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 10, 'comp.mix': 100 });
-    const half = render(loud, loud.slice(), { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 10, 'comp.mix': 50 });
+    const wet = render(loud, loud.slice(), {
+      ...onlyStages('comp'),
+      'comp.threshold': -30,
+      'comp.ratio': 10,
+      'comp.mix': 100,
+    });
+    const half = render(loud, loud.slice(), {
+      ...onlyStages('comp'),
+      'comp.threshold': -30,
+      'comp.ratio': 10,
+      'comp.mix': 50,
+    });
     const level = (y: Float32Array) => rms(y, SR / 2, SR);
     // Parallel compression: half dry plus half compressed, sample for sample.
     expect(level(half.left)).toBeCloseTo(0.5 * (level(wet.left) + level(loud)), 3);
@@ -95,11 +150,16 @@ describe('glue compressor', () => {
   it('reports the gain reduction it applies', () => {
     const x = dcSteps([[-10, 1]]);
     let reading = NaN;
-    render(x, x.slice(), { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 4, 'comp.knee': 0, 'comp.scHpf.on': 0 }, {
-      onBlock: (chain, start) => {
-        if (start >= SR / 2 && Number.isNaN(reading)) reading = meterValue(chain.meters, 'comp.grDb');
+    render(
+      x,
+      x.slice(),
+      { ...onlyStages('comp'), 'comp.threshold': -30, 'comp.ratio': 4, 'comp.knee': 0, 'comp.scHpf.on': 0 },
+      {
+        onBlock: (chain, start) => {
+          if (start >= SR / 2 && Number.isNaN(reading)) reading = meterValue(chain.meters, 'comp.grDb');
+        },
       },
-    });
+    );
     expect(reading).toBeCloseTo(15, 1);
   });
 });

@@ -1,14 +1,31 @@
 /** The distortion and dynamics measures, on signals whose answer is known analytically. */
 import { describe, expect, it } from 'vitest';
-import { KICK_PERIOD_S, PUMP_TONE_HZ, PUMP_TONE_PEAK, kickAndTone, pumpingMs, sine, smpteImd, smpteImdSignal, thdN } from '../../engine/src/analysis/distortion.ts';
+import {
+  KICK_PERIOD_S,
+  PUMP_TONE_HZ,
+  PUMP_TONE_PEAK,
+  kickAndTone,
+  pumpingMs,
+  sine,
+  smpteImd,
+  smpteImdSignal,
+  thdN,
+} from '../../engine/src/analysis/distortion.ts';
 
 const SR = 48000;
 
 describe('THD+N', () => {
   it('gives the THD of a sine with a known 2nd harmonic', () => {
-    for (const [hz, harmonicDb] of [[50, -40], [1000, -60], [997, -100]] as const) {
+    for (const [hz, harmonicDb] of [
+      [50, -40],
+      [1000, -60],
+      [997, -100],
+    ] as const) {
       const h = 10 ** (harmonicDb / 20);
-      const x = Float32Array.from(sine(SR, 2, hz, 0.5), (v, i) => v + 0.5 * h * Math.sin((2 * Math.PI * 2 * hz * i) / SR + 0.3));
+      const x = Float32Array.from(
+        sine(SR, 2, hz, 0.5),
+        (v, i) => v + 0.5 * h * Math.sin((2 * Math.PI * 2 * hz * i) / SR + 0.3),
+      );
       // 0.05 dB: float32 rounding of the test signal sits 50+ dB under the harmonic.
       expect(thdN(x, SR, hz)).toBeCloseTo(harmonicDb, 1);
     }
@@ -34,7 +51,11 @@ describe('SMPTE IMD', () => {
   it('gives the modulation depth of an AM-modulated 7 kHz carrier', () => {
     for (const depthDb of [-20, -50, -80]) {
       const m = 10 ** (depthDb / 20);
-      const x = Float32Array.from(smpteImdSignal(SR, 2, 1), (v, i) => v + 0.2 * m * Math.cos((2 * Math.PI * 60 * i) / SR) * Math.sin((2 * Math.PI * 7000 * i) / SR));
+      const x = Float32Array.from(
+        smpteImdSignal(SR, 2, 1),
+        (v, i) =>
+          v + 0.2 * m * Math.cos((2 * Math.PI * 60 * i) / SR) * Math.sin((2 * Math.PI * 7000 * i) / SR),
+      );
       // 0.1 dB: the +-500 Hz demodulation band's Butterworth is flat to 0.0001 dB at 60 Hz.
       expect(Math.abs(smpteImd(x, SR) - depthDb)).toBeLessThan(0.1);
     }
@@ -42,7 +63,15 @@ describe('SMPTE IMD', () => {
 
   it('sums the 120 Hz sideband power with the 60 Hz one', () => {
     const m = 0.01;
-    const x = Float32Array.from(smpteImdSignal(SR, 2, 1), (v, i) => v + 0.2 * m * (Math.cos((2 * Math.PI * 60 * i) / SR) + Math.sin((2 * Math.PI * 120 * i) / SR)) * Math.sin((2 * Math.PI * 7000 * i) / SR));
+    const x = Float32Array.from(
+      smpteImdSignal(SR, 2, 1),
+      (v, i) =>
+        v +
+        0.2 *
+          m *
+          (Math.cos((2 * Math.PI * 60 * i) / SR) + Math.sin((2 * Math.PI * 120 * i) / SR)) *
+          Math.sin((2 * Math.PI * 7000 * i) / SR),
+    );
     expect(smpteImd(x, SR)).toBeCloseTo(20 * Math.log10(m * Math.SQRT2), 1);
   });
 
@@ -79,7 +108,10 @@ describe('pumping', () => {
 
   it('ignores a dip shallower than 1 dB', () => {
     const x = tone(3);
-    const y = Float32Array.from(x, (v, i) => v * (i % (KICK_PERIOD_S * SR) < 0.2 * SR ? 10 ** (-0.8 / 20) : 1));
+    const y = Float32Array.from(
+      x,
+      (v, i) => v * (i % (KICK_PERIOD_S * SR) < 0.2 * SR ? 10 ** (-0.8 / 20) : 1),
+    );
     expect(pumpingMs(x, y, SR)).toBe(0);
   });
 });

@@ -12,9 +12,19 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { KnobBoxSurface } from '../../controller/src/serial/adapter.ts';
-import { LineAssembler, crc8, encodeDeviceMessage, encodeHostMessage, parseDeviceLine, parseHostLine } from '../../controller/src/serial/protocol.ts';
+import {
+  LineAssembler,
+  crc8,
+  encodeDeviceMessage,
+  encodeHostMessage,
+  parseDeviceLine,
+  parseHostLine,
+} from '../../controller/src/serial/protocol.ts';
 
-const firmwareDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../firmware-notes/firmware');
+const firmwareDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../firmware-notes/firmware',
+);
 const coreSources = fs
   .readdirSync(path.join(firmwareDir, 'core'))
   .filter((name) => name.endsWith('.cpp'))
@@ -25,7 +35,21 @@ const children: ChildProcess[] = [];
 
 function compile(main: string, output: string): string {
   const binary = path.join(buildDir, output);
-  execFileSync('g++', ['-std=c++17', '-Wall', '-Wextra', '-Werror', '-O1', '-o', binary, path.join(firmwareDir, 'test', main), ...coreSources], { stdio: 'pipe' });
+  execFileSync(
+    'g++',
+    [
+      '-std=c++17',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-O1',
+      '-o',
+      binary,
+      path.join(firmwareDir, 'test', main),
+      ...coreSources,
+    ],
+    { stdio: 'pipe' },
+  );
   return binary;
 }
 
@@ -79,7 +103,8 @@ describe('firmware core on the host', () => {
   });
 
   it('classifies every host line, good or bad, the way protocol.ts does', () => {
-    const framed = (payload: string) => `${payload}*${crc8(payload).toString(16).toUpperCase().padStart(2, '0')}\n`;
+    const framed = (payload: string) =>
+      `${payload}*${crc8(payload).toString(16).toUpperCase().padStart(2, '0')}\n`;
     const hostLines = [
       encodeHostMessage({ type: 'hello?', majors: [1] }),
       encodeHostMessage({ type: 'hello?', majors: [2, 1, 7] }),
@@ -122,7 +147,9 @@ describe('firmware core on the host', () => {
         const message = parsed.message;
         switch (message.type) {
           case 'hello?':
-            return void expected.push(`ok HELLO? ${message.majors.filter((major) => major < 32).reduce((mask, major) => mask | (1 << major), 0)}`);
+            return void expected.push(
+              `ok HELLO? ${message.majors.filter((major) => major < 32).reduce((mask, major) => mask | (1 << major), 0)}`,
+            );
           case 'ring':
             return void expected.push(`ok R ${message.index} ${message.value}`);
           case 'led':
@@ -137,7 +164,21 @@ describe('firmware core on the host', () => {
     const run = spawnSync(coreTest, ['--classify'], { input: bytes });
     const actual = run.stdout.toString('latin1').trim().split('\n');
     expect(actual).toEqual(expected);
-    expect(new Set(expected.map((line) => line.split(' ')[1]))).toEqual(new Set(['HELLO?', 'R', 'L', 'M', 'PING?', 'checksum', 'frame', 'syntax', 'unknown', 'range', 'overlong']));
+    expect(new Set(expected.map((line) => line.split(' ')[1]))).toEqual(
+      new Set([
+        'HELLO?',
+        'R',
+        'L',
+        'M',
+        'PING?',
+        'checksum',
+        'frame',
+        'syntax',
+        'unknown',
+        'range',
+        'overlong',
+      ]),
+    );
   });
 });
 
@@ -150,7 +191,10 @@ describe('the real adapter and the real firmware core', () => {
   async function until(condition: () => boolean, what: string): Promise<void> {
     const deadline = Date.now() + 5000;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events ${JSON.stringify(events)}; shown ${JSON.stringify(shown.at(-1))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; events ${JSON.stringify(events)}; shown ${JSON.stringify(shown.at(-1))}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
@@ -178,7 +222,15 @@ describe('the real adapter and the real firmware core', () => {
   });
 
   it('handshakes and hears where every knob stands', async () => {
-    expect(surface.identity).toMatchObject({ kind: 'rig-knob-box', firmwareVersion: '1.0.0-host', serialNumber: 'HOST-0001', knobs: 8, buttons: 4, encoders: 2, motors: 0 });
+    expect(surface.identity).toMatchObject({
+      kind: 'rig-knob-box',
+      firmwareVersion: '1.0.0-host',
+      serialNumber: 'HOST-0001',
+      knobs: 8,
+      buttons: 4,
+      encoders: 2,
+      motors: 0,
+    });
     await until(() => events.length === 8, 'the knob report');
     expect(events.map((event) => event.kind === 'knob' && event.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
@@ -186,11 +238,17 @@ describe('the real adapter and the real firmware core', () => {
   it('reports a turned pot, a turned encoder and a pressed button', async () => {
     events.length = 0;
     hand('knob 2 1023');
-    await until(() => events.some((event) => event.kind === 'knob' && event.value === 1023), 'knob 2 at the top');
+    await until(
+      () => events.some((event) => event.kind === 'knob' && event.value === 1023),
+      'knob 2 at the top',
+    );
     expect(events.every((event) => event.kind === 'knob' && event.index === 2)).toBe(true);
     events.length = 0;
     hand('encoder 1 -3');
-    await until(() => events.reduce((sum, event) => sum + (event.kind === 'encoder' ? event.delta : 0), 0) === -3, 'three detents back');
+    await until(
+      () => events.reduce((sum, event) => sum + (event.kind === 'encoder' ? event.delta : 0), 0) === -3,
+      'three detents back',
+    );
     events.length = 0;
     hand('button 0 1');
     await until(() => events.length === 1, 'the press');
@@ -202,7 +260,7 @@ describe('the real adapter and the real firmware core', () => {
     ]);
   });
 
-  it('shows the host\'s rings and LEDs', async () => {
+  it("shows the host's rings and LEDs", async () => {
     surface.send({ kind: 'ring', index: 9, value: 777 });
     surface.send({ kind: 'ring', index: 0, value: 5 });
     surface.send({ kind: 'led', index: 1, on: true });

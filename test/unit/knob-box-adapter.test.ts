@@ -3,7 +3,11 @@ import vm from 'node:vm';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../controller/src/events.ts';
-import { KnobBoxSurface, NotAKnobBoxError, type KnobBoxSurfaceOptions } from '../../controller/src/serial/adapter.ts';
+import {
+  KnobBoxSurface,
+  NotAKnobBoxError,
+  type KnobBoxSurfaceOptions,
+} from '../../controller/src/serial/adapter.ts';
 import { duplexPair } from '../../controller/src/serial/duplex-pair.ts';
 import { encodeDeviceMessage, frameLine } from '../../controller/src/serial/protocol.ts';
 import { KnobBoxSimulator, type SimulatorOptions } from '../../controller/src/serial/simulator.ts';
@@ -30,12 +34,18 @@ interface Connected {
   problems: string[];
 }
 
-async function connect(simulatorOptions: SimulatorOptions = {}, surfaceOptions: KnobBoxSurfaceOptions = {}): Promise<Connected> {
+async function connect(
+  simulatorOptions: SimulatorOptions = {},
+  surfaceOptions: KnobBoxSurfaceOptions = {},
+): Promise<Connected> {
   const [hostEnd, deviceEnd] = duplexPair();
   const simulator = new KnobBoxSimulator(simulatorOptions);
   simulator.attach(deviceEnd);
   cleanups.push(() => simulator.close());
-  const surface = await KnobBoxSurface.connect(hostEnd, '/dev/simulated', { heartbeatMs: 0, ...surfaceOptions });
+  const surface = await KnobBoxSurface.connect(hostEnd, '/dev/simulated', {
+    heartbeatMs: 0,
+    ...surfaceOptions,
+  });
   cleanups.push(() => surface.close());
   const events: ControlEvent[] = [];
   const problems: string[] = [];
@@ -45,7 +55,10 @@ async function connect(simulatorOptions: SimulatorOptions = {}, surfaceOptions: 
 }
 
 /** Connected with the knob-position report after the handshake already delivered and cleared. */
-async function connectQuiet(simulatorOptions: SimulatorOptions = {}, surfaceOptions: KnobBoxSurfaceOptions = {}): Promise<Connected> {
+async function connectQuiet(
+  simulatorOptions: SimulatorOptions = {},
+  surfaceOptions: KnobBoxSurfaceOptions = {},
+): Promise<Connected> {
   const connected = await connect(simulatorOptions, surfaceOptions);
   await until(() => connected.events.length === connected.simulator.knobs, 'the knob report after HELLO');
   connected.events.length = 0;
@@ -55,7 +68,11 @@ async function connectQuiet(simulatorOptions: SimulatorOptions = {}, surfaceOpti
 describe('knob box handshake', () => {
   it('recognises a box by its HELLO and reports where every knob stands', async () => {
     const positions = [0, 100, 200, 300, 400, 500, 600, 1023];
-    const { surface, events } = await connect({ serialNumber: 'RKB-0042', firmwareVersion: '1.2.3', knobPositions: positions });
+    const { surface, events } = await connect({
+      serialNumber: 'RKB-0042',
+      firmwareVersion: '1.2.3',
+      knobPositions: positions,
+    });
     expect(surface.identity).toEqual({
       protocol: { major: 1, minor: 0 },
       kind: 'rig-knob-box',
@@ -80,7 +97,11 @@ describe('knob box handshake', () => {
     simulator.frozen = true; // still in its bootloader: hears nothing
     simulator.attach(deviceEnd);
     cleanups.push(() => simulator.close());
-    const opening = KnobBoxSurface.connect(hostEnd, '/dev/booting', { heartbeatMs: 0, helloRetryMs: 20, handshakeTimeoutMs: 2000 });
+    const opening = KnobBoxSurface.connect(hostEnd, '/dev/booting', {
+      heartbeatMs: 0,
+      helloRetryMs: 20,
+      handshakeTimeoutMs: 2000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     simulator.frozen = false;
     const surface = await opening;
@@ -91,17 +112,27 @@ describe('knob box handshake', () => {
 
   it('rejects and closes a port that stays silent', async () => {
     const [hostEnd] = duplexPair();
-    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyS0', { handshakeTimeoutMs: 100, helloRetryMs: 20 }).catch((e: unknown) => e);
+    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyS0', {
+      handshakeTimeoutMs: 100,
+      helloRetryMs: 20,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotAKnobBoxError);
-    expect((error as Error).message).toBe('/dev/ttyS0 is not a knob box: no valid answer to HELLO? within 100 ms');
+    expect((error as Error).message).toBe(
+      '/dev/ttyS0 is not a knob box: no valid answer to HELLO? within 100 ms',
+    );
     expect(hostEnd.destroyed).toBe(true);
   });
 
   it('says what it heard when a port answers with something else', async () => {
     const [hostEnd, deviceEnd] = duplexPair();
     deviceEnd.on('data', () => deviceEnd.write('OK\r\nAT+ERROR\r\n'));
-    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyUSB0', { handshakeTimeoutMs: 100, helloRetryMs: 20 }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/^\/dev\/ttyUSB0 is not a knob box: no valid answer to HELLO\? within 100 ms; heard only refused lines \(\d+ frame\)/);
+    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyUSB0', {
+      handshakeTimeoutMs: 100,
+      helloRetryMs: 20,
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^\/dev\/ttyUSB0 is not a knob box: no valid answer to HELLO\? within 100 ms; heard only refused lines \(\d+ frame\)/,
+    );
   });
 
   it('rejects a device that calls itself something else', async () => {
@@ -109,7 +140,9 @@ describe('knob box handshake', () => {
     const simulator = new KnobBoxSimulator({ kind: 'led-strip' });
     simulator.attach(deviceEnd);
     cleanups.push(() => simulator.close());
-    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyACM3', { heartbeatMs: 0 }).catch((e: unknown) => e);
+    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyACM3', { heartbeatMs: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect((error as NotAKnobBoxError).reason).toBe('it calls itself "led-strip", not "rig-knob-box"');
   });
 
@@ -118,7 +151,9 @@ describe('knob box handshake', () => {
     const simulator = new KnobBoxSimulator({ protocol: { major: 2, minor: 0 } });
     simulator.attach(deviceEnd);
     cleanups.push(() => simulator.close());
-    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyACM4', { heartbeatMs: 0 }).catch((e: unknown) => e);
+    const error = await KnobBoxSurface.connect(hostEnd, '/dev/ttyACM4', { heartbeatMs: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect((error as NotAKnobBoxError).reason).toBe('it speaks protocol major 2, this host speaks 1');
     expect(simulator.faults.version).toBeGreaterThanOrEqual(1);
   });
@@ -147,7 +182,11 @@ describe('knob box events and feedback', () => {
     surface.send({ kind: 'ring', index: 9, value: 256.4 });
     surface.send({ kind: 'led', index: 3, on: true });
     await until(() => simulator.rings[9] === 256 && simulator.leds[3], 'the feedback');
-    expect(simulator.feedback()).toEqual({ rings: [1023, 0, 0, 0, 0, 0, 0, 0, 0, 256], leds: [false, false, false, true], motors: [] });
+    expect(simulator.feedback()).toEqual({
+      rings: [1023, 0, 0, 0, 0, 0, 0, 0, 0, 256],
+      leds: [false, false, false, true],
+      motors: [],
+    });
     expect(surface.stats().feedbackLinesSent).toBe(3);
   });
 
@@ -167,7 +206,9 @@ describe('knob box events and feedback', () => {
     surface.send({ kind: 'ring', index: 1, value: 5000 });
     await until(() => simulator.rings[1] === 1023, 'the clamped ring');
     expect(surface.stats().feedbackRefused).toBe(4);
-    expect(problems[0]).toMatch(/^serial:\/dev\/simulated: cannot show feedback \{"kind":"cc".*\(rings 0\.\.9, LEDs 0\.\.3\)$/);
+    expect(problems[0]).toMatch(
+      /^serial:\/dev\/simulated: cannot show feedback \{"kind":"cc".*\(rings 0\.\.9, LEDs 0\.\.3\)$/,
+    );
     expect(simulator.faults).toMatchObject({ range: 0, syntax: 0 });
   });
 
@@ -201,7 +242,9 @@ describe('knob box events and feedback', () => {
     simulator.tapButton(0);
     await until(() => after.length === 3, 'both events after the throwing listener');
     expect(events.length).toBe(3);
-    expect(problems.some((line) => line.includes('an event listener threw') && line.includes('listener bug'))).toBe(true);
+    expect(
+      problems.some((line) => line.includes('an event listener threw') && line.includes('listener bug')),
+    ).toBe(true);
     expect(surface.isOpen).toBe(true);
   });
 });
@@ -213,7 +256,8 @@ describe('knob box floods', () => {
     await timers.advance(10);
     events.length = 0;
     let burst = '';
-    for (let value = 0; value < 1000; value++) burst += encodeDeviceMessage({ type: 'knob', index: 0, value });
+    for (let value = 0; value < 1000; value++)
+      burst += encodeDeviceMessage({ type: 'knob', index: 0, value });
     deviceEnd.write(burst);
     await settle();
     expect(events).toEqual([{ kind: 'knob', index: 0, value: 999 }]);
@@ -235,7 +279,8 @@ describe('knob box floods', () => {
     events.length = 0;
     let burst = '';
     for (let i = 0; i < 500; i++) burst += encodeDeviceMessage({ type: 'encoder', index: 1, delta: 3 });
-    for (let i = 0; i < 1001; i++) burst += encodeDeviceMessage({ type: 'button', index: 2, down: i % 2 === 0 });
+    for (let i = 0; i < 1001; i++)
+      burst += encodeDeviceMessage({ type: 'button', index: 2, down: i % 2 === 0 });
     deviceEnd.write(burst);
     await settle();
     expect(events).toEqual([
@@ -287,7 +332,10 @@ describe('knob box connection life', () => {
     simulator.reboot();
     expect(simulator.rings[3]).toBe(0);
     surface.send({ kind: 'ring', index: 0, value: 300 });
-    await until(() => simulator.rings[0] === 300 && simulator.rings[3] === 700 && simulator.leds[1], 'the feedback restored');
+    await until(
+      () => simulator.rings[0] === 300 && simulator.rings[3] === 700 && simulator.leds[1],
+      'the feedback restored',
+    );
     expect(simulator.handshakes).toBe(2);
     expect(surface.stats().deviceErrors.hello).toBe(1);
     expect(surface.isOpen).toBe(true);

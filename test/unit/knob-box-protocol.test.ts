@@ -18,7 +18,17 @@ const framed = (payload: string) => `${payload}*${crc8(payload).toString(16).toU
 const faultOf = (result: { ok: boolean; fault?: LineFault }) => (result.ok ? 'ok' : result.fault);
 
 const deviceMessages: DeviceMessage[] = [
-  { type: 'hello', protocol: { major: 1, minor: 0 }, kind: 'rig-knob-box', firmwareVersion: '1.0.0', serialNumber: 'RKB-3F9A21C4', knobs: 8, buttons: 4, encoders: 2, motors: 0 },
+  {
+    type: 'hello',
+    protocol: { major: 1, minor: 0 },
+    kind: 'rig-knob-box',
+    firmwareVersion: '1.0.0',
+    serialNumber: 'RKB-3F9A21C4',
+    knobs: 8,
+    buttons: 4,
+    encoders: 2,
+    motors: 0,
+  },
   { type: 'knob', index: 0, value: 0 },
   { type: 'knob', index: 7, value: 1023 },
   { type: 'encoder', index: 1, delta: -127 },
@@ -41,11 +51,17 @@ const hostMessages: HostMessage[] = [
   { type: 'ping?', token: 0 },
 ];
 
-function collect(assembler: LineAssembler, chunks: Array<string | Uint8Array>): { lines: string[]; overlong: number[] } {
+function collect(
+  assembler: LineAssembler,
+  chunks: Array<string | Uint8Array>,
+): { lines: string[]; overlong: number[] } {
   const lines: string[] = [];
   const overlong: number[] = [];
   for (const chunk of chunks) {
-    assembler.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk, { line: (text) => lines.push(text), overlong: (bytes) => overlong.push(bytes) });
+    assembler.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk, {
+      line: (text) => lines.push(text),
+      overlong: (bytes) => overlong.push(bytes),
+    });
   }
   return { lines, overlong };
 }
@@ -64,7 +80,9 @@ describe('knob-box checksum', () => {
   });
 
   it('refuses every single-byte corruption of every message, wherever it lands', () => {
-    const lines = [...deviceMessages.map(encodeDeviceMessage), ...hostMessages.map(encodeHostMessage)].map((line) => line.slice(0, -1));
+    const lines = [...deviceMessages.map(encodeDeviceMessage), ...hostMessages.map(encodeHostMessage)].map(
+      (line) => line.slice(0, -1),
+    );
     let corruptions = 0;
     for (const line of lines) {
       for (let at = 0; at < line.length; at++) {
@@ -73,7 +91,8 @@ describe('knob-box checksum', () => {
           if (replacement === line[at]) continue;
           const corrupted = line.slice(0, at) + replacement + line.slice(at + 1);
           corruptions++;
-          if (parseDeviceLine(corrupted).ok || parseHostLine(corrupted).ok) expect.fail(`accepted "${corrupted}", a corruption of "${line}"`);
+          if (parseDeviceLine(corrupted).ok || parseHostLine(corrupted).ok)
+            expect.fail(`accepted "${corrupted}", a corruption of "${line}"`);
         }
       }
     }
@@ -87,7 +106,9 @@ describe('knob-box messages', () => {
     expect(encodeHostMessage({ type: 'ring', index: 3, value: 512 })).toBe('R 3 512*79\n');
     expect(encodeHostMessage({ type: 'led', index: 2, on: true })).toBe('L 2 1*9E\n');
     expect(encodeHostMessage({ type: 'ping?', token: 7 })).toBe('PING? 7*68\n');
-    expect(encodeDeviceMessage(deviceMessages[0])).toBe('HELLO 1.0 rig-knob-box 1.0.0 RKB-3F9A21C4 8 4 2 0*96\n');
+    expect(encodeDeviceMessage(deviceMessages[0])).toBe(
+      'HELLO 1.0 rig-knob-box 1.0.0 RKB-3F9A21C4 8 4 2 0*96\n',
+    );
     expect(encodeDeviceMessage({ type: 'encoder', index: 1, delta: -2 })).toBe('E 1 -2*BA\n');
     expect(encodeDeviceMessage({ type: 'button', index: 0, down: true })).toBe('B 0 1*1A\n');
     expect(encodeDeviceMessage({ type: 'pong', token: 7 })).toBe('PONG 7*F4\n');
@@ -95,18 +116,28 @@ describe('knob-box messages', () => {
   });
 
   it('reads back every device and host message it writes', () => {
-    for (const message of deviceMessages) expect(parseDeviceLine(encodeDeviceMessage(message).slice(0, -1))).toEqual({ ok: true, message });
-    for (const message of hostMessages) expect(parseHostLine(encodeHostMessage(message).slice(0, -1))).toEqual({ ok: true, message });
+    for (const message of deviceMessages)
+      expect(parseDeviceLine(encodeDeviceMessage(message).slice(0, -1))).toEqual({ ok: true, message });
+    for (const message of hostMessages)
+      expect(parseHostLine(encodeHostMessage(message).slice(0, -1))).toEqual({ ok: true, message });
   });
 
   it('ignores fields a later minor version appends, so 1.1 devices still work', () => {
     const hello = parseDeviceLine(framed('HELLO 1.1 rig-knob-box 1.2.0 RKB-1 8 4 2 0 24 ws2812'));
-    expect(hello.ok && hello.message.type === 'hello' && hello.message.protocol).toEqual({ major: 1, minor: 1 });
-    expect(parseDeviceLine(framed('K 3 512 extra'))).toEqual({ ok: true, message: { type: 'knob', index: 3, value: 512 } });
+    expect(hello.ok && hello.message.type === 'hello' && hello.message.protocol).toEqual({
+      major: 1,
+      minor: 1,
+    });
+    expect(parseDeviceLine(framed('K 3 512 extra'))).toEqual({
+      ok: true,
+      message: { type: 'knob', index: 3, value: 512 },
+    });
   });
 
   it('refuses to encode what could not be read back, naming the field', () => {
-    expect(() => encodeHostMessage({ type: 'ring', index: 3, value: 1024 })).toThrow(/ring value 1024 is not an integer in 0\.\.1023/);
+    expect(() => encodeHostMessage({ type: 'ring', index: 3, value: 1024 })).toThrow(
+      /ring value 1024 is not an integer in 0\.\.1023/,
+    );
     expect(() => encodeHostMessage({ type: 'ring', index: 3, value: 12.5 })).toThrow(/ring value 12.5/);
     expect(() => encodeDeviceMessage({ type: 'encoder', index: 0, delta: 0 })).toThrow(/delta 0/);
     expect(() => encodeDeviceMessage({ type: 'encoder', index: 0, delta: 128 })).toThrow(/encoder delta 128/);
@@ -134,7 +165,11 @@ describe('knob-box bad lines', () => {
     ['six digits', framed('K 3 000512'), 'syntax'],
     ['a HELLO with too few fields', framed('HELLO 1.0 rig-knob-box 1.0.0 RKB-1 8 4 2'), 'syntax'],
     ['a HELLO with a bad version', framed('HELLO 1 rig-knob-box 1.0.0 RKB-1 8 4 2 0'), 'syntax'],
-    ['a HELLO whose kind is not lower-case letters, digits and dashes', framed('HELLO 1.0 Rig_Box 1.0.0 RKB-1 8 4 2 0'), 'syntax'],
+    [
+      'a HELLO whose kind is not lower-case letters, digits and dashes',
+      framed('HELLO 1.0 Rig_Box 1.0.0 RKB-1 8 4 2 0'),
+      'syntax',
+    ],
     ['ERR without a code', framed('ERR'), 'syntax'],
     ['an unknown verb', framed('X 1 2'), 'unknown'],
     ['a host verb from the device', framed('R 1 2'), 'unknown'],
@@ -183,7 +218,10 @@ describe('knob-box line assembler', () => {
   });
 
   it('takes an 80-byte line with its CRLF and refuses an 81-byte one', () => {
-    const { lines, overlong } = collect(new LineAssembler(), ['x'.repeat(MAX_LINE_BYTES) + '\r\n', 'y'.repeat(MAX_LINE_BYTES + 1) + '\n']);
+    const { lines, overlong } = collect(new LineAssembler(), [
+      'x'.repeat(MAX_LINE_BYTES) + '\r\n',
+      'y'.repeat(MAX_LINE_BYTES + 1) + '\n',
+    ]);
     expect(lines).toEqual(['x'.repeat(MAX_LINE_BYTES)]);
     expect(overlong).toEqual([MAX_LINE_BYTES + 1]);
   });

@@ -69,10 +69,17 @@ function watch(ports: FakePorts, options: KnobBoxWatcherOptions) {
 describe('knob box watcher', () => {
   it('retries an explicit path with doubling delays up to the cap, reporting the failure once', async () => {
     const ports = new FakePorts();
-    const { watcher, log } = watch(ports, { paths: ['/dev/ttyACM0'], scan: false, backoffInitialMs: 250, backoffMaxMs: 8000 });
+    const { watcher, log } = watch(ports, {
+      paths: ['/dev/ttyACM0'],
+      scan: false,
+      backoffInitialMs: 250,
+      backoffMaxMs: 8000,
+    });
     watcher.start();
     await ports.timers.advance(40_000);
-    expect(ports.attemptTimes('/dev/ttyACM0')).toEqual([0, 250, 750, 1750, 3750, 7750, 15750, 23750, 31750, 39750]);
+    expect(ports.attemptTimes('/dev/ttyACM0')).toEqual([
+      0, 250, 750, 1750, 3750, 7750, 15750, 23750, 31750, 39750,
+    ]);
     expect(log).toEqual(['error /dev/ttyACM0: /dev/ttyACM0: cannot open: No such file or directory']);
 
     ports.plug('/dev/ttyACM0', new KnobBoxSimulator({ serialNumber: 'RKB-1' }));
@@ -138,7 +145,10 @@ describe('knob box watcher', () => {
     await ports.unplug('/dev/serial/by-id/usb-rig-box');
     await ports.timers.advance(5000);
     expect(ports.attemptTimes('/dev/serial/by-id/usb-rig-box')).toEqual([0]);
-    expect(log).toEqual(['connected serial:/dev/serial/by-id/usb-rig-box SIM-0001', 'disconnected serial:/dev/serial/by-id/usb-rig-box: port closed']);
+    expect(log).toEqual([
+      'connected serial:/dev/serial/by-id/usb-rig-box SIM-0001',
+      'disconnected serial:/dev/serial/by-id/usb-rig-box: port closed',
+    ]);
     ports.plug('/dev/serial/by-id/usb-rig-box', simulator);
     await ports.timers.advance(1000);
     expect(log.at(-1)).toBe('connected serial:/dev/serial/by-id/usb-rig-box SIM-0001');
@@ -175,10 +185,12 @@ describe('knob box watcher', () => {
     expect(ports.attemptTimes('/dev/ttyACM1')).toEqual([0]);
     expect(watcher.boxes()[0].connected).toBe(false);
     expect(simulator.connected).toBe(false);
-    expect(log.filter((line) => line.startsWith('disconnected'))).toEqual(['disconnected serial:/dev/ttyACM0: closed by the host']);
+    expect(log.filter((line) => line.startsWith('disconnected'))).toEqual([
+      'disconnected serial:/dev/ttyACM0: closed by the host',
+    ]);
   });
 
-  it('serves as the surface manager\'s serial discovery', async () => {
+  it("serves as the surface manager's serial discovery", async () => {
     const ports = new FakePorts();
     const simulator = ports.plug('/dev/ttyACM0');
     const { watcher } = watch(ports, { paths: ['/dev/ttyACM0'], scan: false });
@@ -194,7 +206,11 @@ describe('knob box watcher', () => {
     await ports.timers.advance(10);
     await simulator.detach();
     await ports.timers.advance(300);
-    expect(seen).toEqual(['connected serial:/dev/ttyACM0 rig-knob-box', 'disconnected serial:/dev/ttyACM0: port closed', 'connected serial:/dev/ttyACM0 rig-knob-box']);
+    expect(seen).toEqual([
+      'connected serial:/dev/ttyACM0 rig-knob-box',
+      'disconnected serial:/dev/ttyACM0: port closed',
+      'connected serial:/dev/ttyACM0 rig-knob-box',
+    ]);
     expect((adapter as KnobBoxPort).connected).toBe(true);
   });
 

@@ -14,16 +14,25 @@ const torture: Record<string, () => [Float32Array, Float32Array]> = {
     return [x, x.slice()];
   },
   'square wave 997 Hz': () => {
-    const x = Float32Array.from({ length: SR / 2 }, (_, i) => (Math.sin((2 * Math.PI * 997 * i) / SR) >= 0 ? 1 : -1));
+    const x = Float32Array.from({ length: SR / 2 }, (_, i) =>
+      Math.sin((2 * Math.PI * 997 * i) / SR) >= 0 ? 1 : -1,
+    );
     return [x, x.slice()];
   },
   'square wave 5 kHz': () => {
-    const x = Float32Array.from({ length: SR / 2 }, (_, i) => (Math.sin((2 * Math.PI * 5003 * i) / SR) >= 0 ? 1 : -1));
+    const x = Float32Array.from({ length: SR / 2 }, (_, i) =>
+      Math.sin((2 * Math.PI * 5003 * i) / SR) >= 0 ? 1 : -1,
+    );
     return [x, x.map((v) => -v)];
   },
-  'clipped white noise': () => [whiteNoise(SR / 2, 3, 7).map((v) => Math.max(-1, Math.min(1, v))), whiteNoise(SR / 2, 3, 8).map((v) => Math.max(-1, Math.min(1, v)))],
+  'clipped white noise': () => [
+    whiteNoise(SR / 2, 3, 7).map((v) => Math.max(-1, Math.min(1, v))),
+    whiteNoise(SR / 2, 3, 8).map((v) => Math.max(-1, Math.min(1, v))),
+  ],
   'sine sweep 20 Hz - 20 kHz': () => {
-    const x = Float32Array.from({ length: SR }, (_, i) => Math.sin(2 * Math.PI * (20 * (i / SR) + ((20000 - 20) / 2) * (i / SR) ** 2)));
+    const x = Float32Array.from({ length: SR }, (_, i) =>
+      Math.sin(2 * Math.PI * (20 * (i / SR) + ((20000 - 20) / 2) * (i / SR) ** 2)),
+    );
     return [x, x.slice()];
   },
   'music-like program': () => {
@@ -40,10 +49,18 @@ describe('true-peak limiter', () => {
         for (const lookahead of [0.5, 5]) {
           for (const drive of [0, 12, 24]) {
             const [l, r] = make();
-            const out = render(l, r, { ...onlyStages('limiter'), 'limiter.ceiling': ceiling, 'limiter.lookahead': lookahead, 'limiter.gain': drive });
+            const out = render(l, r, {
+              ...onlyStages('limiter'),
+              'limiter.ceiling': ceiling,
+              'limiter.lookahead': lookahead,
+              'limiter.gain': drive,
+            });
             const over = Math.max(truePeakDbtp(out.left, SR), truePeakDbtp(out.right, SR)) - ceiling;
             // 0.001 dB: float rounding of the output, nothing more.
-            if (over > 0.001) worst.push(`ceiling ${ceiling}, lookahead ${lookahead}, drive ${drive}: +${over.toFixed(3)} dB`);
+            if (over > 0.001)
+              worst.push(
+                `ceiling ${ceiling}, lookahead ${lookahead}, drive ${drive}: +${over.toFixed(3)} dB`,
+              );
           }
         }
       }
@@ -63,11 +80,16 @@ describe('true-peak limiter', () => {
 
   it('stays under a ceiling that moves while it plays', () => {
     const { left, right } = DemoProgram.render(SR, 4);
-    const out = render(left, right, { ...onlyStages('limiter'), 'limiter.gain': 12, 'limiter.ceiling': 0 }, {
-      onBlock: (chain, start) => {
-        if (start >= SR && start < SR + 512) chain.set('limiter.ceiling', -3);
+    const out = render(
+      left,
+      right,
+      { ...onlyStages('limiter'), 'limiter.gain': 12, 'limiter.ceiling': 0 },
+      {
+        onBlock: (chain, start) => {
+          if (start >= SR && start < SR + 512) chain.set('limiter.ceiling', -3);
+        },
       },
-    });
+    );
     // After the 20 ms glide the new ceiling holds.
     const after = Math.round(1.1 * SR);
     expect(truePeakDbtp(out.left.subarray(after), SR)).toBeLessThanOrEqual(-3 + 0.001);
@@ -77,11 +99,16 @@ describe('true-peak limiter', () => {
   it('reports its gain reduction', () => {
     const x = sine(SR, SR, 1000, 1);
     let reading = NaN;
-    render(x, x.slice(), { ...onlyStages('limiter'), 'limiter.ceiling': -3 }, {
-      onBlock: (chain, start) => {
-        if (start >= SR / 2 && Number.isNaN(reading)) reading = meterValue(chain.meters, 'limiter.grDb');
+    render(
+      x,
+      x.slice(),
+      { ...onlyStages('limiter'), 'limiter.ceiling': -3 },
+      {
+        onBlock: (chain, start) => {
+          if (start >= SR / 2 && Number.isNaN(reading)) reading = meterValue(chain.meters, 'limiter.grDb');
+        },
       },
-    });
+    );
     // A 0 dBFS sine into a -3 dBTP ceiling (aimed 0.1 dB lower): about 3.1 dB of reduction.
     expect(reading).toBeGreaterThan(3.0);
     expect(reading).toBeLessThan(3.3);
@@ -92,11 +119,18 @@ describe('true-peak limiter', () => {
       const n = SR * 3;
       const x = new Float32Array(n);
       const burstEnd = SR / 2 + Math.round(burstSeconds * SR);
-      for (let i = 0; i < n; i++) x[i] = (i >= SR / 2 && i < burstEnd ? 1 : 0.1) * Math.sin((2 * Math.PI * 200 * i) / SR);
-      const out = render(x, x.slice(), { ...onlyStages('limiter'), 'limiter.ceiling': -12, 'limiter.release': 200, 'limiter.autoRelease': 1 });
+      for (let i = 0; i < n; i++)
+        x[i] = (i >= SR / 2 && i < burstEnd ? 1 : 0.1) * Math.sin((2 * Math.PI * 200 * i) / SR);
+      const out = render(x, x.slice(), {
+        ...onlyStages('limiter'),
+        'limiter.ceiling': -12,
+        'limiter.release': 200,
+        'limiter.autoRelease': 1,
+      });
       // Time after the burst until the quiet tone is back within 1 dB of its level.
       for (let i = burstEnd; i < n - 480; i += 48) {
-        if (rms(out.left, i, i + 480) > 0.1 * Math.SQRT1_2 * 10 ** (-1 / 20)) return ((i - burstEnd) / SR) * 1000;
+        if (rms(out.left, i, i + 480) > 0.1 * Math.SQRT1_2 * 10 ** (-1 / 20))
+          return ((i - burstEnd) / SR) * 1000;
       }
       return Infinity;
     };

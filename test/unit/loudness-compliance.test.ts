@@ -34,7 +34,12 @@ function repeated(pattern: Array<[number, number]>, times: number): Array<[numbe
 }
 
 /** Feeds a signal in 10 ms pushes and calls back after each with the time reached. */
-function stream(analyzer: LoudnessAnalyzer, signal: Float32Array, sampleRate: number, after: (seconds: number) => void): void {
+function stream(
+  analyzer: LoudnessAnalyzer,
+  signal: Float32Array,
+  sampleRate: number,
+  after: (seconds: number) => void,
+): void {
   const hop = Math.round(sampleRate / 100);
   for (let start = 0; start < signal.length; start += hop) {
     const chunk = signal.subarray(start, start + hop);
@@ -53,9 +58,35 @@ for (const sampleRate of [48000, 44100, 96000]) {
     const integratedCases: Array<[string, Array<[number, number]>, number]> = [
       ['case 1: -23 dBFS, 20 s', [[-23, 20]], -23],
       ['case 2: -33 dBFS, 20 s', [[-33, 20]], -33],
-      ['case 3: -36 / -23 / -36 dBFS, 10 / 60 / 10 s', [[-36, 10], [-23, 60], [-36, 10]], -23],
-      ['case 4: -72 / -36 / -23 / -36 / -72 dBFS, 10 / 10 / 60 / 10 / 10 s', [[-72, 10], [-36, 10], [-23, 60], [-36, 10], [-72, 10]], -23],
-      ['case 5: -26 / -20 / -26 dBFS, 20 / 20.1 / 20 s', [[-26, 20], [-20, 20.1], [-26, 20]], -23],
+      [
+        'case 3: -36 / -23 / -36 dBFS, 10 / 60 / 10 s',
+        [
+          [-36, 10],
+          [-23, 60],
+          [-36, 10],
+        ],
+        -23,
+      ],
+      [
+        'case 4: -72 / -36 / -23 / -36 / -72 dBFS, 10 / 10 / 60 / 10 / 10 s',
+        [
+          [-72, 10],
+          [-36, 10],
+          [-23, 60],
+          [-36, 10],
+          [-72, 10],
+        ],
+        -23,
+      ],
+      [
+        'case 5: -26 / -20 / -26 dBFS, 20 / 20.1 / 20 s',
+        [
+          [-26, 20],
+          [-20, 20.1],
+          [-26, 20],
+        ],
+        -23,
+      ],
     ];
     for (const [name, segments, expected] of integratedCases) {
       it(`${name} integrates to ${expected} LUFS`, () => {
@@ -70,31 +101,59 @@ for (const sampleRate of [48000, 44100, 96000]) {
         const signal = sineSequence(sampleRate, [[level, 20]]);
         const analyzer = new LoudnessAnalyzer(sampleRate);
         analyzer.push(signal, signal);
-        expect(Math.abs(meterValue(analyzer.meters, 'input.momentaryLufs') - level)).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
-        expect(Math.abs(meterValue(analyzer.meters, 'input.shortTermLufs') - level)).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
+        expect(Math.abs(meterValue(analyzer.meters, 'input.momentaryLufs') - level)).toBeLessThanOrEqual(
+          LOUDNESS_TOLERANCE,
+        );
+        expect(Math.abs(meterValue(analyzer.meters, 'input.shortTermLufs') - level)).toBeLessThanOrEqual(
+          LOUDNESS_TOLERANCE,
+        );
       });
     }
 
     it('case 9: short-term reads -23 LUFS after 3 s of 1.34 s / 1.66 s bursts of -20 / -30 dBFS', () => {
       // Each 3 s window holds one full period wherever it starts, so the reading must not move.
-      const signal = sineSequence(sampleRate, repeated([[-20, 1.34], [-30, 1.66]], 5));
+      const signal = sineSequence(
+        sampleRate,
+        repeated(
+          [
+            [-20, 1.34],
+            [-30, 1.66],
+          ],
+          5,
+        ),
+      );
       const analyzer = new LoudnessAnalyzer(sampleRate);
       let checked = 0;
       stream(analyzer, signal, sampleRate, (t) => {
         if (t < 3) return;
-        expect(Math.abs(meterValue(analyzer.meters, 'input.shortTermLufs') + 23), `at ${t} s`).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
+        expect(
+          Math.abs(meterValue(analyzer.meters, 'input.shortTermLufs') + 23),
+          `at ${t} s`,
+        ).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
         checked++;
       });
       expect(checked).toBeGreaterThan(1000);
     });
 
     it('case 12: momentary reads -23 LUFS after 1 s of 0.18 s / 0.22 s bursts of -20 / -30 dBFS', () => {
-      const signal = sineSequence(sampleRate, repeated([[-20, 0.18], [-30, 0.22]], 25));
+      const signal = sineSequence(
+        sampleRate,
+        repeated(
+          [
+            [-20, 0.18],
+            [-30, 0.22],
+          ],
+          25,
+        ),
+      );
       const analyzer = new LoudnessAnalyzer(sampleRate);
       let checked = 0;
       stream(analyzer, signal, sampleRate, (t) => {
         if (t < 1) return;
-        expect(Math.abs(meterValue(analyzer.meters, 'input.momentaryLufs') + 23), `at ${t} s`).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
+        expect(
+          Math.abs(meterValue(analyzer.meters, 'input.momentaryLufs') + 23),
+          `at ${t} s`,
+        ).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
         checked++;
       });
       expect(checked).toBeGreaterThan(800);
@@ -109,7 +168,11 @@ for (const sampleRate of [48000, 44100, 96000]) {
     ] as const) {
       it(`case ${caseNumber} (modelled): max ${field === 'shortTermMaxLufs' ? 'short-term' : 'momentary'} reads -23 LUFS for a ${windowS} s burst at 20 offsets`, () => {
         for (const offset of BURST_OFFSETS_S) {
-          const signal = sineSequence(sampleRate, [[-Infinity, 0.5 + offset], [-23, windowS], [-Infinity, 0.5]]);
+          const signal = sineSequence(sampleRate, [
+            [-Infinity, 0.5 + offset],
+            [-23, windowS],
+            [-Infinity, 0.5],
+          ]);
           const report = measureLoudness(signal, signal, sampleRate);
           expect(Math.abs(report[field]! + 23), `offset ${offset} s`).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
         }
@@ -127,9 +190,15 @@ for (const sampleRate of [48000, 44100, 96000]) {
         BURST_OFFSETS_S.forEach((offset, k) => {
           const level = -38 + k;
           const lead = 0.1 + offset;
-          const segment = sineSequence(sampleRate, [[-Infinity, lead], [level, windowS], [-Infinity, segmentS - windowS - lead]]);
+          const segment = sineSequence(sampleRate, [
+            [-Infinity, lead],
+            [level, windowS],
+            [-Infinity, segmentS - windowS - lead],
+          ]);
           analyzer.push(segment, segment);
-          expect(Math.abs(analyzer.report()[field]! - level), `segment ${k + 1}`).toBeLessThanOrEqual(LOUDNESS_TOLERANCE);
+          expect(Math.abs(analyzer.report()[field]! - level), `segment ${k + 1}`).toBeLessThanOrEqual(
+            LOUDNESS_TOLERANCE,
+          );
         });
       });
     }
@@ -154,7 +223,8 @@ for (const sampleRate of [48000, 44100, 96000]) {
         const fade = sampleRate / 100;
         for (let i = 0; i < n; i++) {
           const envelope = i < fade ? 0.5 - 0.5 * Math.cos((Math.PI * i) / fade) : 1;
-          signal[i] = envelope * amplitude * Math.sin((2 * Math.PI * i) / divisor + (phaseDeg * Math.PI) / 180);
+          signal[i] =
+            envelope * amplitude * Math.sin((2 * Math.PI * i) / divisor + (phaseDeg * Math.PI) / 180);
         }
         const report = measureLoudness(signal, signal, sampleRate);
         expect(report.truePeakDbtp! - db).toBeLessThanOrEqual(0.2);
@@ -168,10 +238,41 @@ for (const sampleRate of [48000, 44100, 96000]) {
   describe(`EBU Tech 3342 loudness range at ${sampleRate / 1000} kHz`, () => {
     // Tech 3342: LRA within +-1 LU.
     const cases: Array<[string, Array<[number, number]>, number]> = [
-      ['case 1: -20 / -30 dBFS, 20 s each', [[-20, 20], [-30, 20]], 10],
-      ['case 2: -20 / -15 dBFS, 20 s each', [[-20, 20], [-15, 20]], 5],
-      ['case 3: -40 / -20 dBFS, 20 s each', [[-40, 20], [-20, 20]], 20],
-      ['case 4: -50 / -35 / -20 / -35 / -50 dBFS, 20 s each', [[-50, 20], [-35, 20], [-20, 20], [-35, 20], [-50, 20]], 15],
+      [
+        'case 1: -20 / -30 dBFS, 20 s each',
+        [
+          [-20, 20],
+          [-30, 20],
+        ],
+        10,
+      ],
+      [
+        'case 2: -20 / -15 dBFS, 20 s each',
+        [
+          [-20, 20],
+          [-15, 20],
+        ],
+        5,
+      ],
+      [
+        'case 3: -40 / -20 dBFS, 20 s each',
+        [
+          [-40, 20],
+          [-20, 20],
+        ],
+        20,
+      ],
+      [
+        'case 4: -50 / -35 / -20 / -35 / -50 dBFS, 20 s each',
+        [
+          [-50, 20],
+          [-35, 20],
+          [-20, 20],
+          [-35, 20],
+          [-50, 20],
+        ],
+        15,
+      ],
     ];
     for (const [name, segments, expected] of cases) {
       it(`${name} gives LRA ${expected} LU`, () => {
@@ -196,7 +297,10 @@ describe('K-weighting designed for the running rate', () => {
     for (const freqHz of [20, 100, 1000, 2000, 5000, 16000, 20000]) {
       const reference = reading(48000, freqHz);
       for (const sampleRate of [44100, 88200, 96000, 192000]) {
-        expect(Math.abs(reading(sampleRate, freqHz) - reference), `${freqHz} Hz at ${sampleRate} Hz`).toBeLessThan(0.02);
+        expect(
+          Math.abs(reading(sampleRate, freqHz) - reference),
+          `${freqHz} Hz at ${sampleRate} Hz`,
+        ).toBeLessThan(0.02);
       }
     }
     // And the curve itself, from the prototypes: the RLB high-pass (38.1 Hz, Q 0.5) is -13.3 dB

@@ -12,12 +12,22 @@ const NOTE_ON = 0x90;
 const NOTE_OFF = 0x80;
 const PITCH_BEND = 0xe0;
 
-function rig(controls: ControlSpec[], options: { layers?: string[]; actions?: Partial<SurfaceActions>; serial?: boolean; fineFactor?: number } = {}) {
+function rig(
+  controls: ControlSpec[],
+  options: {
+    layers?: string[];
+    actions?: Partial<SurfaceActions>;
+    serial?: boolean;
+    fineFactor?: number;
+  } = {},
+) {
   const mapping = validateMapping(
     {
       name: 'test surface',
       description: 'built by the test',
-      device: options.serial ? { kind: 'serial', deviceKind: 'rig-knob-box' } : { kind: 'midi', portName: 'Test' },
+      device: options.serial
+        ? { kind: 'serial', deviceKind: 'rig-knob-box' }
+        : { kind: 'midi', portName: 'Test' },
       ...(options.layers ? { layers: options.layers } : {}),
       ...(options.fineFactor ? { fineFactor: options.fineFactor } : {}),
       controls,
@@ -31,7 +41,14 @@ function rig(controls: ControlSpec[], options: { layers?: string[]; actions?: Pa
     sent.push(message);
     sentAtMs.push(Date.now());
   };
-  const engine = new MappingEngine({ mapping, store, surfaceId: 'test', send, actions: options.actions, now: () => Date.now() });
+  const engine = new MappingEngine({
+    mapping,
+    store,
+    surfaceId: 'test',
+    send,
+    actions: options.actions,
+    now: () => Date.now(),
+  });
   const decoder = new MidiDecoder(decoderConfig(mapping));
   const midi = (...bytes: number[]) => decoder.feed(bytes, (event) => engine.handle(event));
   const serial = (event: ControlEvent) => engine.handle(event);
@@ -39,7 +56,13 @@ function rig(controls: ControlSpec[], options: { layers?: string[]; actions?: Pa
 }
 
 /** A pot swept one value at a time, as a hand turning it slowly sends. */
-function sweep(midi: (...bytes: number[]) => void, channel: number, controller: number, from: number, to: number) {
+function sweep(
+  midi: (...bytes: number[]) => void,
+  channel: number,
+  controller: number,
+  from: number,
+  to: number,
+) {
   const step = from <= to ? 1 : -1;
   for (let v = from; v !== to + step; v += step) midi(CC | channel, controller, v);
 }
@@ -53,14 +76,26 @@ afterEach(() => {
 
 describe('absolute controls', () => {
   it('7-bit CC pot sets the value through the parameter taper once picked up', () => {
-    const { store, midi } = rig([{ name: 'k', input: { kind: 'cc', channel: 1, controller: 20 }, bind: { param: 'eq.bell1.freq', mode: 'absolute' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'k',
+        input: { kind: 'cc', channel: 1, controller: 20 },
+        bind: { param: 'eq.bell1.freq', mode: 'absolute' },
+      },
+    ]);
     const spec = getSpec('eq.bell1.freq');
     sweep(midi, 0, 20, 0, 100);
     expect(store.get('eq.bell1.freq')).toBeCloseTo(positionToValue(spec, 100 / 127), 9);
   });
 
   it('14-bit CC pairs MSB and LSB into one fine position', () => {
-    const { store, midi } = rig([{ name: 'f', input: { kind: 'cc14', channel: 2, controller: 7 }, bind: { param: 'output.trim', mode: 'absolute' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'f',
+        input: { kind: 'cc14', channel: 2, controller: 7 },
+        bind: { param: 'output.trim', mode: 'absolute' },
+      },
+    ]);
     const spec = getSpec('output.trim');
     const target = Math.round(valueToPosition(spec, store.get('output.trim')) * 16383);
     // Arrive at the current value exactly (pickup), then move to a position only 14 bits can express.
@@ -71,7 +106,13 @@ describe('absolute controls', () => {
   });
 
   it('NRPN sets the value from 14-bit data entry', () => {
-    const { store, midi } = rig([{ name: 'n', input: { kind: 'nrpn', channel: 1, parameter: 300 }, bind: { param: 'image.width', mode: 'absolute' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'n',
+        input: { kind: 'nrpn', channel: 1, parameter: 300 },
+        bind: { param: 'image.width', mode: 'absolute' },
+      },
+    ]);
     const spec = getSpec('image.width');
     const start = Math.round(valueToPosition(spec, store.get('image.width')) * 16383);
     midi(CC, 99, 300 >> 7, 98, 300 & 0x7f, 6, start >> 7, 38, start & 0x7f);
@@ -82,7 +123,11 @@ describe('absolute controls', () => {
 
   it('NRPN from an MSB-only device reaches the full range', () => {
     const { store, midi } = rig([
-      { name: 'n', input: { kind: 'nrpn', channel: 1, parameter: 5, dataBits: 7 }, bind: { param: 'comp.mix', mode: 'absolute' } },
+      {
+        name: 'n',
+        input: { kind: 'nrpn', channel: 1, parameter: 5, dataBits: 7 },
+        bind: { param: 'comp.mix', mode: 'absolute' },
+      },
     ]);
     midi(CC, 99, 0, 98, 5);
     for (let v = 100; v <= 127; v++) midi(CC, 6, v); // comp.mix starts at 100 % = the top
@@ -93,20 +138,33 @@ describe('absolute controls', () => {
 
   it('pitch-bend motor fader applies at once and is moved by changes from elsewhere', () => {
     const { store, midi, sent } = rig([
-      { name: 'fader', input: { kind: 'pitchbend', channel: 1 }, feedback: { moves: true }, bind: { param: 'limiter.gain', mode: 'absolute' } },
+      {
+        name: 'fader',
+        input: { kind: 'pitchbend', channel: 1 },
+        feedback: { moves: true },
+        bind: { param: 'limiter.gain', mode: 'absolute' },
+      },
     ]);
     const spec = getSpec('limiter.gain');
     midi(PITCH_BEND, 0x00, 0x10); // far from the value: a motor fader never waits for pickup
     expect(store.get('limiter.gain')).toBeCloseTo(positionToValue(spec, (0x10 << 7) / 16383), 9);
     expect(sent).toEqual([]); // its own move is not echoed back to the motor
     store.set('limiter.gain', 6, 'dashboard:1');
-    expect(sent).toEqual([{ kind: 'pitchbend', channel: 0, value: Math.round(valueToPosition(spec, 6) * 16383) }]);
+    expect(sent).toEqual([
+      { kind: 'pitchbend', channel: 0, value: Math.round(valueToPosition(spec, 6) * 16383) },
+    ]);
     midi(PITCH_BEND, 0x00, 0x7f); // the hand moves the fader from where the motor put it: no pickup
     expect(store.get('limiter.gain')).toBeCloseTo(positionToValue(spec, (0x7f << 7) / 16383), 9);
   });
 
   it('a pot on a stepped parameter snaps to its detents', () => {
-    const { store, midi } = rig([{ name: 'ratio', input: { kind: 'cc', channel: 1, controller: 3 }, bind: { param: 'comp.ratio', mode: 'absolute' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'ratio',
+        input: { kind: 'cc', channel: 1, controller: 3 },
+        bind: { param: 'comp.ratio', mode: 'absolute' },
+      },
+    ]);
     const spec = getSpec('comp.ratio');
     const seen = new Set<number>();
     for (const v of [...Array(128).keys(), ...[...Array(128).keys()].reverse()]) {
@@ -120,7 +178,11 @@ describe('absolute controls', () => {
 });
 
 describe('soft takeover', () => {
-  const pot: ControlSpec = { name: 'trim', input: { kind: 'cc', channel: 1, controller: 1 }, bind: { param: 'input.trim', mode: 'absolute' } };
+  const pot: ControlSpec = {
+    name: 'trim',
+    input: { kind: 'cc', channel: 1, controller: 1 },
+    bind: { param: 'input.trim', mode: 'absolute' },
+  };
   const spec = getSpec('input.trim');
 
   it('ignores the pot until it crosses the value, even between two messages', () => {
@@ -160,7 +222,14 @@ describe('soft takeover', () => {
   });
 
   it('a change made by another control of the same surface also needs pickup on this one', () => {
-    const { store, midi } = rig([pot, { name: 'enc', input: { kind: 'cc', channel: 1, controller: 2 }, bind: { param: 'input.trim', mode: 'relative-twos-complement' } }]);
+    const { store, midi } = rig([
+      pot,
+      {
+        name: 'enc',
+        input: { kind: 'cc', channel: 1, controller: 2 },
+        bind: { param: 'input.trim', mode: 'relative-twos-complement' },
+      },
+    ]);
     midi(CC, 1, 64);
     const before = store.get('input.trim');
     for (let i = 0; i < 20; i++) midi(CC, 2, 1);
@@ -176,7 +245,8 @@ describe('relative encoders', () => {
   /** Where `ticks` single steps of the default sensitivity (1 % of travel each) take the value. */
   function expectedAfter(start: number, ticks: number[], sensitivity = 0.01): number {
     let value = start;
-    for (const t of ticks) value = positionToValue(spec, Math.min(1, Math.max(0, valueToPosition(spec, value) + t * sensitivity)));
+    for (const t of ticks)
+      value = positionToValue(spec, Math.min(1, Math.max(0, valueToPosition(spec, value) + t * sensitivity)));
     return value;
   }
 
@@ -187,7 +257,13 @@ describe('relative encoders', () => {
   ] as const;
   for (const [mode, bytes, ticks] of encodings) {
     it(`${mode} decodes up and down steps`, () => {
-      const { store, midi } = rig([{ name: 'e', input: { kind: 'cc', channel: 1, controller: 10 }, bind: { param: 'comp.threshold', mode } }]);
+      const { store, midi } = rig([
+        {
+          name: 'e',
+          input: { kind: 'cc', channel: 1, controller: 10 },
+          bind: { param: 'comp.threshold', mode },
+        },
+      ]);
       const start = store.get('comp.threshold');
       midi(CC, 10, bytes.up);
       expect(store.get('comp.threshold')).toBeCloseTo(expectedAfter(start, [ticks[0]]), 9);
@@ -198,7 +274,11 @@ describe('relative encoders', () => {
 
   it('acceleration makes fast turning cover more ground than slow turning', () => {
     const acceleration = 3;
-    const control: ControlSpec = { name: 'e', input: { kind: 'encoder', index: 0 }, bind: { param: 'comp.threshold', mode: 'relative', acceleration } };
+    const control: ControlSpec = {
+      name: 'e',
+      input: { kind: 'encoder', index: 0 },
+      bind: { param: 'comp.threshold', mode: 'relative', acceleration },
+    };
     const slow = rig([control], { serial: true });
     const start = slow.store.get('comp.threshold');
     for (let i = 0; i < 5; i++) {
@@ -215,13 +295,20 @@ describe('relative encoders', () => {
       fast.serial({ kind: 'encoder', index: 0, delta: 1 });
     }
     const full = 1 + acceleration;
-    expect(fast.store.get('comp.threshold')).toBeCloseTo(expectedAfter(start, [1, full, full, full, full]), 9);
+    expect(fast.store.get('comp.threshold')).toBeCloseTo(
+      expectedAfter(start, [1, full, full, full, full]),
+      9,
+    );
   });
 
   it('fine modifier shrinks steps while held', () => {
     const { store, serial } = rig(
       [
-        { name: 'e', input: { kind: 'encoder', index: 0 }, bind: { param: 'comp.threshold', mode: 'relative' } },
+        {
+          name: 'e',
+          input: { kind: 'encoder', index: 0 },
+          bind: { param: 'comp.threshold', mode: 'relative' },
+        },
         { name: 'fine', input: { kind: 'button', index: 0 }, feedback: {}, bind: { action: 'fine' } },
       ],
       { serial: true, fineFactor: 0.1 },
@@ -237,9 +324,18 @@ describe('relative encoders', () => {
   });
 
   it('an encoder on a stepped parameter moves one detent per ticksPerStep', () => {
-    const { store, serial } = rig([{ name: 'e', input: { kind: 'encoder', index: 1 }, bind: { param: 'comp.ratio', mode: 'relative', ticksPerStep: 2 } }], {
-      serial: true,
-    });
+    const { store, serial } = rig(
+      [
+        {
+          name: 'e',
+          input: { kind: 'encoder', index: 1 },
+          bind: { param: 'comp.ratio', mode: 'relative', ticksPerStep: 2 },
+        },
+      ],
+      {
+        serial: true,
+      },
+    );
     const steps = getSpec('comp.ratio').steps!;
     const start = steps.indexOf(store.get('comp.ratio'));
     serial({ kind: 'encoder', index: 1, delta: 1 });
@@ -253,7 +349,13 @@ describe('relative encoders', () => {
   });
 
   it('a relative encoder never needs pickup after a change from elsewhere', () => {
-    const { store, midi } = rig([{ name: 'e', input: { kind: 'cc', channel: 1, controller: 10 }, bind: { param: 'comp.threshold', mode: 'relative-twos-complement' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'e',
+        input: { kind: 'cc', channel: 1, controller: 10 },
+        bind: { param: 'comp.threshold', mode: 'relative-twos-complement' },
+      },
+    ]);
     store.set('comp.threshold', -30, 'recall');
     midi(CC, 10, 1);
     expect(store.get('comp.threshold')).toBeCloseTo(expectedAfter(-30, [1]), 9);
@@ -262,7 +364,14 @@ describe('relative encoders', () => {
 
 describe('buttons', () => {
   it('toggle flips a switch on each press (note), and its light follows', () => {
-    const { store, midi, sent } = rig([{ name: 'b', input: { kind: 'note', channel: 1, note: 8 }, feedback: {}, bind: { param: 'comp.bypass', mode: 'toggle' } }]);
+    const { store, midi, sent } = rig([
+      {
+        name: 'b',
+        input: { kind: 'note', channel: 1, note: 8 },
+        feedback: {},
+        bind: { param: 'comp.bypass', mode: 'toggle' },
+      },
+    ]);
     midi(NOTE_ON, 8, 127);
     expect(store.get('comp.bypass')).toBe(1);
     midi(NOTE_OFF, 8, 0);
@@ -277,7 +386,13 @@ describe('buttons', () => {
   });
 
   it('toggle on a CC button (127 press, 0 release) bypasses the whole chain', () => {
-    const { store, midi } = rig([{ name: 'b', input: { kind: 'cc', channel: 1, controller: 41 }, bind: { param: 'chain.bypass', mode: 'toggle' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'b',
+        input: { kind: 'cc', channel: 1, controller: 41 },
+        bind: { param: 'chain.bypass', mode: 'toggle' },
+      },
+    ]);
     midi(CC, 41, 127, CC, 41, 0);
     expect(store.get('chain.bypass')).toBe(1);
     midi(CC, 41, 127, CC, 41, 0);
@@ -285,7 +400,16 @@ describe('buttons', () => {
   });
 
   it('momentary holds the value only while pressed', () => {
-    const { store, serial } = rig([{ name: 'b', input: { kind: 'button', index: 2 }, bind: { param: 'chain.bypass', mode: 'momentary' } }], { serial: true });
+    const { store, serial } = rig(
+      [
+        {
+          name: 'b',
+          input: { kind: 'button', index: 2 },
+          bind: { param: 'chain.bypass', mode: 'momentary' },
+        },
+      ],
+      { serial: true },
+    );
     serial({ kind: 'button', index: 2, pressed: true });
     expect(store.get('chain.bypass')).toBe(1);
     serial({ kind: 'button', index: 2, pressed: false });
@@ -294,8 +418,16 @@ describe('buttons', () => {
 
   it('step walks through choices and wraps; backwards without wrap stops at the first', () => {
     const { store, midi } = rig([
-      { name: 'up', input: { kind: 'note', channel: 1, note: 1 }, bind: { param: 'eq.hp.slope', mode: 'step' } },
-      { name: 'down', input: { kind: 'note', channel: 1, note: 2 }, bind: { param: 'eq.hp.slope', mode: 'step', direction: -1, wrap: false } },
+      {
+        name: 'up',
+        input: { kind: 'note', channel: 1, note: 1 },
+        bind: { param: 'eq.hp.slope', mode: 'step' },
+      },
+      {
+        name: 'down',
+        input: { kind: 'note', channel: 1, note: 2 },
+        bind: { param: 'eq.hp.slope', mode: 'step', direction: -1, wrap: false },
+      },
     ]);
     const count = getSpec('eq.hp.slope').choices!.length;
     const seen: number[] = [];
@@ -309,7 +441,13 @@ describe('buttons', () => {
   });
 
   it('step walks a stepped parameter through its detents', () => {
-    const { store, midi } = rig([{ name: 'ratio', input: { kind: 'note', channel: 1, note: 3 }, bind: { param: 'comp.ratio', mode: 'step' } }]);
+    const { store, midi } = rig([
+      {
+        name: 'ratio',
+        input: { kind: 'note', channel: 1, note: 3 },
+        bind: { param: 'comp.ratio', mode: 'step' },
+      },
+    ]);
     const steps = getSpec('comp.ratio').steps!;
     const start = steps.indexOf(store.get('comp.ratio'));
     midi(NOTE_ON, 3, 127);
@@ -341,7 +479,13 @@ describe('buttons', () => {
 
   it('a latching button counts every message as a press and has its latch set to the result', () => {
     const { store, midi, sent } = rig([
-      { name: 'b', input: { kind: 'cc', channel: 1, controller: 65 }, feedback: {}, latching: true, bind: { param: 'eq.bypass', mode: 'toggle' } },
+      {
+        name: 'b',
+        input: { kind: 'cc', channel: 1, controller: 65 },
+        feedback: {},
+        latching: true,
+        bind: { param: 'eq.bypass', mode: 'toggle' },
+      },
     ]);
     midi(CC, 65, 127);
     expect(store.get('eq.bypass')).toBe(1);
@@ -366,7 +510,12 @@ describe('layers', () => {
       bind: { param: 'comp.threshold', mode: 'absolute' },
       onLayer: { shift: { param: 'eq.bell1.gain', mode: 'absolute' } },
     },
-    { name: 'shift', input: { kind: 'button', index: 3 }, feedback: {}, bind: { action: 'layer', layer: 'shift', hold: true } },
+    {
+      name: 'shift',
+      input: { kind: 'button', index: 3 },
+      feedback: {},
+      bind: { action: 'layer', layer: 'shift', hold: true },
+    },
     { name: 'page', input: { kind: 'button', index: 2 }, bind: { action: 'layer', layer: 'shift' } },
   ];
   const threshold = getSpec('comp.threshold');
@@ -384,7 +533,11 @@ describe('layers', () => {
     serial({ kind: 'button', index: 3, pressed: true });
     expect(engine.activeLayer).toBe('shift');
     // The page's feedback is sent at once: the ring shows the EQ gain, the shift light is lit.
-    expect(sent).toContainEqual({ kind: 'ring', index: 0, value: knobAt(valueToPosition(gain, store.get('eq.bell1.gain'))) });
+    expect(sent).toContainEqual({
+      kind: 'ring',
+      index: 0,
+      value: knobAt(valueToPosition(gain, store.get('eq.bell1.gain'))),
+    });
     expect(sent).toContainEqual({ kind: 'led', index: 3, on: true });
 
     serial({ kind: 'knob', index: 0, value: 990 }); // far from the gain's 0 dB: pickup holds it
@@ -430,7 +583,8 @@ describe('feedback', () => {
     expect(sent[0]).toEqual({ kind: 'cc', channel: 0, controller: 1, value: ccAt(-40) });
     expect(sent.at(-1)).toEqual({ kind: 'cc', channel: 0, controller: 1, value: ccAt(-40 + 49 * 0.5) });
     expect(sent.length).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < sentAtMs.length; i++) expect(sentAtMs[i] - sentAtMs[i - 1]).toBeGreaterThanOrEqual(20);
+    for (let i = 1; i < sentAtMs.length; i++)
+      expect(sentAtMs[i] - sentAtMs[i - 1]).toBeGreaterThanOrEqual(20);
   });
 
   it('keeps sending when the value changes slower than the interval', () => {
@@ -443,31 +597,62 @@ describe('feedback', () => {
   });
 
   it('is not echoed to the control that made the change, but reaches others bound to the parameter', () => {
-    const { midi, sent, store } = rig([ringed, { name: 'other', input: { kind: 'cc', channel: 1, controller: 2 }, feedback: { moves: true }, bind: { param: 'comp.threshold', mode: 'absolute' } }]);
+    const { midi, sent, store } = rig([
+      ringed,
+      {
+        name: 'other',
+        input: { kind: 'cc', channel: 1, controller: 2 },
+        feedback: { moves: true },
+        bind: { param: 'comp.threshold', mode: 'absolute' },
+      },
+    ]);
     midi(CC, 1, 30);
     vi.advanceTimersByTime(100);
-    expect(sent).toEqual([{ kind: 'cc', channel: 0, controller: 2, value: ccAt(store.get('comp.threshold')) }]);
+    expect(sent).toEqual([
+      { kind: 'cc', channel: 0, controller: 2, value: ccAt(store.get('comp.threshold')) },
+    ]);
   });
 
   it('a relative encoder is told its own result: its ring cannot know it otherwise', () => {
     const { midi, sent, store } = rig([
-      { name: 'e', input: { kind: 'cc', channel: 1, controller: 5 }, feedback: {}, bind: { param: 'comp.threshold', mode: 'relative-binary-offset' } },
+      {
+        name: 'e',
+        input: { kind: 'cc', channel: 1, controller: 5 },
+        feedback: {},
+        bind: { param: 'comp.threshold', mode: 'relative-binary-offset' },
+      },
     ]);
     midi(CC, 5, 66);
-    expect(sent).toEqual([{ kind: 'cc', channel: 0, controller: 5, value: ccAt(store.get('comp.threshold')) }]);
+    expect(sent).toEqual([
+      { kind: 'cc', channel: 0, controller: 5, value: ccAt(store.get('comp.threshold')) },
+    ]);
   });
 
   it('syncAll sends every control its current state; dispose stops feedback and timers', () => {
     const { store, engine, sent } = rig([
       ringed,
-      { name: 'b', input: { kind: 'note', channel: 2, note: 4 }, feedback: { on: 1, off: 0 }, bind: { param: 'limiter.autoRelease', mode: 'toggle' } },
-      { name: 'motor', input: { kind: 'pitchbend', channel: 3 }, feedback: { moves: true }, bind: { param: 'output.trim', mode: 'absolute' } },
+      {
+        name: 'b',
+        input: { kind: 'note', channel: 2, note: 4 },
+        feedback: { on: 1, off: 0 },
+        bind: { param: 'limiter.autoRelease', mode: 'toggle' },
+      },
+      {
+        name: 'motor',
+        input: { kind: 'pitchbend', channel: 3 },
+        feedback: { moves: true },
+        bind: { param: 'output.trim', mode: 'absolute' },
+      },
     ]);
     engine.syncAll();
     expect(sent).toEqual([
       { kind: 'cc', channel: 0, controller: 1, value: ccAt(store.get('comp.threshold')) },
       { kind: 'note', channel: 1, note: 4, velocity: store.get('limiter.autoRelease') ? 1 : 0 },
-      { kind: 'pitchbend', channel: 2, value: Math.round(valueToPosition(getSpec('output.trim'), store.get('output.trim')) * 16383) },
+      {
+        kind: 'pitchbend',
+        channel: 2,
+        value: Math.round(valueToPosition(getSpec('output.trim'), store.get('output.trim')) * 16383),
+      },
     ]);
     store.set('comp.threshold', -3, 'recall');
     store.set('comp.threshold', -4, 'recall'); // within the interval: a trailing send is pending

@@ -6,8 +6,20 @@ import { getSpec, isParameterId, positionToValue } from '../../engine/src/schema
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
 import { MappingEngine } from '../../controller/src/mapping/engine.ts';
-import { builtinMappingDir, decoderConfig, findMapping, loadMapping, loadMappings } from '../../controller/src/mapping/load.ts';
-import { bindingOn, isParameterBinding, layerNames, type Address, type Mapping } from '../../controller/src/mapping/types.ts';
+import {
+  builtinMappingDir,
+  decoderConfig,
+  findMapping,
+  loadMapping,
+  loadMappings,
+} from '../../controller/src/mapping/load.ts';
+import {
+  bindingOn,
+  isParameterBinding,
+  layerNames,
+  type Address,
+  type Mapping,
+} from '../../controller/src/mapping/types.ts';
 
 const files = fs
   .readdirSync(builtinMappingDir())
@@ -29,7 +41,20 @@ function midiBytes(input: Address, what: { position?: number; press?: boolean; t
     case 'cc14':
       return [cc, input.controller, p14 >> 7, cc, input.controller + 32, p14 & 0x7f];
     case 'nrpn':
-      return [cc, 99, input.parameter >> 7, cc, 98, input.parameter & 0x7f, cc, 6, p14 >> 7, cc, 38, p14 & 0x7f];
+      return [
+        cc,
+        99,
+        input.parameter >> 7,
+        cc,
+        98,
+        input.parameter & 0x7f,
+        cc,
+        6,
+        p14 >> 7,
+        cc,
+        38,
+        p14 & 0x7f,
+      ];
     case 'note':
       return what.press ? [0x90 | channel, input.note, 127] : [0x80 | channel, input.note, 0];
     case 'pitchbend':
@@ -37,8 +62,12 @@ function midiBytes(input: Address, what: { position?: number; press?: boolean; t
   }
 }
 
-function serialEvent(input: Address, what: { position?: number; press?: boolean; ticks?: number }): ControlEvent {
-  if (input.kind === 'knob') return { kind: 'knob', index: input.index, value: Math.round((what.position ?? 0) * 1023) };
+function serialEvent(
+  input: Address,
+  what: { position?: number; press?: boolean; ticks?: number },
+): ControlEvent {
+  if (input.kind === 'knob')
+    return { kind: 'knob', index: input.index, value: Math.round((what.position ?? 0) * 1023) };
   if (input.kind === 'button') return { kind: 'button', index: input.index, pressed: what.press ?? false };
   if (input.kind === 'encoder') return { kind: 'encoder', index: input.index, delta: what.ticks ?? 0 };
   throw new Error(`not a serial input: ${input.kind}`);
@@ -49,7 +78,14 @@ describe('shipped mapping files', () => {
     const { mappings, errors } = loadMappings([builtinMappingDir()]);
     expect(errors.map((e) => e.message)).toEqual([]);
     expect(mappings.map((m) => m.name).sort()).toEqual(
-      ['Akai MIDImix', 'Behringer BCR2000', 'Behringer X-Touch Mini', 'Korg nanoKONTROL2', 'Novation Launch Control XL', 'Rig knob box'].sort(),
+      [
+        'Akai MIDImix',
+        'Behringer BCR2000',
+        'Behringer X-Touch Mini',
+        'Korg nanoKONTROL2',
+        'Novation Launch Control XL',
+        'Rig knob box',
+      ].sort(),
     );
   });
 
@@ -62,7 +98,8 @@ describe('shipped mapping files', () => {
       'Launch Control XL:Launch Control XL MIDI 1 20:0': 'Novation Launch Control XL',
       'BCR2000:BCR2000 MIDI 1 24:0': 'Behringer BCR2000',
     };
-    for (const [portName, name] of Object.entries(ports)) expect(findMapping(mappings, { kind: 'midi', portName })?.name).toBe(name);
+    for (const [portName, name] of Object.entries(ports))
+      expect(findMapping(mappings, { kind: 'midi', portName })?.name).toBe(name);
     expect(findMapping(mappings, { kind: 'serial', deviceKind: 'rig-knob-box' })?.name).toBe('Rig knob box');
     expect(findMapping(mappings, { kind: 'midi', portName: 'Midi Through Port-0' })).toBeUndefined();
   });
@@ -72,7 +109,9 @@ describe('shipped mapping files', () => {
       const mapping: Mapping = loadMapping(file);
 
       it('binds only real parameter ids and says which factory preset it assumes', () => {
-        const params = mapping.controls.flatMap((c) => [c.bind, ...Object.values(c.onLayer ?? {})]).filter((b) => b && isParameterBinding(b));
+        const params = mapping.controls
+          .flatMap((c) => [c.bind, ...Object.values(c.onLayer ?? {})])
+          .filter((b) => b && isParameterBinding(b));
         expect(params.length).toBeGreaterThan(0);
         for (const binding of params) expect(isParameterId((binding as { param: string }).param)).toBe(true);
         expect(mapping.description).toMatch(/factory|HELLO/i);
@@ -90,7 +129,12 @@ describe('shipped mapping files', () => {
               store,
               surfaceId: 'files',
               send: () => {},
-              actions: { recallSlot: (slot) => called.push(slot), toggleAB: () => called.push('ab'), undo: () => called.push('undo'), redo: () => called.push('redo') },
+              actions: {
+                recallSlot: (slot) => called.push(slot),
+                toggleAB: () => called.push('ab'),
+                undo: () => called.push('undo'),
+                redo: () => called.push('redo'),
+              },
             });
             const decoder = new MidiDecoder(decoderConfig(mapping));
             const emit = (what: { position?: number; press?: boolean; ticks?: number }) => {
@@ -103,8 +147,10 @@ describe('shipped mapping files', () => {
                 const b = bindingOn(c, layerNames(mapping)[0]);
                 return b && !isParameterBinding(b) && b.action === 'layer' && b.layer === layer;
               })!;
-              if (mapping.device.kind === 'serial') engine.handle(serialEvent(layerButton.input, { press: true }));
-              else decoder.feed(midiBytes(layerButton.input, { press: true }), (event) => engine.handle(event));
+              if (mapping.device.kind === 'serial')
+                engine.handle(serialEvent(layerButton.input, { press: true }));
+              else
+                decoder.feed(midiBytes(layerButton.input, { press: true }), (event) => engine.handle(event));
               expect(engine.activeLayer).toBe(layer);
               if (layerButton === control) continue;
             }
@@ -114,7 +160,10 @@ describe('shipped mapping files', () => {
               const before = store.get(spec.id);
               if (binding.mode === 'absolute') {
                 for (let i = 0; i <= 127; i++) emit({ position: i / 127 });
-                expect(store.get(spec.id), where).toBeCloseTo(positionToValue(spec, binding.invert ? 0 : 1), 9);
+                expect(store.get(spec.id), where).toBeCloseTo(
+                  positionToValue(spec, binding.invert ? 0 : 1),
+                  9,
+                );
               } else if (binding.mode.startsWith('relative')) {
                 const up = binding.mode === 'relative-binary-offset' ? 65 : 1;
                 for (let i = 0; i < 200; i++) emit({ ticks: up });

@@ -7,10 +7,28 @@ import { getSpec, valueToPosition } from '../../engine/src/schema.ts';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
 import { MappingEngine } from '../../controller/src/mapping/engine.ts';
-import { emptyMapping, learnBinding, saveUserMapping, startLearn, type LearnedControl } from '../../controller/src/mapping/learn.ts';
-import { MappingError, builtinMappingDir, decoderConfig, findMapping, loadMapping, loadMappings } from '../../controller/src/mapping/load.ts';
+import {
+  emptyMapping,
+  learnBinding,
+  saveUserMapping,
+  startLearn,
+  type LearnedControl,
+} from '../../controller/src/mapping/learn.ts';
+import {
+  MappingError,
+  builtinMappingDir,
+  decoderConfig,
+  findMapping,
+  loadMapping,
+  loadMappings,
+} from '../../controller/src/mapping/load.ts';
 
-const cc = (controller: number, value: number, channel = 0): ControlEvent => ({ kind: 'cc', channel, controller, value });
+const cc = (controller: number, value: number, channel = 0): ControlEvent => ({
+  kind: 'cc',
+  channel,
+  controller,
+  value,
+});
 
 function learnFrom(paramId: string, events: ControlEvent[]): LearnedControl | undefined {
   const session = startLearn(paramId);
@@ -23,35 +41,71 @@ function learnFrom(paramId: string, events: ControlEvent[]): LearnedControl | un
 
 describe('learn decides what moved and how', () => {
   it('a pot turned a few steps is an absolute control', () => {
-    expect(learnFrom('comp.threshold', [cc(21, 40), cc(21, 41), cc(21, 42)])).toEqual({ input: { kind: 'cc', channel: 1, controller: 21 }, mode: 'absolute' });
+    expect(learnFrom('comp.threshold', [cc(21, 40), cc(21, 41), cc(21, 42)])).toEqual({
+      input: { kind: 'cc', channel: 1, controller: 21 },
+      mode: 'absolute',
+    });
   });
 
   it('a jittering pot elsewhere never wins over the control really moved', () => {
     const jitter = [cc(3, 70), cc(3, 71), cc(3, 70), cc(3, 71), cc(3, 70), cc(3, 71)];
     expect(learnFrom('comp.threshold', jitter)).toBeUndefined();
-    const learned = learnFrom('comp.threshold', [...jitter, cc(9, 10, 4), cc(3, 70), cc(9, 12, 4), cc(9, 15, 4)]);
+    const learned = learnFrom('comp.threshold', [
+      ...jitter,
+      cc(9, 10, 4),
+      cc(3, 70),
+      cc(9, 12, 4),
+      cc(9, 15, 4),
+    ]);
     expect(learned).toEqual({ input: { kind: 'cc', channel: 5, controller: 9 }, mode: 'absolute' });
   });
 
   it('relative encoders are told apart by their values', () => {
-    expect(learnFrom('comp.threshold', [cc(1, 1), cc(1, 1), cc(1, 2)])?.mode).toBe('relative-twos-complement');
-    expect(learnFrom('comp.threshold', [cc(1, 127), cc(1, 127), cc(1, 126)])?.mode).toBe('relative-twos-complement');
-    expect(learnFrom('comp.threshold', [cc(1, 65), cc(1, 65), cc(1, 66)])?.mode).toBe('relative-binary-offset');
-    expect(learnFrom('comp.threshold', [cc(1, 63), cc(1, 63), cc(1, 62)])?.mode).toBe('relative-binary-offset');
+    expect(learnFrom('comp.threshold', [cc(1, 1), cc(1, 1), cc(1, 2)])?.mode).toBe(
+      'relative-twos-complement',
+    );
+    expect(learnFrom('comp.threshold', [cc(1, 127), cc(1, 127), cc(1, 126)])?.mode).toBe(
+      'relative-twos-complement',
+    );
+    expect(learnFrom('comp.threshold', [cc(1, 65), cc(1, 65), cc(1, 66)])?.mode).toBe(
+      'relative-binary-offset',
+    );
+    expect(learnFrom('comp.threshold', [cc(1, 63), cc(1, 63), cc(1, 62)])?.mode).toBe(
+      'relative-binary-offset',
+    );
     expect(learnFrom('comp.threshold', [cc(1, 1), cc(1, 1), cc(1, 65)])?.mode).toBe('relative-signed-bit');
   });
 
   it('a button learns toggle for a switch and step for a multi-position parameter', () => {
     const press: ControlEvent = { kind: 'note', channel: 2, note: 36, velocity: 127, on: true };
-    expect(learnFrom('comp.bypass', [press])).toEqual({ input: { kind: 'note', channel: 3, note: 36 }, mode: 'toggle' });
+    expect(learnFrom('comp.bypass', [press])).toEqual({
+      input: { kind: 'note', channel: 3, note: 36 },
+      mode: 'toggle',
+    });
     expect(learnFrom('comp.ratio', [press])?.mode).toBe('step');
-    expect(learnFrom('chain.bypass', [cc(45, 127), cc(45, 0)])).toEqual({ input: { kind: 'cc', channel: 1, controller: 45 }, mode: 'toggle' });
+    expect(learnFrom('chain.bypass', [cc(45, 127), cc(45, 0)])).toEqual({
+      input: { kind: 'cc', channel: 1, controller: 45 },
+      mode: 'toggle',
+    });
   });
 
   it('serial knobs, encoders and 14-bit faders need a real move too', () => {
-    expect(learnFrom('output.trim', [{ kind: 'knob', index: 2, value: 500 }, { kind: 'knob', index: 2, value: 503 }])).toBeUndefined();
-    expect(learnFrom('output.trim', [{ kind: 'knob', index: 2, value: 500 }, { kind: 'knob', index: 2, value: 540 }])?.mode).toBe('absolute');
-    expect(learnFrom('output.trim', [{ kind: 'encoder', index: 1, delta: -1 }])).toEqual({ input: { kind: 'encoder', index: 1 }, mode: 'relative' });
+    expect(
+      learnFrom('output.trim', [
+        { kind: 'knob', index: 2, value: 500 },
+        { kind: 'knob', index: 2, value: 503 },
+      ]),
+    ).toBeUndefined();
+    expect(
+      learnFrom('output.trim', [
+        { kind: 'knob', index: 2, value: 500 },
+        { kind: 'knob', index: 2, value: 540 },
+      ])?.mode,
+    ).toBe('absolute');
+    expect(learnFrom('output.trim', [{ kind: 'encoder', index: 1, delta: -1 }])).toEqual({
+      input: { kind: 'encoder', index: 1 },
+      mode: 'relative',
+    });
     const fader = learnFrom('output.trim', [
       { kind: 'pitchbend', channel: 0, value: 8000 },
       { kind: 'pitchbend', channel: 0, value: 9000 },
@@ -61,8 +115,18 @@ describe('learn decides what moved and how', () => {
 
   it('an NRPN control sending data entry MSB only is learned as 7-bit', () => {
     const nrpn = (value: number): ControlEvent => ({ kind: 'nrpn', channel: 0, parameter: 77, value });
-    expect(learnFrom('output.trim', [nrpn(10 << 7), nrpn(20 << 7)])?.input).toEqual({ kind: 'nrpn', channel: 1, parameter: 77, dataBits: 7 });
-    expect(learnFrom('output.trim', [nrpn(10 << 7), nrpn((10 << 7) | 5), nrpn(20 << 7)])?.input).toEqual({ kind: 'nrpn', channel: 1, parameter: 77, dataBits: 14 });
+    expect(learnFrom('output.trim', [nrpn(10 << 7), nrpn(20 << 7)])?.input).toEqual({
+      kind: 'nrpn',
+      channel: 1,
+      parameter: 77,
+      dataBits: 7,
+    });
+    expect(learnFrom('output.trim', [nrpn(10 << 7), nrpn((10 << 7) | 5), nrpn(20 << 7)])?.input).toEqual({
+      kind: 'nrpn',
+      channel: 1,
+      parameter: 77,
+      dataBits: 14,
+    });
   });
 });
 
@@ -105,18 +169,33 @@ describe('learned bindings are saved as user mappings', () => {
   });
 
   it('a device without a mapping gets a new file matching exactly its port', () => {
-    const learned = learnFrom('comp.bypass', [{ kind: 'note', channel: 0, note: 60, velocity: 100, on: true }])!;
-    const mapping = learnBinding(emptyMapping({ kind: 'midi', portName: 'Widget (USB) 1' }), learned, 'comp.bypass');
+    const learned = learnFrom('comp.bypass', [
+      { kind: 'note', channel: 0, note: 60, velocity: 100, on: true },
+    ])!;
+    const mapping = learnBinding(
+      emptyMapping({ kind: 'midi', portName: 'Widget (USB) 1' }),
+      learned,
+      'comp.bypass',
+    );
     const saved = saveUserMapping(mapping, userDir);
     expect(path.basename(saved.file!)).toBe('widget-usb-1.json');
     expect(findMapping([saved], { kind: 'midi', portName: 'Widget (USB) 1' })).toBeDefined();
     expect(findMapping([saved], { kind: 'midi', portName: 'Widget (USB) 12' })).toBeUndefined();
-    expect(saved.controls).toEqual([{ name: 'Learned note 60 on channel 1', input: { kind: 'note', channel: 1, note: 60 }, bind: { param: 'comp.bypass', mode: 'toggle' } }]);
+    expect(saved.controls).toEqual([
+      {
+        name: 'Learned note 60 on channel 1',
+        input: { kind: 'note', channel: 1, note: 60 },
+        bind: { param: 'comp.bypass', mode: 'toggle' },
+      },
+    ]);
   });
 
   it('learning onto a layer keeps the other layers; an invalid result is refused and the old file kept', () => {
     const box = loadMapping(path.join(builtinMappingDir(), 'rig-knob-box.json'));
-    const first = saveUserMapping(learnBinding(box, { input: { kind: 'knob', index: 0 }, mode: 'absolute' }, 'limiter.link', 'shift'), userDir);
+    const first = saveUserMapping(
+      learnBinding(box, { input: { kind: 'knob', index: 0 }, mode: 'absolute' }, 'limiter.link', 'shift'),
+      userDir,
+    );
     const knob1 = first.controls.find((c) => c.name === 'Knob 1')!;
     expect(knob1.bind).toEqual(box.controls.find((c) => c.name === 'Knob 1')!.bind);
     expect(knob1.onLayer?.shift).toEqual({ param: 'limiter.link', mode: 'absolute' });
@@ -125,7 +204,9 @@ describe('learned bindings are saved as user mappings', () => {
     // A continuous parameter cannot be stepped: the loader's check runs before anything is written.
     const invalid = learnBinding(box, { input: { kind: 'button', index: 0 }, mode: 'step' }, 'limiter.link');
     expect(() => saveUserMapping(invalid, userDir)).toThrow(MappingError);
-    expect(() => saveUserMapping(invalid, userDir)).toThrow(/rig-knob-box\.json.*controls\[\d+\]\.bind\.mode: "step" needs a parameter with steps or choices/);
+    expect(() => saveUserMapping(invalid, userDir)).toThrow(
+      /rig-knob-box\.json.*controls\[\d+\]\.bind\.mode: "step" needs a parameter with steps or choices/,
+    );
     expect(fs.readFileSync(first.file!, 'utf8')).toBe(before);
     expect(fs.readdirSync(userDir)).toEqual(['rig-knob-box.json']);
   });

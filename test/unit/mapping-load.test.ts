@@ -27,7 +27,13 @@ const knob = (controller: number, param = 'comp.threshold') => ({
 });
 
 function document(overrides: Record<string, unknown> = {}) {
-  return { name: 'Test box', description: 'for the test', device: { kind: 'midi', portName: 'Test Box' }, controls: [knob(1)], ...overrides };
+  return {
+    name: 'Test box',
+    description: 'for the test',
+    device: { kind: 'midi', portName: 'Test Box' },
+    controls: [knob(1)],
+    ...overrides,
+  };
 }
 
 function write(name: string, content: unknown, into = dir): string {
@@ -70,8 +76,12 @@ describe('loading one mapping', () => {
   });
 
   it('an unknown property and a wrong mode are named', () => {
-    expect(refusal(write('extra.json', document({ colour: 'red' }))).message).toMatch(/unknown property "colour"/);
-    const badMode = document({ controls: [{ ...knob(1), bind: { param: 'comp.threshold', mode: 'absolut' } }] });
+    expect(refusal(write('extra.json', document({ colour: 'red' }))).message).toMatch(
+      /unknown property "colour"/,
+    );
+    const badMode = document({
+      controls: [{ ...knob(1), bind: { param: 'comp.threshold', mode: 'absolut' } }],
+    });
     const error = refusal(write('mode.json', badMode));
     expect(error.jsonPath).toBe('controls[0].bind.mode');
     expect(error.reason).toMatch(/must be one of "absolute"/);
@@ -79,35 +89,65 @@ describe('loading one mapping', () => {
 
   it('an unknown parameter id suggests the closest real one', () => {
     const error = refusal(write('typo.json', document({ controls: [knob(1, 'comp.ration')] })));
-    expect(error.message).toBe(`mapping "${path.join(dir, 'typo.json')}": controls[0].bind.param: unknown parameter "comp.ration" (did you mean "comp.ratio"?)`);
+    expect(error.message).toBe(
+      `mapping "${path.join(dir, 'typo.json')}": controls[0].bind.param: unknown parameter "comp.ration" (did you mean "comp.ratio"?)`,
+    );
   });
 
   it('two controls on the same message are a duplicate binding', () => {
-    const error = refusal(write('dup.json', document({ controls: [knob(5), { ...knob(5, 'comp.knee'), name: 'other' }] })));
+    const error = refusal(
+      write('dup.json', document({ controls: [knob(5), { ...knob(5, 'comp.knee'), name: 'other' }] })),
+    );
     expect(error.jsonPath).toBe('controls[1].input');
     expect(error.reason).toMatch(/CC 5 on channel 1 is already bound by controls\[0\] "knob 5"/);
   });
 
   it('a 14-bit pair claims its LSB controller too', () => {
-    const fader = { name: 'fader', input: { kind: 'cc14', channel: 1, controller: 7 }, bind: { param: 'output.trim', mode: 'absolute' } };
+    const fader = {
+      name: 'fader',
+      input: { kind: 'cc14', channel: 1, controller: 7 },
+      bind: { param: 'output.trim', mode: 'absolute' },
+    };
     const error = refusal(write('lsb.json', document({ controls: [fader, knob(39)] })));
     expect(error.reason).toMatch(/CC 39 on channel 1 is already bound by controls\[0\] "fader"/);
   });
 
   it('NRPN framing controllers cannot also be plain knobs', () => {
-    const nrpn = { name: 'n', input: { kind: 'nrpn', channel: 1, parameter: 3 }, bind: { param: 'output.trim', mode: 'absolute' } };
-    expect(refusal(write('nrpn.json', document({ controls: [nrpn, knob(6)] }))).reason).toMatch(/CC 6 carries NRPN framing/);
+    const nrpn = {
+      name: 'n',
+      input: { kind: 'nrpn', channel: 1, parameter: 3 },
+      bind: { param: 'output.trim', mode: 'absolute' },
+    };
+    expect(refusal(write('nrpn.json', document({ controls: [nrpn, knob(6)] }))).reason).toMatch(
+      /CC 6 carries NRPN framing/,
+    );
   });
 
   it('a mode that does not fit the control is refused', () => {
-    const relativeNote = { name: 'n', input: { kind: 'note', channel: 1, note: 1 }, bind: { param: 'comp.threshold', mode: 'relative-twos-complement' } };
-    expect(refusal(write('fit.json', document({ controls: [relativeNote] }))).reason).toBe('mode "relative-twos-complement" does not fit a note input');
-    const stepContinuous = { name: 'n', input: { kind: 'note', channel: 1, note: 1 }, bind: { param: 'comp.threshold', mode: 'step' } };
-    expect(refusal(write('step.json', document({ controls: [stepContinuous] }))).reason).toMatch(/"step" needs a parameter with steps or choices/);
+    const relativeNote = {
+      name: 'n',
+      input: { kind: 'note', channel: 1, note: 1 },
+      bind: { param: 'comp.threshold', mode: 'relative-twos-complement' },
+    };
+    expect(refusal(write('fit.json', document({ controls: [relativeNote] }))).reason).toBe(
+      'mode "relative-twos-complement" does not fit a note input',
+    );
+    const stepContinuous = {
+      name: 'n',
+      input: { kind: 'note', channel: 1, note: 1 },
+      bind: { param: 'comp.threshold', mode: 'step' },
+    };
+    expect(refusal(write('step.json', document({ controls: [stepContinuous] }))).reason).toMatch(
+      /"step" needs a parameter with steps or choices/,
+    );
   });
 
   it('toggle values outside the parameter range are refused', () => {
-    const toggle = { name: 'n', input: { kind: 'note', channel: 1, note: 1 }, bind: { param: 'limiter.ceiling', mode: 'toggle', on: 3 } };
+    const toggle = {
+      name: 'n',
+      input: { kind: 'note', channel: 1, note: 1 },
+      bind: { param: 'limiter.ceiling', mode: 'toggle', on: 3 },
+    };
     const error = refusal(write('range.json', document({ controls: [toggle] })));
     expect(error.jsonPath).toBe('controls[0].bind.on');
     expect(error.reason).toMatch(/out of range -3\.\.0 dBTP/);
@@ -123,7 +163,9 @@ describe('loading one mapping', () => {
   it('a serial box cannot send MIDI, and an invalid port pattern is named', () => {
     const serial = document({ device: { kind: 'serial', deviceKind: 'rig-knob-box' } });
     expect(refusal(write('kind.json', serial)).reason).toBe('a serial device cannot send "cc"');
-    expect(refusal(write('regex.json', document({ device: { kind: 'midi', portName: 'X(' } }))).jsonPath).toBe('device.portName');
+    expect(
+      refusal(write('regex.json', document({ device: { kind: 'midi', portName: 'X(' } }))).jsonPath,
+    ).toBe('device.portName');
   });
 });
 
@@ -134,8 +176,16 @@ describe('loading folders', () => {
     write('a.json', document({ name: 'Alpha', device: { kind: 'midi', portName: 'Alpha' } }), builtin);
     write('b.json', document({ name: 'Beta', device: { kind: 'midi', portName: 'Beta' } }), builtin);
     write('c.json', document({ name: 'Gamma', device: { kind: 'midi', portName: 'Gamma' } }), builtin);
-    write('a.json', document({ name: 'Alpha (mine)', device: { kind: 'midi', portName: 'Alpha' }, controls: [knob(9)] }), user);
-    write('my-beta.json', document({ name: 'Beta', device: { kind: 'midi', portName: 'Beta' }, controls: [knob(8)] }), user);
+    write(
+      'a.json',
+      document({ name: 'Alpha (mine)', device: { kind: 'midi', portName: 'Alpha' }, controls: [knob(9)] }),
+      user,
+    );
+    write(
+      'my-beta.json',
+      document({ name: 'Beta', device: { kind: 'midi', portName: 'Beta' }, controls: [knob(8)] }),
+      user,
+    );
     write('broken.json', '{', user);
 
     const { mappings, errors } = loadMappings([builtin, user, path.join(dir, 'missing')]);
@@ -159,7 +209,10 @@ describe('loading folders', () => {
       delete process.env.XDG_CONFIG_HOME;
       expect(userMappingDir()).toBe(path.join(os.homedir(), '.config', 'rig', 'mappings'));
     } finally {
-      for (const [key, value] of [['RIG_CONFIG_DIR', saved.rig], ['XDG_CONFIG_HOME', saved.xdg]] as const) {
+      for (const [key, value] of [
+        ['RIG_CONFIG_DIR', saved.rig],
+        ['XDG_CONFIG_HOME', saved.xdg],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -174,12 +227,22 @@ describe('loading folders', () => {
 describe('decoder configuration', () => {
   it('lists 14-bit pairs on wire channels and switches NRPN framing on only when used', () => {
     const controls = [
-      { name: 'f', input: { kind: 'cc14', channel: 3, controller: 2 }, bind: { param: 'output.trim', mode: 'absolute' } },
+      {
+        name: 'f',
+        input: { kind: 'cc14', channel: 3, controller: 2 },
+        bind: { param: 'output.trim', mode: 'absolute' },
+      },
       knob(20),
     ];
     const plain = loadMapping(write('plain.json', document({ controls })));
     expect(decoderConfig(plain)).toEqual({ cc14: [{ channel: 2, controller: 2 }], nrpn: false });
-    const nrpn = { name: 'n', input: { kind: 'nrpn', channel: 1, parameter: 3 }, bind: { param: 'comp.knee', mode: 'absolute' } };
-    expect(decoderConfig(loadMapping(write('nrpn.json', document({ controls: [...controls, nrpn] })))).nrpn).toBe(true);
+    const nrpn = {
+      name: 'n',
+      input: { kind: 'nrpn', channel: 1, parameter: 3 },
+      bind: { param: 'comp.knee', mode: 'absolute' },
+    };
+    expect(
+      decoderConfig(loadMapping(write('nrpn.json', document({ controls: [...controls, nrpn] })))).nrpn,
+    ).toBe(true);
   });
 });

@@ -1,7 +1,13 @@
 /** The rest of the meter frame: peaks, RMS, correlation, spectrum, conventions, reset and pause. */
 import { describe, expect, it } from 'vitest';
 import { LoudnessAnalyzer } from '../../engine/src/loudness.ts';
-import { METER_FRAME_LENGTH, METER_LAYOUT, SPECTRUM_BAND_CENTERS_HZ, meterSlice, meterValue } from '../../engine/src/meter-layout.ts';
+import {
+  METER_FRAME_LENGTH,
+  METER_LAYOUT,
+  SPECTRUM_BAND_CENTERS_HZ,
+  meterSlice,
+  meterValue,
+} from '../../engine/src/meter-layout.ts';
 import { addon } from '../../engine/src/native.ts';
 import { sine, whiteNoise } from '../helpers/signals.ts';
 
@@ -13,7 +19,11 @@ function analyse(left: Float32Array, right: Float32Array, sampleRate = SR): Floa
 }
 
 function nearestBand(freqHz: number): number {
-  return SPECTRUM_BAND_CENTERS_HZ.reduce((best, c, i) => (Math.abs(Math.log(c / freqHz)) < Math.abs(Math.log(SPECTRUM_BAND_CENTERS_HZ[best] / freqHz)) ? i : best), 0);
+  return SPECTRUM_BAND_CENTERS_HZ.reduce(
+    (best, c, i) =>
+      Math.abs(Math.log(c / freqHz)) < Math.abs(Math.log(SPECTRUM_BAND_CENTERS_HZ[best] / freqHz)) ? i : best,
+    0,
+  );
 }
 
 describe('meters', () => {
@@ -58,7 +68,10 @@ describe('meters', () => {
     const x = sine(SR * 5, SR, 1000, 10 ** (-20 / 20));
     const m = analyse(x, x);
     const plr = meterValue(m, 'input.plr');
-    expect(plr).toBeCloseTo(meterValue(m, 'input.truePeakMaxDbtp') - meterValue(m, 'input.integratedLufs'), 4);
+    expect(plr).toBeCloseTo(
+      meterValue(m, 'input.truePeakMaxDbtp') - meterValue(m, 'input.integratedLufs'),
+      4,
+    );
     // A stereo 1 kHz sine reads its peak level in LUFS (Tech 3341 case 1), so its PLR is ~0.
     expect(Math.abs(plr)).toBeLessThan(0.1);
   });
@@ -66,11 +79,23 @@ describe('meters', () => {
   it('reads correlation +1, -1 and about 0', () => {
     const x = sine(SR, SR, 440, 0.5);
     expect(meterValue(analyse(x, x), 'input.correlation')).toBeCloseTo(1, 3);
-    expect(meterValue(analyse(x, x.map((v) => -v)), 'input.correlation')).toBeCloseTo(-1, 3);
+    expect(
+      meterValue(
+        analyse(
+          x,
+          x.map((v) => -v),
+        ),
+        'input.correlation',
+      ),
+    ).toBeCloseTo(-1, 3);
     // 300 ms of independent white noise: 14400 products, so the estimate's spread is ~0.01.
-    expect(Math.abs(meterValue(analyse(whiteNoise(SR, 0.3, 1), whiteNoise(SR, 0.3, 2)), 'input.correlation'))).toBeLessThan(0.05);
+    expect(
+      Math.abs(meterValue(analyse(whiteNoise(SR, 0.3, 1), whiteNoise(SR, 0.3, 2)), 'input.correlation')),
+    ).toBeLessThan(0.05);
     // Quadrature sines are uncorrelated too.
-    expect(Math.abs(meterValue(analyse(x, sine(SR, SR, 440, 0.5, Math.PI / 2)), 'input.correlation'))).toBeLessThan(0.02);
+    expect(
+      Math.abs(meterValue(analyse(x, sine(SR, SR, 440, 0.5, Math.PI / 2)), 'input.correlation')),
+    ).toBeLessThan(0.02);
   });
 
   for (const sampleRate of [44100, 48000, 96000]) {
@@ -103,7 +128,15 @@ describe('meters', () => {
 
   it('shows silence as -Infinity and undefined values as NaN, nothing else non-finite', () => {
     const m = analyse(new Float32Array(SR), new Float32Array(SR));
-    for (const field of ['momentaryLufs', 'shortTermLufs', 'momentaryMaxLufs', 'truePeakDbtp', 'truePeakMaxDbtp', 'samplePeakDbfs', 'rmsDbfs'] as const) {
+    for (const field of [
+      'momentaryLufs',
+      'shortTermLufs',
+      'momentaryMaxLufs',
+      'truePeakDbtp',
+      'truePeakMaxDbtp',
+      'samplePeakDbfs',
+      'rmsDbfs',
+    ] as const) {
       expect(meterValue(m, `input.${field}`), field).toBe(-Infinity);
     }
     expect(Number.isNaN(meterValue(m, 'input.integratedLufs'))).toBe(true);
@@ -159,7 +192,15 @@ describe('meters', () => {
     const loud = sine(SR * 5, SR, 1000, 10 ** (-6 / 20));
     a.push(loud, loud);
     a.resetIntegrated();
-    expect(a.report()).toEqual({ integratedLufs: null, momentaryMaxLufs: null, shortTermMaxLufs: null, lra: null, truePeakDbtp: null, samplePeakDbfs: null, plr: null });
+    expect(a.report()).toEqual({
+      integratedLufs: null,
+      momentaryMaxLufs: null,
+      shortTermMaxLufs: null,
+      lra: null,
+      truePeakDbtp: null,
+      samplePeakDbfs: null,
+      plr: null,
+    });
     const quiet = sine(SR * 5, SR, 1000, 10 ** (-30 / 20));
     a.push(quiet, quiet);
     const report = a.report();
@@ -178,7 +219,13 @@ describe('meters', () => {
     delete offsets['input.correlation'];
     expect(
       () =>
-        new addon.NativeAnalyzer({ sampleRate: SR, maxBlock: 512, meterOffsets: offsets, spectrumBandsHz: SPECTRUM_BAND_CENTERS_HZ, meterFrame: new Float32Array(METER_FRAME_LENGTH) }),
+        new addon.NativeAnalyzer({
+          sampleRate: SR,
+          maxBlock: 512,
+          meterOffsets: offsets,
+          spectrumBandsHz: SPECTRUM_BAND_CENTERS_HZ,
+          meterFrame: new Float32Array(METER_FRAME_LENGTH),
+        }),
     ).toThrow(/input\.correlation/);
   });
 
@@ -190,7 +237,13 @@ describe('meters', () => {
     for (const sampleRate of [176400, 192000]) {
       const n = sampleRate;
       const fade = sampleRate / 100; // a soft start: an abrupt one is a step, with its own overshoot
-      const x = Float32Array.from({ length: n }, (_, i) => (i < fade ? 0.5 - 0.5 * Math.cos((Math.PI * i) / fade) : 1) * 0.5011872 * Math.sin((Math.PI / 2) * i + Math.PI / 4));
+      const x = Float32Array.from(
+        { length: n },
+        (_, i) =>
+          (i < fade ? 0.5 - 0.5 * Math.cos((Math.PI * i) / fade) : 1) *
+          0.5011872 *
+          Math.sin((Math.PI / 2) * i + Math.PI / 4),
+      );
       const a = new LoudnessAnalyzer(sampleRate);
       a.push(x, x);
       const error = a.report().truePeakDbtp! + 6;

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlEvent, MidiDecoderConfig } from '../../controller/src/events.ts';
 import { MidiSurface } from '../../controller/src/midi/adapter.ts';
-import { EasyMidiBackend, MidiUnavailableError, findFeedbackPort, type MidiBackend } from '../../controller/src/midi/ports.ts';
+import {
+  EasyMidiBackend,
+  MidiUnavailableError,
+  findFeedbackPort,
+  type MidiBackend,
+} from '../../controller/src/midi/ports.ts';
 import { MidiWatcher, type IntervalTimers } from '../../controller/src/midi/watcher.ts';
 import { FakeBackend, type FakeDevice } from '../helpers/fake-midi.ts';
 
@@ -43,13 +48,20 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function openSurface(backend: MidiBackend, portName: string, decoder: MidiDecoderConfig = PLAIN): MidiSurface {
+function openSurface(
+  backend: MidiBackend,
+  portName: string,
+  decoder: MidiDecoderConfig = PLAIN,
+): MidiSurface {
   const surface = MidiSurface.open({ backend, portName, decoder });
   cleanups.push(() => surface.close());
   return surface;
 }
 
-function watch(backend: MidiBackend, rules: Array<{ pattern: string; decoder: MidiDecoderConfig; mapping?: string }>) {
+function watch(
+  backend: MidiBackend,
+  rules: Array<{ pattern: string; decoder: MidiDecoderConfig; mapping?: string }>,
+) {
   const timers = new ManualTimers();
   const watcher = new MidiWatcher({ backend, rules, timers, pollIntervalMs: 500 });
   const log: string[] = [];
@@ -94,7 +106,13 @@ describe('MIDI surface over easymidi', () => {
     backend.plug(FADERS);
     const surface = openSurface(backend, FADERS, { cc14: [], nrpn: true });
     const events = collect(surface);
-    for (const message of [[0xb4, 99, 2], [0xb4, 98, 3], [0xb4, 6, 100], [0xb4, 38, 9]]) backend.input(FADERS).deliver(message);
+    for (const message of [
+      [0xb4, 99, 2],
+      [0xb4, 98, 3],
+      [0xb4, 6, 100],
+      [0xb4, 38, 9],
+    ])
+      backend.input(FADERS).deliver(message);
     expect(events).toEqual([
       { kind: 'nrpn', channel: 4, parameter: (2 << 7) | 3, value: 100 << 7 },
       { kind: 'nrpn', channel: 4, parameter: (2 << 7) | 3, value: (100 << 7) | 9 },
@@ -187,15 +205,25 @@ describe('feedback port for an input', () => {
   });
 
   it('swaps the direction word, keeping case and easymidi duplicate numbers', () => {
-    expect(findFeedbackPort('Launch Control XL In', ['Launch Control XL Out', 'Other Out'])).toBe('Launch Control XL Out');
-    expect(findFeedbackPort('nanoKONTROL2 IN1', ['nanoKONTROL2 OUT', 'nanoKONTROL2 OUT1'])).toBe('nanoKONTROL2 OUT1');
+    expect(findFeedbackPort('Launch Control XL In', ['Launch Control XL Out', 'Other Out'])).toBe(
+      'Launch Control XL Out',
+    );
+    expect(findFeedbackPort('nanoKONTROL2 IN1', ['nanoKONTROL2 OUT', 'nanoKONTROL2 OUT1'])).toBe(
+      'nanoKONTROL2 OUT1',
+    );
     expect(findFeedbackPort('Faderfox Input', ['Faderfox Output'])).toBe('Faderfox Output');
-    expect(findFeedbackPort('MIDIIN2 (LPMiniMK3 MIDI)', ['LPMiniMK3 MIDI', 'MIDIOUT2 (LPMiniMK3 MIDI)'])).toBe('MIDIOUT2 (LPMiniMK3 MIDI)');
+    expect(
+      findFeedbackPort('MIDIIN2 (LPMiniMK3 MIDI)', ['LPMiniMK3 MIDI', 'MIDIOUT2 (LPMiniMK3 MIDI)']),
+    ).toBe('MIDIOUT2 (LPMiniMK3 MIDI)');
   });
 
   it('falls back to the one output of the same device, and refuses to guess between two', () => {
-    expect(findFeedbackPort('BeatStep Pro In', ['BeatStep Pro MIDI Out', 'Launchpad Out'])).toBe('BeatStep Pro MIDI Out');
-    expect(findFeedbackPort('BeatStep Pro In', ['BeatStep Pro MIDI Out', 'BeatStep Pro MIDI Out 2'])).toBeNull();
+    expect(findFeedbackPort('BeatStep Pro In', ['BeatStep Pro MIDI Out', 'Launchpad Out'])).toBe(
+      'BeatStep Pro MIDI Out',
+    );
+    expect(
+      findFeedbackPort('BeatStep Pro In', ['BeatStep Pro MIDI Out', 'BeatStep Pro MIDI Out 2']),
+    ).toBeNull();
     expect(findFeedbackPort('Knob Strip', ['Launchpad Out'])).toBeNull();
   });
 });
@@ -209,7 +237,9 @@ describe('MIDI hot-plug watcher', () => {
     watcher.start();
     expect(log).toEqual([`connected midi:${XTOUCH_A} via x-touch mini`]);
     expect(timers.running).toBe(1);
-    expect(watcher.ports().map((p) => [p.name, p.rule?.pattern ?? null, p.surface?.connected ?? null])).toEqual([
+    expect(
+      watcher.ports().map((p) => [p.name, p.rule?.pattern ?? null, p.surface?.connected ?? null]),
+    ).toEqual([
       [XTOUCH_A, 'x-touch mini', true],
       ['Midi Through:Midi Through Port-0 14:0', null, null],
     ]);
@@ -218,7 +248,9 @@ describe('MIDI hot-plug watcher', () => {
   it('reports a vanished device, closes it, and reconnects the same surface when it returns', () => {
     const backend = new FakeBackend();
     backend.plug(XTOUCH_A);
-    const { watcher, timers, log } = watch(backend, [{ pattern: 'X-TOUCH MINI', decoder: { cc14: [{ channel: 0, controller: 1 }], nrpn: false } }]);
+    const { watcher, timers, log } = watch(backend, [
+      { pattern: 'X-TOUCH MINI', decoder: { cc14: [{ channel: 0, controller: 1 }], nrpn: false } },
+    ]);
     watcher.start();
     const [surface] = watcher.surfaces();
     const events = collect(surface);
@@ -271,7 +303,11 @@ describe('MIDI hot-plug watcher', () => {
     backend.plug(XTOUCH_A);
     const { watcher, timers, log } = watch(backend, [
       { pattern: '^X-TOUCH MINI', decoder: PLAIN, mapping: 'x-touch-mini.json' },
-      { pattern: 'Faderbank', decoder: { cc14: [{ channel: 0, controller: 0 }], nrpn: false }, mapping: 'faderbank.json' },
+      {
+        pattern: 'Faderbank',
+        decoder: { cc14: [{ channel: 0, controller: 0 }], nrpn: false },
+        mapping: 'faderbank.json',
+      },
     ]);
     const rules = new Map<string, string | undefined>();
     watcher.on('connected', (surface, rule) => rules.set(surface.id, rule.mapping));
@@ -280,14 +316,17 @@ describe('MIDI hot-plug watcher', () => {
     backend.plug(FADERS);
     timers.tick();
     expect(log).toHaveLength(3);
-    expect(rules).toEqual(new Map([
-      [`midi:${XTOUCH_A}`, 'x-touch-mini.json'],
-      [`midi:${XTOUCH_B}`, 'x-touch-mini.json'],
-      [`midi:${FADERS}`, 'faderbank.json'],
-    ]));
+    expect(rules).toEqual(
+      new Map([
+        [`midi:${XTOUCH_A}`, 'x-touch-mini.json'],
+        [`midi:${XTOUCH_B}`, 'x-touch-mini.json'],
+        [`midi:${FADERS}`, 'faderbank.json'],
+      ]),
+    );
 
     const heard: string[] = [];
-    for (const surface of watcher.surfaces()) surface.onEvent((e) => heard.push(`${surface.name} ${JSON.stringify(e)}`));
+    for (const surface of watcher.surfaces())
+      surface.onEvent((e) => heard.push(`${surface.name} ${JSON.stringify(e)}`));
     backend.input(XTOUCH_B).deliver([0xb0, 1, 11]);
     backend.input(XTOUCH_A).deliver([0xb0, 1, 22]);
     backend.input(FADERS).deliver([0xb0, 0, 33]);
@@ -300,7 +339,11 @@ describe('MIDI hot-plug watcher', () => {
     backend.unplug(XTOUCH_A);
     timers.tick();
     expect(log[3]).toBe(`disconnected midi:${XTOUCH_A}: port "${XTOUCH_A}" is gone`);
-    expect(watcher.surfaces().map((s) => [s.name, s.connected])).toEqual([[XTOUCH_A, false], [XTOUCH_B, true], [FADERS, true]]);
+    expect(watcher.surfaces().map((s) => [s.name, s.connected])).toEqual([
+      [XTOUCH_A, false],
+      [XTOUCH_B, true],
+      [FADERS, true],
+    ]);
   });
 
   it('contains a failing backend, says so once, and recovers when it answers again', () => {
@@ -333,16 +376,23 @@ describe('MIDI hot-plug watcher', () => {
       throw new Error('wiring bug');
     });
     expect(() => watcher.start()).not.toThrow();
-    expect(log).toEqual([`connected midi:${XTOUCH_A} via X-TOUCH`, "error MIDI watcher: a 'connected' listener failed: wiring bug"]);
+    expect(log).toEqual([
+      `connected midi:${XTOUCH_A} via X-TOUCH`,
+      "error MIDI watcher: a 'connected' listener failed: wiring bug",
+    ]);
     backend.unplug(XTOUCH_A);
     timers.tick();
     expect(log[2]).toMatch(/^disconnected /);
   });
 
   it('refuses a pattern that is not a regular expression, naming it', () => {
-    expect(() => new MidiWatcher({ backend: new FakeBackend(), rules: [{ pattern: 'X-TOUCH (MINI', decoder: PLAIN }] })).toThrow(
-      /MIDI port pattern "X-TOUCH \(MINI" is not a valid regular expression/,
-    );
+    expect(
+      () =>
+        new MidiWatcher({
+          backend: new FakeBackend(),
+          rules: [{ pattern: 'X-TOUCH (MINI', decoder: PLAIN }],
+        }),
+    ).toThrow(/MIDI port pattern "X-TOUCH \(MINI" is not a valid regular expression/);
   });
 
   it('stops polling and closes every port on close', async () => {
@@ -383,12 +433,19 @@ describe('easymidi backend on this machine', () => {
   }
 
   it('lets a watcher run over it without throwing', async () => {
-    const watcher = new MidiWatcher({ rules: [{ pattern: '.', decoder: PLAIN }], timers: new ManualTimers() });
+    const watcher = new MidiWatcher({
+      rules: [{ pattern: '.', decoder: PLAIN }],
+      timers: new ManualTimers(),
+    });
     const errors: string[] = [];
     watcher.on('error', (message) => errors.push(message));
     expect(() => watcher.start()).not.toThrow();
-    expect(errors.every((message) => message.startsWith('MIDI unavailable: ') || message.startsWith('midi:'))).toBe(true);
-    expect(watcher.backendProblem === null || watcher.backendProblem.startsWith('MIDI unavailable: ')).toBe(true);
+    expect(
+      errors.every((message) => message.startsWith('MIDI unavailable: ') || message.startsWith('midi:')),
+    ).toBe(true);
+    expect(watcher.backendProblem === null || watcher.backendProblem.startsWith('MIDI unavailable: ')).toBe(
+      true,
+    );
     await watcher.close();
   });
 });

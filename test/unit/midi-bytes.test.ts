@@ -16,7 +16,9 @@ describe('MIDI decoder', () => {
   });
 
   it('treats note-on with velocity 0 as note-off', () => {
-    expect(plain().decode([0x90, 36, 0])).toEqual([{ kind: 'note', channel: 0, note: 36, velocity: 0, on: false }]);
+    expect(plain().decode([0x90, 36, 0])).toEqual([
+      { kind: 'note', channel: 0, note: 36, velocity: 0, on: false },
+    ]);
   });
 
   it('follows running status across messages and across separate feeds', () => {
@@ -41,7 +43,9 @@ describe('MIDI decoder', () => {
   });
 
   it('drops data bytes that arrive before any status (a cable plugged in mid-message)', () => {
-    expect(plain().decode([64, 12, 0x90, 60, 1])).toEqual([{ kind: 'note', channel: 0, note: 60, velocity: 1, on: true }]);
+    expect(plain().decode([64, 12, 0x90, 60, 1])).toEqual([
+      { kind: 'note', channel: 0, note: 60, velocity: 1, on: true },
+    ]);
   });
 
   it('parses and ignores program change, pressure and system common without losing sync', () => {
@@ -76,7 +80,9 @@ describe('MIDI decoder', () => {
   });
 
   it('refuses a 14-bit controller that has no LSB partner', () => {
-    expect(() => new MidiDecoder({ cc14: [{ channel: 0, controller: 40 }], nrpn: false })).toThrow(/MSB controller 40 is not 0\.\.31/);
+    expect(() => new MidiDecoder({ cc14: [{ channel: 0, controller: 40 }], nrpn: false })).toThrow(
+      /MSB controller 40 is not 0\.\.31/,
+    );
   });
 
   it('assembles NRPN from 99/98 selection and 6/38 data entry', () => {
@@ -104,7 +110,11 @@ describe('MIDI decoder', () => {
   });
 
   it('without NRPN framing, CC 99/98/6/38 are ordinary controls', () => {
-    expect(plain().decode([0xb0, 99, 1, 6, 2]).map((e) => e.kind)).toEqual(['cc', 'cc']);
+    expect(
+      plain()
+        .decode([0xb0, 99, 1, 6, 2])
+        .map((e) => e.kind),
+    ).toEqual(['cc', 'cc']);
   });
 
   it('reset forgets a half-received message', () => {
@@ -136,10 +146,12 @@ describe('MIDI feedback encoding', () => {
   });
 
   it('sends a 14-bit CC as MSB then LSB and NRPN as four CCs', () => {
-    expect(encodeFeedback({ kind: 'cc14', channel: 0, controller: 1, value: (5 << 7) | 6 })).toEqual([0xb0, 1, 5, 0xb0, 33, 6]);
-    expect(encodeFeedback({ kind: 'nrpn', channel: 0, parameter: (2 << 7) | 3, value: (4 << 7) | 5 })).toEqual([
-      0xb0, 99, 2, 0xb0, 98, 3, 0xb0, 6, 4, 0xb0, 38, 5,
+    expect(encodeFeedback({ kind: 'cc14', channel: 0, controller: 1, value: (5 << 7) | 6 })).toEqual([
+      0xb0, 1, 5, 0xb0, 33, 6,
     ]);
+    expect(
+      encodeFeedback({ kind: 'nrpn', channel: 0, parameter: (2 << 7) | 3, value: (4 << 7) | 5 }),
+    ).toEqual([0xb0, 99, 2, 0xb0, 98, 3, 0xb0, 6, 4, 0xb0, 38, 5]);
   });
 
   it('rounds and clamps data values, refuses bad addresses and serial kinds', () => {

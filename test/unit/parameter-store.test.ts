@@ -27,7 +27,9 @@ describe('parameter store', () => {
 
   it('refuses a recall with an unknown id before changing anything', () => {
     const store = new ParameterStore();
-    expect(() => store.setMany({ 'comp.threshold': -20, 'comp.thresh': -3 }, 'recall')).toThrow(/unknown parameter "comp.thresh"/);
+    expect(() => store.setMany({ 'comp.threshold': -20, 'comp.thresh': -3 }, 'recall')).toThrow(
+      /unknown parameter "comp.thresh"/,
+    );
     expect(store.get('comp.threshold')).toBe(-12);
   });
 });

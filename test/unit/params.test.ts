@@ -24,7 +24,9 @@ describe('parameter schema', () => {
   });
 
   it('names the closest id when a parameter is unknown', () => {
-    expect(() => getSpec('comp.ration')).toThrow(/unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/);
+    expect(() => getSpec('comp.ration')).toThrow(
+      /unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/,
+    );
   });
 
   it('snaps the stepped ratio knob to its bus-compressor detents', () => {
@@ -48,7 +50,9 @@ describe('parameter schema', () => {
   });
 
   it('rejects out-of-range and non-numeric values with the parameter named', () => {
-    expect(() => checkValue(getSpec('limiter.ceiling'), 0.5)).toThrow(/"limiter.ceiling": 0.5 is out of range -3..0 dBTP/);
+    expect(() => checkValue(getSpec('limiter.ceiling'), 0.5)).toThrow(
+      /"limiter.ceiling": 0.5 is out of range -3..0 dBTP/,
+    );
     expect(() => parseValue(getSpec('comp.attack'), 'fast')).toThrow(/"comp.attack": "fast" is not a number/);
     expect(() => parseValue(getSpec('comp.ratio'), '5')).toThrow(/not one of its steps/);
     expect(() => clampValue(getSpec('input.trim'), NaN)).toThrow(/not a finite number/);

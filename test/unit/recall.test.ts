@@ -22,7 +22,9 @@ afterEach(() => {
 
 /** Every parameter moved off its default to an awkward value (a log-taper fraction, an odd step). */
 function awkwardValues(): Record<string, number> {
-  return Object.fromEntries(PARAMETERS.map((p, i) => [p.id, positionToValue(p, ((i * 0.618034) % 1) * 0.98 + 0.01)]));
+  return Object.fromEntries(
+    PARAMETERS.map((p, i) => [p.id, positionToValue(p, ((i * 0.618034) % 1) * 0.98 + 0.01)]),
+  );
 }
 
 describe('recall', () => {
@@ -117,28 +119,46 @@ describe('recall', () => {
     store.subscribe((c) => seen.push([c.id, c.value]));
     Promise.resolve().then(() => recall.recall('one'));
     Promise.resolve().then(() => recall.recall('two'));
-    return Promise.resolve().then(() => Promise.resolve()).then(() => {
-      expect([store.get('eq.bell1.gain'), store.get('comp.ratio')]).toEqual([-6, 1.5]);
-      recall.close();
-    });
+    return Promise.resolve()
+      .then(() => Promise.resolve())
+      .then(() => {
+        expect([store.get('eq.bell1.gain'), store.get('comp.ratio')]).toEqual([-6, 1.5]);
+        recall.close();
+      });
   });
 
   it('rejects corrupt and hostile imports with the reason', () => {
-    const good = JSON.parse(toExport({ name: 'x', notes: '', createdAt: new Date(0).toISOString(), values: {}, targetPreset: null, mappings: [] }));
+    const good = JSON.parse(
+      toExport({
+        name: 'x',
+        notes: '',
+        createdAt: new Date(0).toISOString(),
+        values: {},
+        targetPreset: null,
+        mappings: [],
+      }),
+    );
     const cases: Array<[string, RegExp]> = [
       ['{"format":"rig-snapshot",', /not valid JSON/],
       ['[]', /expected a JSON object/],
       [JSON.stringify({ ...good, format: 'other' }), /"format" must be "rig-snapshot"/],
       [JSON.stringify({ ...good, version: 99 }), /unsupported version 99/],
       [JSON.stringify({ ...good, name: '' }), /"name" must be a non-empty string/],
-      [JSON.stringify({ ...good, values: { 'comp.ration': 2 } }), /unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/],
+      [
+        JSON.stringify({ ...good, values: { 'comp.ration': 2 } }),
+        /unknown parameter "comp.ration" \(did you mean "comp.ratio"\?\)/,
+      ],
       [JSON.stringify({ ...good, values: { 'comp.ratio': '2' } }), /"comp.ratio": "2" is not a number/],
       [JSON.stringify({ ...good, values: { 'limiter.ceiling': 6 } }), /"limiter.ceiling": 6 is out of range/],
-      [JSON.stringify({ ...good, values: { 'comp.ratio': 5 } }).replace('"comp.ratio"', '"__proto__"'), /unknown parameter "__proto__"/],
+      [
+        JSON.stringify({ ...good, values: { 'comp.ratio': 5 } }).replace('"comp.ratio"', '"__proto__"'),
+        /unknown parameter "__proto__"/,
+      ],
       [JSON.stringify({ ...good, targetPreset: 'moon' }), /"targetPreset" "moon" is not one of/],
       [JSON.stringify({ ...good, notes: 'x'.repeat(300_000) }), /larger than 262144 bytes/],
     ];
-    for (const [text, reason] of cases) expect(() => parseExport(text, 'evil.json'), text.slice(0, 60)).toThrow(reason);
+    for (const [text, reason] of cases)
+      expect(() => parseExport(text, 'evil.json'), text.slice(0, 60)).toThrow(reason);
   });
 
   it('diffs two snapshots and draws a recall sheet with every knob', () => {
@@ -148,7 +168,14 @@ describe('recall', () => {
       { id: 'comp.ratio', label: 'Ratio', from: '2.00 :1', to: '4.00 :1' },
       { id: 'character.mode', label: 'Saturation', from: 'tape', to: 'tube' },
     ]);
-    const html = renderRecallSheet({ name: 'Night <mix>', notes: '', createdAt: new Date(0).toISOString(), values: b, targetPreset: 'spotify', mappings: [] });
+    const html = renderRecallSheet({
+      name: 'Night <mix>',
+      notes: '',
+      createdAt: new Date(0).toISOString(),
+      values: b,
+      targetPreset: 'spotify',
+      mappings: [],
+    });
     expect(html).toContain('Night &lt;mix&gt;');
     expect(html.match(/<figure class="knob">/g)?.length).toBe(PARAMETERS.length);
     expect(html).toContain('tube');

@@ -4,7 +4,13 @@ import { addon } from '../../engine/src/native.ts';
 import { seededRandom, sine, toneAmplitude } from '../helpers/signals.ts';
 
 /** Interleaved input through a fresh resampler in chunks of the given sizes (cycled), then flushed. */
-function resample(x: Float32Array, from: number, to: number, channels = 1, chunks: number[] = [x.length / channels]): Float32Array {
+function resample(
+  x: Float32Array,
+  from: number,
+  to: number,
+  channels = 1,
+  chunks: number[] = [x.length / channels],
+): Float32Array {
   const r = new addon.NativeResampler(from, to, channels);
   const parts: Float32Array[] = [];
   for (let frame = 0, c = 0; frame * channels < x.length; c++) {
@@ -22,13 +28,16 @@ function resample(x: Float32Array, from: number, to: number, channels = 1, chunk
   return out;
 }
 
-const gainDb = (y: Float32Array, rate: number, f: number, amplitude: number) => 20 * Math.log10(toneAmplitude(y, rate, f, rate / 10, rate * 0.9) / amplitude);
+const gainDb = (y: Float32Array, rate: number, f: number, amplitude: number) =>
+  20 * Math.log10(toneAmplitude(y, rate, f, rate / 10, rate * 0.9) / amplitude);
 
 describe('resampler 48 kHz -> 44.1 kHz', () => {
   it('is flat within 0.01 dB from 20 Hz to 20 kHz', () => {
     // Steady-state amplitude (the first and last 100 ms, where the filter fills and drains, are
     // left out) against the input's. Measured worst: 0.004 dB.
-    for (const f of [20, 40, 100, 315, 1000, 3150, 5000, 8000, 10000, 12500, 15000, 17000, 18000, 19000, 19500, 19800, 20000]) {
+    for (const f of [
+      20, 40, 100, 315, 1000, 3150, 5000, 8000, 10000, 12500, 15000, 17000, 18000, 19000, 19500, 19800, 20000,
+    ]) {
       const y = resample(sine(48000, 48000, f, 0.5), 48000, 44100);
       expect(Math.abs(gainDb(y, 44100, f, 0.5)), `${f} Hz`).toBeLessThan(0.01);
     }
@@ -86,7 +95,9 @@ describe('resampler 48 kHz -> 44.1 kHz', () => {
   });
 
   it('refuses channel counts it does not support, naming them', () => {
-    expect(() => new addon.NativeResampler(48000, 44100, 6)).toThrow(/cannot resample 6 channel\(s\) from 48000 Hz to 44100 Hz/);
+    expect(() => new addon.NativeResampler(48000, 44100, 6)).toThrow(
+      /cannot resample 6 channel\(s\) from 48000 Hz to 44100 Hz/,
+    );
   });
 });
 

@@ -31,9 +31,17 @@ describe('stereo image', () => {
     const top = sine(SR, SR, 2000, 0.3);
     const values = { ...onlyStages('image'), 'image.bassMono.on': 1, 'image.bassMono.freq': 120 };
     // Side-only tones: L = x, R = -x.
-    const lowSide = render(bass, bass.map((v) => -v), values);
+    const lowSide = render(
+      bass,
+      bass.map((v) => -v),
+      values,
+    );
     expect(gainDb(lowSide.left, bass, 50)).toBeLessThan(-30);
-    const highSide = render(top, top.map((v) => -v), values);
+    const highSide = render(
+      top,
+      top.map((v) => -v),
+      values,
+    );
     expect(Math.abs(gainDb(highSide.left, top, 2000))).toBeLessThan(0.1);
     // Mid tones pass at unity magnitude at every frequency: the crossover's all-pass, not a dip.
     for (const f of [30, 80, 120, 200, 1000]) {

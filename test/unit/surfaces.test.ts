@@ -38,7 +38,12 @@ describe('surface manager', () => {
     const store = new ParameterStore();
     const surfaces = start(store, backend);
     expect(surfaces.status()).toEqual([
-      expect.objectContaining({ id: 'midi:X-TOUCH MINI:X-TOUCH MINI MIDI 1 24:0', kind: 'midi', mapping: 'Behringer X-Touch Mini', connected: true }),
+      expect.objectContaining({
+        id: 'midi:X-TOUCH MINI:X-TOUCH MINI MIDI 1 24:0',
+        kind: 'midi',
+        mapping: 'Behringer X-Touch Mini',
+        connected: true,
+      }),
     ]);
     expect(surfaces.mappingsInUse()).toEqual(['Behringer X-Touch Mini']);
 

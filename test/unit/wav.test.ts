@@ -8,7 +8,13 @@ import { sine } from '../helpers/signals.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-wav-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function writeStereo(file: string, format: SampleFormat, left: Float32Array, right: Float32Array, sampleRate = 48000): void {
+function writeStereo(
+  file: string,
+  format: SampleFormat,
+  left: Float32Array,
+  right: Float32Array,
+  sampleRate = 48000,
+): void {
   const writer = new WavWriter(file, { sampleRate, channels: 2, format });
   const interleaved = new Float32Array(left.length * 2);
   for (let i = 0; i < left.length; i++) [interleaved[2 * i], interleaved[2 * i + 1]] = [left[i], right[i]];
@@ -35,21 +41,24 @@ function plainPcm(channels: number, bits: number, sampleRate: number, data: Buff
 }
 
 describe('WAV files', () => {
-  it.each(['int16', 'int24', 'int32', 'float32'] as const)('round-trips %s within its quantisation step', (format) => {
-    const left = sine(4800, 48000, 997, 0.8);
-    const right = sine(4800, 48000, 1999, -0.5);
-    const file = path.join(dir, `rt-${format}.wav`);
-    writeStereo(file, format, left, right);
-    const reader = WavReader.open(file);
-    expect(reader.info).toMatchObject({ sampleRate: 48000, channels: 2, format, frames: 4800 });
-    const { left: l, right: r } = reader.read(10_000);
-    reader.close();
-    const step = format === 'int16' ? 2 ** -15 : format === 'int24' ? 2 ** -23 : 1e-7;
-    for (let i = 0; i < 4800; i++) {
-      expect(Math.abs(l[i] - left[i])).toBeLessThanOrEqual(step);
-      expect(Math.abs(r[i] - right[i])).toBeLessThanOrEqual(step);
-    }
-  });
+  it.each(['int16', 'int24', 'int32', 'float32'] as const)(
+    'round-trips %s within its quantisation step',
+    (format) => {
+      const left = sine(4800, 48000, 997, 0.8);
+      const right = sine(4800, 48000, 1999, -0.5);
+      const file = path.join(dir, `rt-${format}.wav`);
+      writeStereo(file, format, left, right);
+      const reader = WavReader.open(file);
+      expect(reader.info).toMatchObject({ sampleRate: 48000, channels: 2, format, frames: 4800 });
+      const { left: l, right: r } = reader.read(10_000);
+      reader.close();
+      const step = format === 'int16' ? 2 ** -15 : format === 'int24' ? 2 ** -23 : 1e-7;
+      for (let i = 0; i < 4800; i++) {
+        expect(Math.abs(l[i] - left[i])).toBeLessThanOrEqual(step);
+        expect(Math.abs(r[i] - right[i])).toBeLessThanOrEqual(step);
+      }
+    },
+  );
 
   it('reads mono as dual mono', () => {
     const data = Buffer.alloc(200);
@@ -68,7 +77,9 @@ describe('WAV files', () => {
     const good = plainPcm(2, 16, 48000, Buffer.alloc(4000));
     const truncated = path.join(dir, 'truncated.wav');
     fs.writeFileSync(truncated, good.subarray(0, 1000));
-    expect(() => WavReader.open(truncated)).toThrow(/truncated.wav: truncated: the data chunk declares 4000 bytes but the file holds only 956/);
+    expect(() => WavReader.open(truncated)).toThrow(
+      /truncated.wav: truncated: the data chunk declares 4000 bytes but the file holds only 956/,
+    );
 
     const text = path.join(dir, 'notes.wav');
     fs.writeFileSync(text, 'these are not audio samples');
@@ -93,7 +104,12 @@ describe('WAV files', () => {
 
   it('keeps a playable header while writing when asked to refresh it', () => {
     const file = path.join(dir, 'live.wav');
-    const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32', headerRefreshFrames: 480 });
+    const writer = new WavWriter(file, {
+      sampleRate: 48000,
+      channels: 2,
+      format: 'float32',
+      headerRefreshFrames: 480,
+    });
     writer.write(new Float32Array(2 * 1000));
     // A crash now: the partial file already declares the frames written so far.
     const reader = WavReader.open(writer.partialPath);

@@ -78,7 +78,16 @@ export interface MappingEngineOptions {
 function eventKey(kind: string, channel: number, number: number): number {
   return KIND_CODES[kind] * 0x200000 + channel * 0x4000 + number;
 }
-const KIND_CODES: Record<string, number> = { cc: 1, cc14: 2, nrpn: 3, note: 4, pitchbend: 5, knob: 6, button: 7, encoder: 8 };
+const KIND_CODES: Record<string, number> = {
+  cc: 1,
+  cc14: 2,
+  nrpn: 3,
+  note: 4,
+  pitchbend: 5,
+  knob: 6,
+  button: 7,
+  encoder: 8,
+};
 
 function inputKey(input: Address): number {
   switch (input.kind) {
@@ -122,7 +131,9 @@ function absolutePosition(event: ControlEvent, input: Address): number {
       return event.value / MIDI_14_BIT_MAX;
     case 'nrpn':
       // MSB-only devices top out at 127 << 7; scaling by the MSB alone lets them reach the end.
-      return input.kind === 'nrpn' && input.dataBits === 7 ? (event.value >> 7) / MIDI_7_BIT_MAX : event.value / MIDI_14_BIT_MAX;
+      return input.kind === 'nrpn' && input.dataBits === 7
+        ? (event.value >> 7) / MIDI_7_BIT_MAX
+        : event.value / MIDI_14_BIT_MAX;
     case 'knob':
       return event.value / KNOB_MAX;
     default:
@@ -232,13 +243,19 @@ export class MappingEngine {
     const control = this.byInput.get(controlEventKey(event));
     if (!control) return;
     const input = control.spec.input.kind;
-    if (input === 'note' || input === 'button' || control.heldBinding || this.isButtonBinding(bindingOn(control.spec, this.layer))) {
+    if (
+      input === 'note' ||
+      input === 'button' ||
+      control.heldBinding ||
+      this.isButtonBinding(bindingOn(control.spec, this.layer))
+    ) {
       this.button(control, event);
       return;
     }
     const binding = bindingOn(control.spec, this.layer);
     if (!binding || !isParameterBinding(binding)) return;
-    if (binding.mode === 'absolute') this.absolute(control, binding, absolutePosition(event, control.spec.input));
+    if (binding.mode === 'absolute')
+      this.absolute(control, binding, absolutePosition(event, control.spec.input));
     else this.relative(control, binding, relativeTicks(binding.mode, event));
   }
 
@@ -299,7 +316,8 @@ export class MappingEngine {
     if (!control.pickedUp) {
       const current = this.store.get(spec.id);
       const target = valueToPosition(spec, current);
-      const near = Math.abs(position - target) <= PICKUP_TOLERANCE || positionToValue(spec, position) === current;
+      const near =
+        Math.abs(position - target) <= PICKUP_TOLERANCE || positionToValue(spec, position) === current;
       const crossed = previous !== undefined && (previous - target) * (position - target) <= 0;
       if (!near && !crossed) return;
       control.pickedUp = true;
@@ -335,11 +353,17 @@ export class MappingEngine {
     let amount = ticks * direction;
     if (binding.acceleration) {
       const ticksPerSecond = (Math.abs(ticks) * 1000) / elapsedMs;
-      const speed = clamp01((ticksPerSecond - SLOW_TICKS_PER_SECOND) / (FAST_TICKS_PER_SECOND - SLOW_TICKS_PER_SECOND));
+      const speed = clamp01(
+        (ticksPerSecond - SLOW_TICKS_PER_SECOND) / (FAST_TICKS_PER_SECOND - SLOW_TICKS_PER_SECOND),
+      );
       amount *= 1 + binding.acceleration * speed;
     }
     const scale = (binding.sensitivity ?? DEFAULT_SENSITIVITY) * (this.fine ? this.fineFactor : 1);
-    this.setParameter(control, spec.id, positionToValue(spec, clamp01(valueToPosition(spec, current) + amount * scale)));
+    this.setParameter(
+      control,
+      spec.id,
+      positionToValue(spec, clamp01(valueToPosition(spec, current) + amount * scale)),
+    );
   }
 
   private button(control: ControlState, event: ControlEvent): void {
@@ -349,7 +373,9 @@ export class MappingEngine {
     if (latching) {
       binding = bindingOn(control.spec, this.layer);
     } else {
-      binding = down ? bindingOn(control.spec, this.layer) : (control.heldBinding ?? bindingOn(control.spec, this.layer));
+      binding = down
+        ? bindingOn(control.spec, this.layer)
+        : (control.heldBinding ?? bindingOn(control.spec, this.layer));
       control.heldBinding = down ? binding : undefined;
     }
     if (!binding) return;
@@ -488,7 +514,8 @@ export class MappingEngine {
   private flushFeedback(control: ControlState): void {
     const message = this.feedbackMessage(control);
     if (!message) return;
-    const value = 'value' in message ? message.value : 'velocity' in message ? message.velocity : message.on ? 1 : 0;
+    const value =
+      'value' in message ? message.value : 'velocity' in message ? message.velocity : message.on ? 1 : 0;
     if (!control.forceNextSend && value === control.lastSentValue) return;
     control.forceNextSend = false;
     control.lastSentValue = value;
@@ -513,18 +540,36 @@ export class MappingEngine {
         if (binding.invert) position = 1 - position;
       }
     } else if (binding) {
-      lit = (binding.action === 'layer' && this.layer === binding.layer) || (binding.action === 'fine' && this.fine);
+      lit =
+        (binding.action === 'layer' && this.layer === binding.layer) ||
+        (binding.action === 'fine' && this.fine);
     }
     const onValue = control.spec.feedback?.on ?? MIDI_7_BIT_MAX;
     const offValue = control.spec.feedback?.off ?? 0;
-    const lightOrLevel = (max: number) => (this.isButtonBinding(binding) ? (lit ? onValue : offValue) : Math.round(position * max));
+    const lightOrLevel = (max: number) =>
+      this.isButtonBinding(binding) ? (lit ? onValue : offValue) : Math.round(position * max);
     switch (to.kind) {
       case 'cc':
-        return { kind: 'cc', channel: to.channel - 1, controller: to.controller, value: lightOrLevel(MIDI_7_BIT_MAX) };
+        return {
+          kind: 'cc',
+          channel: to.channel - 1,
+          controller: to.controller,
+          value: lightOrLevel(MIDI_7_BIT_MAX),
+        };
       case 'cc14':
-        return { kind: 'cc14', channel: to.channel - 1, controller: to.controller, value: Math.round(position * MIDI_14_BIT_MAX) };
+        return {
+          kind: 'cc14',
+          channel: to.channel - 1,
+          controller: to.controller,
+          value: Math.round(position * MIDI_14_BIT_MAX),
+        };
       case 'nrpn':
-        return { kind: 'nrpn', channel: to.channel - 1, parameter: to.parameter, value: Math.round(position * MIDI_14_BIT_MAX) };
+        return {
+          kind: 'nrpn',
+          channel: to.channel - 1,
+          parameter: to.parameter,
+          value: Math.round(position * MIDI_14_BIT_MAX),
+        };
       case 'pitchbend':
         return { kind: 'pitchbend', channel: to.channel - 1, value: Math.round(position * MIDI_14_BIT_MAX) };
       case 'note':

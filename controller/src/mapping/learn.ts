@@ -10,8 +10,23 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getSpec, type ParameterSpec } from '../../../engine/src/schema.ts';
 import type { ControlEvent } from '../events.ts';
-import { addressKey, builtinMappingDir, describeAddress, loadMapping, userMappingDir, validateMapping, type DeviceIdentity } from './load.ts';
-import type { Address, BindingMode, ControlSpec, Mapping, MappingDocument, ParameterBinding } from './types.ts';
+import {
+  addressKey,
+  builtinMappingDir,
+  describeAddress,
+  loadMapping,
+  userMappingDir,
+  validateMapping,
+  type DeviceIdentity,
+} from './load.ts';
+import type {
+  Address,
+  BindingMode,
+  ControlSpec,
+  Mapping,
+  MappingDocument,
+  ParameterBinding,
+} from './types.ts';
 import { layerNames, toDocument } from './types.ts';
 
 export interface LearnedControl {
@@ -78,22 +93,38 @@ export class LearnSession {
   offer(event: ControlEvent): LearnedControl | undefined {
     switch (event.kind) {
       case 'note':
-        return event.on ? { input: { kind: 'note', channel: event.channel + 1, note: event.note }, mode: buttonMode(this.spec) } : undefined;
+        return event.on
+          ? {
+              input: { kind: 'note', channel: event.channel + 1, note: event.note },
+              mode: buttonMode(this.spec),
+            }
+          : undefined;
       case 'button':
-        return event.pressed ? { input: { kind: 'button', index: event.index }, mode: buttonMode(this.spec) } : undefined;
+        return event.pressed
+          ? { input: { kind: 'button', index: event.index }, mode: buttonMode(this.spec) }
+          : undefined;
       case 'encoder':
-        return event.delta !== 0 ? { input: { kind: 'encoder', index: event.index }, mode: 'relative' } : undefined;
+        return event.delta !== 0
+          ? { input: { kind: 'encoder', index: event.index }, mode: 'relative' }
+          : undefined;
       case 'knob':
         return this.moved({ kind: 'knob', index: event.index }, event.value / 1023);
       case 'pitchbend':
         return this.moved({ kind: 'pitchbend', channel: event.channel + 1 }, event.value / 16383);
       case 'cc14':
-        return this.moved({ kind: 'cc14', channel: event.channel + 1, controller: event.controller }, event.value / 16383);
+        return this.moved(
+          { kind: 'cc14', channel: event.channel + 1, controller: event.controller },
+          event.value / 16383,
+        );
       case 'nrpn': {
         const key = `nrpn:${event.channel}:${event.parameter}`;
         if (event.value & 0x7f) this.sawLowBits.add(key);
         const dataBits = this.sawLowBits.has(key) ? 14 : 7;
-        return this.moved({ kind: 'nrpn', channel: event.channel + 1, parameter: event.parameter, dataBits }, event.value / 16383, key);
+        return this.moved(
+          { kind: 'nrpn', channel: event.channel + 1, parameter: event.parameter, dataBits },
+          event.value / 16383,
+          key,
+        );
       }
       case 'cc':
         return this.cc(event.channel, event.controller, event.value);
@@ -135,7 +166,12 @@ export function startLearn(paramId: string): LearnSession {
 /** A mapping with no controls yet, for a device no mapping claims. */
 export function emptyMapping(device: DeviceIdentity): Mapping {
   if (device.kind === 'serial') {
-    return { name: device.deviceKind, description: `Learned bindings for the ${device.deviceKind} serial device.`, device, controls: [] };
+    return {
+      name: device.deviceKind,
+      description: `Learned bindings for the ${device.deviceKind} serial device.`,
+      device,
+      controls: [],
+    };
   }
   const escaped = device.portName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return {
@@ -151,18 +187,31 @@ export function emptyMapping(device: DeviceIdentity): Mapping {
  * which for a single-layer mapping is every layer). An existing control on the same message keeps
  * its name and feedback and gets the new binding; otherwise a control is added.
  */
-export function learnBinding(mapping: Mapping, learned: LearnedControl, paramId: string, layer?: string): Mapping {
+export function learnBinding(
+  mapping: Mapping,
+  learned: LearnedControl,
+  paramId: string,
+  layer?: string,
+): Mapping {
   getSpec(paramId);
   const binding: ParameterBinding = { param: paramId, mode: learned.mode };
   const key = addressKey(learned.input);
   const onFirstLayer = layer === undefined || layer === layerNames(mapping)[0];
   const rebind = (control: ControlSpec): ControlSpec =>
-    onFirstLayer ? { ...control, bind: binding } : { ...control, onLayer: { ...control.onLayer, [layer!]: binding } };
+    onFirstLayer
+      ? { ...control, bind: binding }
+      : { ...control, onLayer: { ...control.onLayer, [layer!]: binding } };
   const existing = mapping.controls.findIndex((control) => addressKey(control.input) === key);
   const controls =
     existing >= 0
       ? mapping.controls.map((control, index) => (index === existing ? rebind(control) : control))
-      : [...mapping.controls, rebind({ name: uniqueName(mapping, `Learned ${describeAddress(learned.input)}`), input: learned.input })];
+      : [
+          ...mapping.controls,
+          rebind({
+            name: uniqueName(mapping, `Learned ${describeAddress(learned.input)}`),
+            input: learned.input,
+          }),
+        ];
   return { ...mapping, controls };
 }
 
@@ -175,7 +224,10 @@ function uniqueName(mapping: MappingDocument, base: string): string {
 
 function fileNameFor(mapping: Mapping): string {
   if (mapping.file) return path.basename(mapping.file);
-  const slug = mapping.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = mapping.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return `${slug || 'mapping'}.json`;
 }
 
@@ -188,7 +240,10 @@ export function saveUserMapping(mapping: Mapping, dir: string = userMappingDir()
   const target = path.join(dir, fileNameFor(mapping));
   const { $schema: _previousSchema, ...content } = toDocument(mapping);
   // An absolute schema address: the user's folder has no copy of the schema next to the file.
-  const document: MappingDocument = { $schema: pathToFileURL(path.join(builtinMappingDir(), 'mapping.schema.json')).href, ...content };
+  const document: MappingDocument = {
+    $schema: pathToFileURL(path.join(builtinMappingDir(), 'mapping.schema.json')).href,
+    ...content,
+  };
   validateMapping(JSON.parse(JSON.stringify(document)), target);
   fs.mkdirSync(dir, { recursive: true });
   const temp = `${target}.${process.pid}.tmp`;

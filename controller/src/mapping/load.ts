@@ -69,7 +69,11 @@ function parseJson(text: string, file: string): unknown {
     const offset = position ? Number(position[1]) : text.length;
     const before = text.slice(0, offset).split('\n');
     const where = `line ${before.length}, column ${before[before.length - 1].length + 1}`;
-    throw new MappingError(file, '', `invalid JSON at ${where}: ${message.replace(/\s*in JSON at position \d+.*$/, '')}`);
+    throw new MappingError(
+      file,
+      '',
+      `invalid JSON at ${where}: ${message.replace(/\s*in JSON at position \d+.*$/, '')}`,
+    );
   }
 }
 
@@ -109,7 +113,9 @@ function describeSchemaError(error: ErrorObject): string {
 function mostSpecific(errors: readonly ErrorObject[]): ErrorObject {
   const concrete = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf');
   const pool = concrete.length > 0 ? concrete : errors;
-  return pool.reduce((best, e) => (e.instancePath.split('/').length > best.instancePath.split('/').length ? e : best));
+  return pool.reduce((best, e) =>
+    e.instancePath.split('/').length > best.instancePath.split('/').length ? e : best,
+  );
 }
 
 const MIDI_KINDS = new Set(['cc', 'cc14', 'nrpn', 'note', 'pitchbend']);
@@ -153,14 +159,32 @@ export function describeAddress(address: Address): string {
   }
 }
 
-function checkBinding(file: string, at: string, where: string, binding: Binding, control: ControlSpec, layers: readonly string[], feedbackKind: string | undefined): void {
+function checkBinding(
+  file: string,
+  at: string,
+  where: string,
+  binding: Binding,
+  control: ControlSpec,
+  layers: readonly string[],
+  feedbackKind: string | undefined,
+): void {
   const input = control.input.kind;
   if (!isParameterBinding(binding)) {
-    if (!BUTTON_INPUTS.has(input)) throw new MappingError(file, `${where}.action`, `"${binding.action}" needs a button (note, cc or serial button), not a ${input}`);
+    if (!BUTTON_INPUTS.has(input))
+      throw new MappingError(
+        file,
+        `${where}.action`,
+        `"${binding.action}" needs a button (note, cc or serial button), not a ${input}`,
+      );
     if (binding.action === 'layer' && !layers.includes(binding.layer)) {
-      throw new MappingError(file, `${where}.layer`, `layer "${binding.layer}" is not declared in "layers" (${layers.join(', ')})`);
+      throw new MappingError(
+        file,
+        `${where}.layer`,
+        `layer "${binding.layer}" is not declared in "layers" (${layers.join(', ')})`,
+      );
     }
-    if (feedbackKind && !LIGHT_FEEDBACK.has(feedbackKind)) throw new MappingError(file, `${at}.feedback`, `a button light cannot be ${feedbackKind} feedback`);
+    if (feedbackKind && !LIGHT_FEEDBACK.has(feedbackKind))
+      throw new MappingError(file, `${at}.feedback`, `a button light cannot be ${feedbackKind} feedback`);
     return;
   }
   let spec: ParameterSpec;
@@ -180,7 +204,11 @@ function checkBinding(file: string, at: string, where: string, binding: Binding,
           : BUTTON_INPUTS.has(input);
   if (!fits) throw new MappingError(file, `${where}.mode`, `mode "${mode}" does not fit a ${input} input`);
   if (mode === 'step' && !spec.steps && !spec.choices) {
-    throw new MappingError(file, `${where}.mode`, `"step" needs a parameter with steps or choices; "${spec.id}" is continuous`);
+    throw new MappingError(
+      file,
+      `${where}.mode`,
+      `"step" needs a parameter with steps or choices; "${spec.id}" is continuous`,
+    );
   }
   for (const key of ['on', 'off'] as const) {
     const value = binding[key];
@@ -194,7 +222,11 @@ function checkBinding(file: string, at: string, where: string, binding: Binding,
   if (feedbackKind) {
     const allowed = BUTTON_MODES.includes(mode) ? LIGHT_FEEDBACK : CONTINUOUS_FEEDBACK;
     if (!allowed.has(feedbackKind)) {
-      throw new MappingError(file, `${at}.feedback`, `a ${mode} binding cannot show its value on ${feedbackKind} feedback`);
+      throw new MappingError(
+        file,
+        `${at}.feedback`,
+        `a ${mode} binding cannot show its value on ${feedbackKind} feedback`,
+      );
     }
   }
 }
@@ -206,7 +238,11 @@ function claimInputs(file: string, controls: readonly ControlSpec[]): void {
   const claim = (key: string, index: number, what: string) => {
     const earlier = claims.get(key);
     if (earlier !== undefined) {
-      throw new MappingError(file, `controls[${index}].input`, `${what} is already bound by controls[${earlier}] "${controls[earlier].name}"`);
+      throw new MappingError(
+        file,
+        `controls[${index}].input`,
+        `${what} is already bound by controls[${earlier}] "${controls[earlier].name}"`,
+      );
     }
     claims.set(key, index);
   };
@@ -242,7 +278,11 @@ export function validateMapping(document: unknown, file: string): Mapping {
     try {
       new RegExp(mapping.device.portName, 'i');
     } catch (error) {
-      throw new MappingError(file, 'device.portName', `not a valid regular expression: ${(error as Error).message}`);
+      throw new MappingError(
+        file,
+        'device.portName',
+        `not a valid regular expression: ${(error as Error).message}`,
+      );
     }
   }
   const layers = layerNames(mapping);
@@ -251,27 +291,62 @@ export function validateMapping(document: unknown, file: string): Mapping {
   mapping.controls.forEach((control, index) => {
     const at = `controls[${index}]`;
     const earlier = names.get(control.name);
-    if (earlier !== undefined) throw new MappingError(file, `${at}.name`, `"${control.name}" is already the name of controls[${earlier}]`);
+    if (earlier !== undefined)
+      throw new MappingError(
+        file,
+        `${at}.name`,
+        `"${control.name}" is already the name of controls[${earlier}]`,
+      );
     names.set(control.name, index);
     const input = control.input;
-    if (input.kind === 'ring' || input.kind === 'led') throw new MappingError(file, `${at}.input.kind`, `"${input.kind}" is feedback only; a control sends knob, button or encoder`);
+    if (input.kind === 'ring' || input.kind === 'led')
+      throw new MappingError(
+        file,
+        `${at}.input.kind`,
+        `"${input.kind}" is feedback only; a control sends knob, button or encoder`,
+      );
     if (MIDI_KINDS.has(input.kind) !== midi) {
-      throw new MappingError(file, `${at}.input.kind`, `a ${mapping.device.kind} device cannot send "${input.kind}"`);
+      throw new MappingError(
+        file,
+        `${at}.input.kind`,
+        `a ${mapping.device.kind} device cannot send "${input.kind}"`,
+      );
     }
     const feedback = control.feedback;
     if (feedback?.to) {
       const to = feedback.to.kind;
-      if (to === 'knob' || to === 'button' || to === 'encoder') throw new MappingError(file, `${at}.feedback.to.kind`, `"${to}" is an input; feedback goes to ring or led`);
-      if (MIDI_KINDS.has(to) !== midi) throw new MappingError(file, `${at}.feedback.to.kind`, `a ${mapping.device.kind} device cannot receive "${to}"`);
+      if (to === 'knob' || to === 'button' || to === 'encoder')
+        throw new MappingError(
+          file,
+          `${at}.feedback.to.kind`,
+          `"${to}" is an input; feedback goes to ring or led`,
+        );
+      if (MIDI_KINDS.has(to) !== midi)
+        throw new MappingError(
+          file,
+          `${at}.feedback.to.kind`,
+          `a ${mapping.device.kind} device cannot receive "${to}"`,
+        );
     } else if (feedback && (input.kind === 'knob' || input.kind === 'encoder')) {
-      throw new MappingError(file, `${at}.feedback.to`, `a serial ${input.kind} needs an explicit ring index (knob rings come first, then encoder rings)`);
+      throw new MappingError(
+        file,
+        `${at}.feedback.to`,
+        `a serial ${input.kind} needs an explicit ring index (knob rings come first, then encoder rings)`,
+      );
     }
-    if (control.latching && !BUTTON_INPUTS.has(input.kind)) throw new MappingError(file, `${at}.latching`, `only a button latches, not a ${input.kind}`);
+    if (control.latching && !BUTTON_INPUTS.has(input.kind))
+      throw new MappingError(file, `${at}.latching`, `only a button latches, not a ${input.kind}`);
     const feedbackKind = feedbackAddress(control)?.kind;
-    if (!control.bind && !control.onLayer) throw new MappingError(file, at, `"${control.name}" has neither "bind" nor "onLayer"`);
+    if (!control.bind && !control.onLayer)
+      throw new MappingError(file, at, `"${control.name}" has neither "bind" nor "onLayer"`);
     if (control.bind) checkBinding(file, at, `${at}.bind`, control.bind, control, layers, feedbackKind);
     for (const [layer, binding] of Object.entries(control.onLayer ?? {})) {
-      if (!layers.includes(layer)) throw new MappingError(file, `${at}.onLayer.${layer}`, `layer "${layer}" is not declared in "layers" (${layers.join(', ')})`);
+      if (!layers.includes(layer))
+        throw new MappingError(
+          file,
+          `${at}.onLayer.${layer}`,
+          `layer "${layer}" is not declared in "layers" (${layers.join(', ')})`,
+        );
       checkBinding(file, at, `${at}.onLayer.${layer}`, binding, control, layers, feedbackKind);
     }
   });
@@ -306,7 +381,10 @@ export function loadMappings(dirs: readonly string[]): LoadedMappings {
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = fs.readdirSync(dir).filter((name) => name.endsWith('.json') && name !== SCHEMA_FILE_NAME).sort();
+      names = fs
+        .readdirSync(dir)
+        .filter((name) => name.endsWith('.json') && name !== SCHEMA_FILE_NAME)
+        .sort();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       errors.push(new MappingError(dir, '', `mapping folder cannot be read: ${(error as Error).message}`));
@@ -317,10 +395,15 @@ export function loadMappings(dirs: readonly string[]): LoadedMappings {
       try {
         fromThisDir.push(loadMapping(path.join(dir, name)));
       } catch (error) {
-        errors.push(error instanceof MappingError ? error : new MappingError(path.join(dir, name), '', (error as Error).message));
+        errors.push(
+          error instanceof MappingError
+            ? error
+            : new MappingError(path.join(dir, name), '', (error as Error).message),
+        );
       }
     }
-    const replaced = (m: Mapping) => fromThisDir.some((n) => n.name === m.name || path.basename(n.file!) === path.basename(m.file!));
+    const replaced = (m: Mapping) =>
+      fromThisDir.some((n) => n.name === m.name || path.basename(n.file!) === path.basename(m.file!));
     chosen = [...fromThisDir, ...chosen.filter((m) => !replaced(m))];
   }
   return { mappings: chosen, errors };

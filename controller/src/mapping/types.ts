@@ -24,7 +24,8 @@ export interface FeedbackSpec {
   readonly off?: number;
 }
 
-export type RelativeMode = 'relative-twos-complement' | 'relative-signed-bit' | 'relative-binary-offset' | 'relative';
+export type RelativeMode =
+  'relative-twos-complement' | 'relative-signed-bit' | 'relative-binary-offset' | 'relative';
 export type ButtonMode = 'toggle' | 'momentary' | 'step';
 export type BindingMode = 'absolute' | RelativeMode | ButtonMode;
 
@@ -81,7 +82,12 @@ export function isParameterBinding(binding: Binding): binding is ParameterBindin
   return 'param' in binding;
 }
 
-export const RELATIVE_MODES: readonly BindingMode[] = ['relative-twos-complement', 'relative-signed-bit', 'relative-binary-offset', 'relative'];
+export const RELATIVE_MODES: readonly BindingMode[] = [
+  'relative-twos-complement',
+  'relative-signed-bit',
+  'relative-binary-offset',
+  'relative',
+];
 export const BUTTON_MODES: readonly BindingMode[] = ['toggle', 'momentary', 'step'];
 
 /** The first layer is the one active on connect; a file without layers has one, unnamed. */

@@ -7,7 +7,13 @@
 import type { ControlEvent, FeedbackMessage, MidiDecoderConfig, SurfaceAdapter } from '../events.ts';
 import { MidiDecoder, encodeFeedback } from './bytes.ts';
 import { bytesToEasymidiSends, easymidiMessageToBytes } from './easymidi-messages.ts';
-import { findFeedbackPort, type EasyMidiMessage, type MidiBackend, type MidiInputPort, type MidiOutputPort } from './ports.ts';
+import {
+  findFeedbackPort,
+  type EasyMidiMessage,
+  type MidiBackend,
+  type MidiInputPort,
+  type MidiOutputPort,
+} from './ports.ts';
 
 export interface MidiSurfaceOptions {
   backend: MidiBackend;

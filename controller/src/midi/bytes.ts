@@ -65,7 +65,8 @@ export class MidiDecoder {
 
   constructor(config: MidiDecoderConfig) {
     for (const { channel, controller } of config.cc14) {
-      if (!Number.isInteger(channel) || channel < 0 || channel > 15) throw new RangeError(`14-bit controller: channel ${channel} is not 0..15`);
+      if (!Number.isInteger(channel) || channel < 0 || channel > 15)
+        throw new RangeError(`14-bit controller: channel ${channel} is not 0..15`);
       if (!Number.isInteger(controller) || controller < 0 || controller >= LSB_OFFSET) {
         throw new RangeError(`14-bit controller: MSB controller ${controller} is not 0..31`);
       }
@@ -74,7 +75,13 @@ export class MidiDecoder {
     }
     this.nrpn = config.nrpn;
     for (let channel = 0; channel < 16; channel++) {
-      this.channels.push({ cc14Msb: new Int16Array(LSB_OFFSET).fill(-1), nrpnParameter: -1, nrpnMsb: -1, nrpnLsb: -1, dataMsb: -1 });
+      this.channels.push({
+        cc14Msb: new Int16Array(LSB_OFFSET).fill(-1),
+        nrpnParameter: -1,
+        nrpnMsb: -1,
+        nrpnLsb: -1,
+        dataMsb: -1,
+      });
     }
   }
 
@@ -140,7 +147,12 @@ export class MidiDecoder {
     }
   }
 
-  private controlChange(channel: number, controller: number, value: number, emit: (event: ControlEvent) => void): void {
+  private controlChange(
+    channel: number,
+    controller: number,
+    value: number,
+    emit: (event: ControlEvent) => void,
+  ): void {
     if (this.nrpn && this.nrpnFraming(channel, controller, value, emit)) return;
     if (this.isCc14[channel * 128 + controller]) {
       const msbs = this.channels[channel].cc14Msb;
@@ -159,7 +171,12 @@ export class MidiDecoder {
   }
 
   /** Returns whether the CC was NRPN framing (and so consumed). */
-  private nrpnFraming(channel: number, controller: number, value: number, emit: (event: ControlEvent) => void): boolean {
+  private nrpnFraming(
+    channel: number,
+    controller: number,
+    value: number,
+    emit: (event: ControlEvent) => void,
+  ): boolean {
     const state = this.channels[channel];
     switch (controller) {
       case CC_NRPN_MSB:
@@ -181,7 +198,12 @@ export class MidiDecoder {
         return true;
       case CC_DATA_ENTRY_LSB:
         if (state.nrpnParameter >= 0 && state.dataMsb >= 0) {
-          emit({ kind: 'nrpn', channel, parameter: state.nrpnParameter, value: (state.dataMsb << 7) | value });
+          emit({
+            kind: 'nrpn',
+            channel,
+            parameter: state.nrpnParameter,
+            value: (state.dataMsb << 7) | value,
+          });
         }
         return true;
       default:
@@ -196,7 +218,8 @@ export class MidiDecoder {
 }
 
 function checkRange(what: string, value: number, max: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`MIDI feedback: ${what} ${value} is not 0..${max}`);
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new RangeError(`MIDI feedback: ${what} ${value} is not 0..${max}`);
   return value;
 }
 
@@ -226,14 +249,26 @@ export function encodeFeedback(message: FeedbackMessage): number[] {
       const parameter = checkRange('NRPN parameter', message.parameter, 0x3fff);
       const value = dataValue(message.value, 0x3fff);
       return [
-        status, CC_NRPN_MSB, parameter >> 7,
-        status, CC_NRPN_LSB, parameter & 0x7f,
-        status, CC_DATA_ENTRY_MSB, value >> 7,
-        status, CC_DATA_ENTRY_LSB, value & 0x7f,
+        status,
+        CC_NRPN_MSB,
+        parameter >> 7,
+        status,
+        CC_NRPN_LSB,
+        parameter & 0x7f,
+        status,
+        CC_DATA_ENTRY_MSB,
+        value >> 7,
+        status,
+        CC_DATA_ENTRY_LSB,
+        value & 0x7f,
       ];
     }
     case 'note':
-      return [NOTE_ON | checkRange('channel', message.channel, 15), checkRange('note', message.note, 127), dataValue(message.velocity, 127)];
+      return [
+        NOTE_ON | checkRange('channel', message.channel, 15),
+        checkRange('note', message.note, 127),
+        dataValue(message.velocity, 127),
+      ];
     case 'pitchbend': {
       const value = dataValue(message.value, 0x3fff);
       return [PITCH_BEND | checkRange('channel', message.channel, 15), value & 0x7f, value >> 7];

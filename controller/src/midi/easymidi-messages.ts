@@ -103,11 +103,14 @@ export function bytesToEasymidiSends(bytes: readonly number[]): EasyMidiSend[] {
       i++;
     }
     const type = status >= SYSEX_START ? undefined : CHANNEL_TYPE_BY_STATUS.get(status & 0xf0);
-    if (type === undefined) throw new RangeError(`MIDI send: byte ${hex(byte)} at ${at} is not part of a channel message or SysEx`);
+    if (type === undefined)
+      throw new RangeError(`MIDI send: byte ${hex(byte)} at ${at} is not part of a channel message or SysEx`);
     const length = type === 'program' || type === 'channel aftertouch' ? 1 : 2;
     const data = bytes.slice(i, i + length);
     if (data.length < length || data.some((b) => b > 0x7f)) {
-      throw new RangeError(`MIDI send: ${type} message at ${at} needs ${length} data bytes 0..127, got [${data.map(hex).join(', ')}]`);
+      throw new RangeError(
+        `MIDI send: ${type} message at ${at} needs ${length} data bytes 0..127, got [${data.map(hex).join(', ')}]`,
+      );
     }
     const [first, second] = data;
     const channel = status & 0x0f;

@@ -76,7 +76,11 @@ export class EasyMidiBackend implements MidiBackend {
 
   constructor(options: EasyMidiBackendOptions = {}) {
     this.alsaSequencerPath =
-      options.alsaSequencerPath !== undefined ? options.alsaSequencerPath : process.platform === 'linux' ? DEFAULT_ALSA_SEQUENCER : null;
+      options.alsaSequencerPath !== undefined
+        ? options.alsaSequencerPath
+        : process.platform === 'linux'
+          ? DEFAULT_ALSA_SEQUENCER
+          : null;
   }
 
   getInputs(): string[] {
@@ -97,7 +101,9 @@ export class EasyMidiBackend implements MidiBackend {
 
   private call<T>(what: string, action: (midi: EasyMidiModule) => T): T {
     if (this.alsaSequencerPath !== null && !existsSync(this.alsaSequencerPath)) {
-      throw new MidiUnavailableError(`MIDI unavailable: ALSA sequencer not present (${this.alsaSequencerPath} is missing; load the snd-seq kernel module)`);
+      throw new MidiUnavailableError(
+        `MIDI unavailable: ALSA sequencer not present (${this.alsaSequencerPath} is missing; load the snd-seq kernel module)`,
+      );
     }
     const midi = this.load();
     try {
@@ -105,7 +111,10 @@ export class EasyMidiBackend implements MidiBackend {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // RtMidi's only word for "no MIDI service" (no ALSA sequencer, no CoreMIDI server).
-      if (/Failed to initialise RtMidi/i.test(reason)) throw new MidiUnavailableError(`MIDI unavailable: RtMidi could not reach the system MIDI service (${reason})`);
+      if (/Failed to initialise RtMidi/i.test(reason))
+        throw new MidiUnavailableError(
+          `MIDI unavailable: RtMidi could not reach the system MIDI service (${reason})`,
+        );
       throw new Error(`cannot ${what}: ${reason}`);
     }
   }
@@ -131,8 +140,11 @@ const OUT_FOR_IN: Record<string, string> = { in: 'out', In: 'Out', IN: 'OUT', pu
 const ALSA_ADDRESS = /\s+\d+:\d+$/;
 
 function swapInForOut(name: string): string {
-  return name.replace(DIRECTION_WORD, (_match, before: string, midi: string | undefined, word: string, put: string | undefined) =>
-    `${before}${midi ?? ''}${OUT_FOR_IN[word]}${put ? OUT_FOR_IN[put] : ''}`);
+  return name.replace(
+    DIRECTION_WORD,
+    (_match, before: string, midi: string | undefined, word: string, put: string | undefined) =>
+      `${before}${midi ?? ''}${OUT_FOR_IN[word]}${put ? OUT_FOR_IN[put] : ''}`,
+  );
 }
 
 function deviceKey(name: string): string {

@@ -88,13 +88,16 @@ export class MidiWatcher<R extends MidiPortRule = MidiPortRule> {
   constructor(options: MidiWatcherOptions<R>) {
     this.backend = options.backend ?? new EasyMidiBackend();
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    if (!(this.pollIntervalMs > 0)) throw new RangeError(`MIDI watcher: pollIntervalMs ${options.pollIntervalMs} must be above 0`);
+    if (!(this.pollIntervalMs > 0))
+      throw new RangeError(`MIDI watcher: pollIntervalMs ${options.pollIntervalMs} must be above 0`);
     this.timers = options.timers ?? defaultTimers;
     this.rules = options.rules.map((rule) => {
       try {
         return { rule, regex: new RegExp(rule.pattern, 'i') };
       } catch (error) {
-        throw new Error(`MIDI port pattern "${rule.pattern}" is not a valid regular expression: ${reasonOf(error)}`);
+        throw new Error(
+          `MIDI port pattern "${rule.pattern}" is not a valid regular expression: ${reasonOf(error)}`,
+        );
       }
     });
   }
@@ -179,7 +182,11 @@ export class MidiWatcher<R extends MidiPortRule = MidiPortRule> {
       this.ruleForPort.set(name, compiled);
     }
     if (compiled === null) return null;
-    const surface = new MidiSurface({ backend: this.backend, portName: name, decoder: compiled.rule.decoder });
+    const surface = new MidiSurface({
+      backend: this.backend,
+      portName: name,
+      decoder: compiled.rule.decoder,
+    });
     surface.onDisconnect((reason) => this.emit('disconnected', surface.id, reason));
     surface.onError((message) => this.report(`surface:${surface.id}`, message));
     const watched = { surface, rule: compiled.rule };
@@ -197,7 +204,8 @@ export class MidiWatcher<R extends MidiPortRule = MidiPortRule> {
     }
     this.problems.delete(`open:${surface.id}`);
     this.problems.delete(`surface:${surface.id}`);
-    if (surface.feedbackProblem) this.report(`feedback:${surface.id}`, `${surface.id}: no feedback: ${surface.feedbackProblem}`);
+    if (surface.feedbackProblem)
+      this.report(`feedback:${surface.id}`, `${surface.id}: no feedback: ${surface.feedbackProblem}`);
     else this.problems.delete(`feedback:${surface.id}`);
     this.emit('connected', surface, rule);
   }
@@ -217,7 +225,8 @@ export class MidiWatcher<R extends MidiPortRule = MidiPortRule> {
       try {
         (listener as (...a: typeof args) => void)(...args);
       } catch (error) {
-        if (event !== 'error') this.report(`listener:${event}`, `MIDI watcher: a '${event}' listener failed: ${reasonOf(error)}`);
+        if (event !== 'error')
+          this.report(`listener:${event}`, `MIDI watcher: a '${event}' listener failed: ${reasonOf(error)}`);
       }
     }
   }

@@ -175,13 +175,22 @@ export class KnobBoxSurface implements SurfaceAdapter {
       }
     });
     stream.on('error', (error: Error) => this.lost(`port error: ${error.message}`));
-    stream.on('close', (error?: Error | null) => this.lost(error ? `port closed: ${error.message}` : 'port closed'));
+    stream.on('close', (error?: Error | null) =>
+      this.lost(error ? `port closed: ${error.message}` : 'port closed'),
+    );
     stream.on('end', () => this.lost('port ended'));
   }
 
   /** Opens a serial port and handshakes; rejects with NotAKnobBoxError when it answers wrongly or not at all. */
   static async open(path: string, options: KnobBoxSurfaceOptions = {}): Promise<KnobBoxSurface> {
-    const port = new SerialPort({ path, baudRate: BAUD_RATE, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+    const port = new SerialPort({
+      path,
+      baudRate: BAUD_RATE,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      autoOpen: false,
+    });
     await new Promise<void>((resolve, reject) => {
       port.open((error) => (error ? reject(new Error(`${path}: cannot open: ${error.message}`)) : resolve()));
     });
@@ -197,7 +206,11 @@ export class KnobBoxSurface implements SurfaceAdapter {
   }
 
   /** Handshakes over any byte stream (an in-process simulator, a socket); `path` names it in ids and errors. */
-  static async connect(stream: Duplex, path: string, options: KnobBoxSurfaceOptions = {}): Promise<KnobBoxSurface> {
+  static async connect(
+    stream: Duplex,
+    path: string,
+    options: KnobBoxSurfaceOptions = {},
+  ): Promise<KnobBoxSurface> {
     const link: Link = {
       stream,
       close: () =>
@@ -210,7 +223,11 @@ export class KnobBoxSurface implements SurfaceAdapter {
     return KnobBoxSurface.handshakeOver(link, path, options);
   }
 
-  private static async handshakeOver(link: Link, path: string, options: KnobBoxSurfaceOptions): Promise<KnobBoxSurface> {
+  private static async handshakeOver(
+    link: Link,
+    path: string,
+    options: KnobBoxSurfaceOptions,
+  ): Promise<KnobBoxSurface> {
     const surface = new KnobBoxSurface(link, path, options);
     try {
       await surface.handshake();
@@ -228,7 +245,9 @@ export class KnobBoxSurface implements SurfaceAdapter {
 
   get name(): string {
     const identity = this.identityValue;
-    return identity ? `${identity.kind} ${identity.serialNumber} (firmware ${identity.firmwareVersion})` : this.path;
+    return identity
+      ? `${identity.kind} ${identity.serialNumber} (firmware ${identity.firmwareVersion})`
+      : this.path;
   }
 
   get isOpen(): boolean {
@@ -273,13 +292,19 @@ export class KnobBoxSurface implements SurfaceAdapter {
   send(message: FeedbackMessage): void {
     if (this.phase !== 'session') return;
     const fits = (index: number, count: number) => Number.isInteger(index) && index >= 0 && index < count;
-    if (message.kind === 'ring' && fits(message.index, this.wantedRings.length) && Number.isFinite(message.value)) {
+    if (
+      message.kind === 'ring' &&
+      fits(message.index, this.wantedRings.length) &&
+      Number.isFinite(message.value)
+    ) {
       this.wantedRings[message.index] = Math.min(POSITION_MAX, Math.max(0, Math.round(message.value)));
     } else if (message.kind === 'led' && fits(message.index, this.wantedLeds.length)) {
       this.wantedLeds[message.index] = message.on ? 1 : 0;
     } else {
       this.counters.feedbackRefused++;
-      this.problem(`cannot show feedback ${JSON.stringify(message)} (rings 0..${this.wantedRings.length - 1}, LEDs 0..${this.wantedLeds.length - 1})`);
+      this.problem(
+        `cannot show feedback ${JSON.stringify(message)} (rings 0..${this.wantedRings.length - 1}, LEDs 0..${this.wantedLeds.length - 1})`,
+      );
       return;
     }
     this.writeFeedback();
@@ -308,10 +333,19 @@ export class KnobBoxSurface implements SurfaceAdapter {
       this.writeControl('\n');
       ask();
       this.handshakeDeadline = this.timers.setTimeout(() => {
-          const refused = LINE_FAULTS.filter((fault) => this.counters.faults[fault] > 0).map((fault) => `${this.counters.faults[fault]} ${fault}`);
-          const heard = refused.length ? `; heard only refused lines (${refused.join(', ')}): another device, or the wrong baud rate?` : '';
-          this.handshakeSettle?.(new NotAKnobBoxError(this.path, `no valid answer to HELLO? within ${this.options.handshakeTimeoutMs} ms${heard}`));
-        }, this.options.handshakeTimeoutMs);
+        const refused = LINE_FAULTS.filter((fault) => this.counters.faults[fault] > 0).map(
+          (fault) => `${this.counters.faults[fault]} ${fault}`,
+        );
+        const heard = refused.length
+          ? `; heard only refused lines (${refused.join(', ')}): another device, or the wrong baud rate?`
+          : '';
+        this.handshakeSettle?.(
+          new NotAKnobBoxError(
+            this.path,
+            `no valid answer to HELLO? within ${this.options.handshakeTimeoutMs} ms${heard}`,
+          ),
+        );
+      }, this.options.handshakeTimeoutMs);
     });
   }
 
@@ -349,18 +383,30 @@ export class KnobBoxSurface implements SurfaceAdapter {
 
   private handshakeMessage(message: DeviceMessage): void {
     if (message.type === 'error' && message.code === 'version') {
-      this.handshakeSettle?.(new NotAKnobBoxError(this.path, `it speaks protocol major ${message.detail || '?'}, this host speaks ${PROTOCOL_MAJOR}`));
+      this.handshakeSettle?.(
+        new NotAKnobBoxError(
+          this.path,
+          `it speaks protocol major ${message.detail || '?'}, this host speaks ${PROTOCOL_MAJOR}`,
+        ),
+      );
       return;
     }
     // Anything before the HELLO is left over from an earlier session; only the HELLO counts.
     if (message.type !== 'hello') return;
     const { type: _type, ...identity } = message;
     if (identity.kind !== DEVICE_KIND) {
-      this.handshakeSettle?.(new NotAKnobBoxError(this.path, `it calls itself "${identity.kind}", not "${DEVICE_KIND}"`));
+      this.handshakeSettle?.(
+        new NotAKnobBoxError(this.path, `it calls itself "${identity.kind}", not "${DEVICE_KIND}"`),
+      );
       return;
     }
     if (identity.protocol.major !== PROTOCOL_MAJOR) {
-      this.handshakeSettle?.(new NotAKnobBoxError(this.path, `it answered with protocol ${identity.protocol.major}.${identity.protocol.minor}, this host speaks ${PROTOCOL_MAJOR}.x`));
+      this.handshakeSettle?.(
+        new NotAKnobBoxError(
+          this.path,
+          `it answered with protocol ${identity.protocol.major}.${identity.protocol.minor}, this host speaks ${PROTOCOL_MAJOR}.x`,
+        ),
+      );
       return;
     }
     this.startSession(identity);
@@ -379,26 +425,38 @@ export class KnobBoxSurface implements SurfaceAdapter {
     this.wantedLeds = new Int8Array(identity.buttons).fill(NO_VALUE);
     this.sentLeds = new Int8Array(identity.buttons).fill(NO_VALUE);
     this.lastHeardAt = this.timers.now();
-    if (this.options.heartbeatMs > 0) this.heartbeatTimer = this.timers.setTimeout(this.heartbeat, this.options.heartbeatMs);
+    if (this.options.heartbeatMs > 0)
+      this.heartbeatTimer = this.timers.setTimeout(this.heartbeat, this.options.heartbeatMs);
   }
 
   private sessionMessage(message: DeviceMessage): void {
     const identity = this.identity;
     switch (message.type) {
       case 'knob':
-        if (message.index >= identity.knobs) return this.refuseLine('range', `knob ${message.index} on a box with ${identity.knobs} knobs`, 0);
+        if (message.index >= identity.knobs)
+          return this.refuseLine('range', `knob ${message.index} on a box with ${identity.knobs} knobs`, 0);
         if (this.pendingKnobs[message.index] !== NO_VALUE) this.counters.coalesced++;
         this.pendingKnobs[message.index] = message.value;
         this.hasPendingEvents = true;
         return;
       case 'encoder':
-        if (message.index >= identity.encoders) return this.refuseLine('range', `encoder ${message.index} on a box with ${identity.encoders} encoders`, 0);
+        if (message.index >= identity.encoders)
+          return this.refuseLine(
+            'range',
+            `encoder ${message.index} on a box with ${identity.encoders} encoders`,
+            0,
+          );
         if (this.pendingEncoders[message.index] !== 0) this.counters.coalesced++;
         this.pendingEncoders[message.index] += message.delta;
         this.hasPendingEvents = true;
         return;
       case 'button':
-        if (message.index >= identity.buttons) return this.refuseLine('range', `button ${message.index} on a box with ${identity.buttons} buttons`, 0);
+        if (message.index >= identity.buttons)
+          return this.refuseLine(
+            'range',
+            `button ${message.index} on a box with ${identity.buttons} buttons`,
+            0,
+          );
         return this.queueButtonEdge(message.index, message.down);
       case 'hello':
         return this.rehello(message);
@@ -406,7 +464,9 @@ export class KnobBoxSurface implements SurfaceAdapter {
         this.counters.deviceErrors[message.code] = (this.counters.deviceErrors[message.code] ?? 0) + 1;
         // The device forgot the session (it reset without the USB link dropping): say HELLO? again.
         if (message.code === 'hello') return this.requestRehello();
-        this.problem(`the device refused a line from the host: ERR ${message.code}${message.detail ? ` ${message.detail}` : ''}`);
+        this.problem(
+          `the device refused a line from the host: ERR ${message.code}${message.detail ? ` ${message.detail}` : ''}`,
+        );
         return;
       case 'pong':
         return;
@@ -476,16 +536,25 @@ export class KnobBoxSurface implements SurfaceAdapter {
 
   /** `deferred`: never deliver from inside the caller's own call (a listener registering itself). */
   private scheduleFlush(deferred = false): void {
-    if (!this.hasPendingEvents || this.flushTimer !== undefined || this.phase !== 'session' || this.eventListeners.length === 0) return;
+    if (
+      !this.hasPendingEvents ||
+      this.flushTimer !== undefined ||
+      this.phase !== 'session' ||
+      this.eventListeners.length === 0
+    )
+      return;
     const waitMs = this.lastFlushAt + this.options.minEventIntervalMs - this.timers.now();
     if (waitMs <= 0 && !deferred) {
       this.flush();
       return;
     }
-    this.flushTimer = this.timers.setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flush();
-    }, Math.max(0, waitMs));
+    this.flushTimer = this.timers.setTimeout(
+      () => {
+        this.flushTimer = undefined;
+        this.flush();
+      },
+      Math.max(0, waitMs),
+    );
   }
 
   private flush(): void {
@@ -579,7 +648,9 @@ export class KnobBoxSurface implements SurfaceAdapter {
       this.suppressedProblems++;
       return;
     }
-    const suppressed = this.suppressedProblems ? ` (and ${this.suppressedProblems} more since the last report)` : '';
+    const suppressed = this.suppressedProblems
+      ? ` (and ${this.suppressedProblems} more since the last report)`
+      : '';
     this.lastProblemAt = now;
     this.suppressedProblems = 0;
     for (const listener of this.problemListeners) {

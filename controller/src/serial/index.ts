@@ -1,7 +1,20 @@
 /** The serial knob box: what the composition root and `rig surfaces` use. */
-export { KnobBoxSurface, NotAKnobBoxError, type KnobBoxIdentity, type KnobBoxStats, type KnobBoxSurfaceOptions } from './adapter.ts';
+export {
+  KnobBoxSurface,
+  NotAKnobBoxError,
+  type KnobBoxIdentity,
+  type KnobBoxStats,
+  type KnobBoxSurfaceOptions,
+} from './adapter.ts';
 export { KnobBoxPort } from './port.ts';
-export { KnobBoxWatcher, listSerialCandidates, probeKnobBoxes, type KnobBoxProbe, type KnobBoxWatcherEvents, type KnobBoxWatcherOptions } from './watcher.ts';
+export {
+  KnobBoxWatcher,
+  listSerialCandidates,
+  probeKnobBoxes,
+  type KnobBoxProbe,
+  type KnobBoxWatcherEvents,
+  type KnobBoxWatcherOptions,
+} from './watcher.ts';
 export { KnobBoxSimulator, type SimulatorOptions } from './simulator.ts';
 export { duplexPair } from './duplex-pair.ts';
 export { systemTimers, type Timers } from './timers.ts';

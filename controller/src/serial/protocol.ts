@@ -58,7 +58,14 @@ export type HostMessage =
  * framing check, `checksum` by the CRC, the rest after the CRC has vouched for the bytes.
  */
 export type LineFault = 'overlong' | 'frame' | 'checksum' | 'syntax' | 'unknown' | 'range';
-export const LINE_FAULTS: readonly LineFault[] = ['overlong', 'frame', 'checksum', 'syntax', 'unknown', 'range'];
+export const LINE_FAULTS: readonly LineFault[] = [
+  'overlong',
+  'frame',
+  'checksum',
+  'syntax',
+  'unknown',
+  'range',
+];
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; fault: LineFault; reason: string };
 
@@ -83,27 +90,37 @@ function hex2(byte: number): string {
 
 /** `payload` -> `payload*XX\n`. Refuses payloads that could not be read back. */
 export function frameLine(payload: string): string {
-  if (!/^[\x20-\x29\x2b-\x7e]+$/.test(payload)) throw new Error(`knob-box line "${payload}": payload must be printable ASCII without "*"`);
-  if (payload.length + 3 > MAX_LINE_BYTES) throw new Error(`knob-box line "${payload}": longer than ${MAX_LINE_BYTES} bytes with its checksum`);
+  if (!/^[\x20-\x29\x2b-\x7e]+$/.test(payload))
+    throw new Error(`knob-box line "${payload}": payload must be printable ASCII without "*"`);
+  if (payload.length + 3 > MAX_LINE_BYTES)
+    throw new Error(`knob-box line "${payload}": longer than ${MAX_LINE_BYTES} bytes with its checksum`);
   return `${payload}*${hex2(crc8(payload))}\n`;
 }
 
 function requireInteger(what: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`knob-box ${what} ${value} is not an integer in ${min}..${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`knob-box ${what} ${value} is not an integer in ${min}..${max}`);
   return value;
 }
 
 export function encodeHostMessage(message: HostMessage): string {
   switch (message.type) {
     case 'hello?':
-      if (message.majors.length === 0) throw new RangeError('knob-box HELLO? needs at least one protocol major');
-      return frameLine(`HELLO? ${message.majors.map((major) => requireInteger('protocol major', major, 1, 999)).join(' ')}`);
+      if (message.majors.length === 0)
+        throw new RangeError('knob-box HELLO? needs at least one protocol major');
+      return frameLine(
+        `HELLO? ${message.majors.map((major) => requireInteger('protocol major', major, 1, 999)).join(' ')}`,
+      );
     case 'ring':
-      return frameLine(`R ${requireInteger('ring index', message.index, 0, INDEX_MAX)} ${requireInteger('ring value', message.value, 0, POSITION_MAX)}`);
+      return frameLine(
+        `R ${requireInteger('ring index', message.index, 0, INDEX_MAX)} ${requireInteger('ring value', message.value, 0, POSITION_MAX)}`,
+      );
     case 'led':
       return frameLine(`L ${requireInteger('led index', message.index, 0, INDEX_MAX)} ${message.on ? 1 : 0}`);
     case 'motor':
-      return frameLine(`M ${requireInteger('motor index', message.index, 0, INDEX_MAX)} ${requireInteger('motor value', message.value, 0, POSITION_MAX)}`);
+      return frameLine(
+        `M ${requireInteger('motor index', message.index, 0, INDEX_MAX)} ${requireInteger('motor value', message.value, 0, POSITION_MAX)}`,
+      );
     case 'ping?':
       return frameLine(`PING? ${requireInteger('ping token', message.token, 0, TOKEN_MAX)}`);
   }
@@ -113,18 +130,26 @@ export function encodeDeviceMessage(message: DeviceMessage): string {
   switch (message.type) {
     case 'hello': {
       const { protocol, kind, firmwareVersion, serialNumber } = message;
-      const counts = [message.knobs, message.buttons, message.encoders, message.motors].map((count) => requireInteger('control count', count, 0, INDEX_MAX + 1));
-      return frameLine(`HELLO ${protocol.major}.${protocol.minor} ${kind} ${firmwareVersion} ${serialNumber} ${counts.join(' ')}`);
+      const counts = [message.knobs, message.buttons, message.encoders, message.motors].map((count) =>
+        requireInteger('control count', count, 0, INDEX_MAX + 1),
+      );
+      return frameLine(
+        `HELLO ${protocol.major}.${protocol.minor} ${kind} ${firmwareVersion} ${serialNumber} ${counts.join(' ')}`,
+      );
     }
     case 'knob':
-      return frameLine(`K ${requireInteger('knob index', message.index, 0, INDEX_MAX)} ${requireInteger('knob value', message.value, 0, POSITION_MAX)}`);
+      return frameLine(
+        `K ${requireInteger('knob index', message.index, 0, INDEX_MAX)} ${requireInteger('knob value', message.value, 0, POSITION_MAX)}`,
+      );
     case 'encoder': {
       const delta = requireInteger('encoder delta', message.delta, -ENCODER_DELTA_MAX, ENCODER_DELTA_MAX);
       if (delta === 0) throw new RangeError('knob-box encoder delta 0 says nothing; send no line');
       return frameLine(`E ${requireInteger('encoder index', message.index, 0, INDEX_MAX)} ${delta}`);
     }
     case 'button':
-      return frameLine(`B ${requireInteger('button index', message.index, 0, INDEX_MAX)} ${message.down ? 1 : 0}`);
+      return frameLine(
+        `B ${requireInteger('button index', message.index, 0, INDEX_MAX)} ${message.down ? 1 : 0}`,
+      );
     case 'pong':
       return frameLine(`PONG ${requireInteger('pong token', message.token, 0, TOKEN_MAX)}`);
     case 'error':
@@ -133,25 +158,32 @@ export function encodeDeviceMessage(message: DeviceMessage): string {
 }
 
 type Fields = readonly string[];
-const refuse = (fault: LineFault, reason: string): { ok: false; fault: LineFault; reason: string } => ({ ok: false, fault, reason });
+const refuse = (fault: LineFault, reason: string): { ok: false; fault: LineFault; reason: string } => ({
+  ok: false,
+  fault,
+  reason,
+});
 
 /**
  * Checks framing and CRC; on success gives the payload's space-separated fields. `line` is one
  * line without its terminator (the assembler strips `\n` and an optional `\r`).
  */
 export function unframeLine(line: string): Parsed<Fields> {
-  if (line.length > MAX_LINE_BYTES) return refuse('overlong', `${line.length} bytes, more than ${MAX_LINE_BYTES}`);
+  if (line.length > MAX_LINE_BYTES)
+    return refuse('overlong', `${line.length} bytes, more than ${MAX_LINE_BYTES}`);
   if (!/^[\x20-\x7e]*$/.test(line)) return refuse('frame', 'contains bytes outside printable ASCII');
   const star = line.length - 3;
   if (star < 1 || line[star] !== '*') return refuse('frame', 'does not end in "*XX"');
   const checksum = line.slice(star + 1);
-  if (!/^[0-9A-F]{2}$/.test(checksum)) return refuse('frame', `checksum "${checksum}" is not two uppercase hex digits`);
+  if (!/^[0-9A-F]{2}$/.test(checksum))
+    return refuse('frame', `checksum "${checksum}" is not two uppercase hex digits`);
   const payload = line.slice(0, star);
   if (payload.includes('*')) return refuse('frame', 'payload contains "*"');
   const expected = hex2(crc8(payload));
   if (checksum !== expected) return refuse('checksum', `checksum ${checksum}, payload gives ${expected}`);
   const fields = payload.split(' ');
-  if (fields.some((field) => field === '')) return refuse('syntax', 'fields must be separated by exactly one space');
+  if (fields.some((field) => field === ''))
+    return refuse('syntax', 'fields must be separated by exactly one space');
   return { ok: true, message: fields };
 }
 
@@ -168,16 +200,20 @@ function integerField(field: string | undefined): number | undefined {
 function indexAndValue(fields: Fields, min: number, max: number, what: string): Parsed<[number, number]> {
   const index = integerField(fields[1]);
   const value = integerField(fields[2]);
-  if (index === undefined || value === undefined) return refuse('syntax', `${fields[0]} needs <index> <${what}> as decimal integers`);
-  if (index < 0 || index > INDEX_MAX) return refuse('range', `${fields[0]} index ${index} is not 0..${INDEX_MAX}`);
-  if (value < min || value > max) return refuse('range', `${fields[0]} ${what} ${value} is not ${min}..${max}`);
+  if (index === undefined || value === undefined)
+    return refuse('syntax', `${fields[0]} needs <index> <${what}> as decimal integers`);
+  if (index < 0 || index > INDEX_MAX)
+    return refuse('range', `${fields[0]} index ${index} is not 0..${INDEX_MAX}`);
+  if (value < min || value > max)
+    return refuse('range', `${fields[0]} ${what} ${value} is not ${min}..${max}`);
   return { ok: true, message: [index, value] };
 }
 
 function tokenField(fields: Fields): Parsed<number> {
   const token = integerField(fields[1]);
   if (token === undefined) return refuse('syntax', `${fields[0]} needs a decimal token`);
-  if (token < 0 || token > TOKEN_MAX) return refuse('range', `${fields[0]} token ${token} is not 0..${TOKEN_MAX}`);
+  if (token < 0 || token > TOKEN_MAX)
+    return refuse('range', `${fields[0]} token ${token} is not 0..${TOKEN_MAX}`);
   return { ok: true, message: token };
 }
 
@@ -187,21 +223,43 @@ const FIRMWARE_VERSION = /^[0-9A-Za-z.+-]{1,16}$/;
 const SERIAL_NUMBER = /^[0-9A-Za-z-]{1,24}$/;
 
 function parseHello(fields: Fields): Parsed<DeviceMessage> {
-  if (fields.length < 9) return refuse('syntax', `HELLO needs 8 fields (version kind firmware serial knobs buttons encoders motors), got ${fields.length - 1}`);
+  if (fields.length < 9)
+    return refuse(
+      'syntax',
+      `HELLO needs 8 fields (version kind firmware serial knobs buttons encoders motors), got ${fields.length - 1}`,
+    );
   const [, version, kind, firmwareVersion, serialNumber] = fields;
   const versionMatch = PROTOCOL_VERSION.exec(version);
   if (!versionMatch) return refuse('syntax', `HELLO protocol version "${version}" is not MAJOR.MINOR`);
   if (!KIND.test(kind)) return refuse('syntax', `HELLO device kind "${kind}" is not 1..24 of [a-z0-9-]`);
-  if (!FIRMWARE_VERSION.test(firmwareVersion)) return refuse('syntax', `HELLO firmware version "${firmwareVersion}" is not 1..16 of [0-9A-Za-z.+-]`);
-  if (!SERIAL_NUMBER.test(serialNumber)) return refuse('syntax', `HELLO serial number "${serialNumber}" is not 1..24 of [0-9A-Za-z-]`);
+  if (!FIRMWARE_VERSION.test(firmwareVersion))
+    return refuse('syntax', `HELLO firmware version "${firmwareVersion}" is not 1..16 of [0-9A-Za-z.+-]`);
+  if (!SERIAL_NUMBER.test(serialNumber))
+    return refuse('syntax', `HELLO serial number "${serialNumber}" is not 1..24 of [0-9A-Za-z-]`);
   const counts = fields.slice(5, 9).map(integerField);
-  if (counts.some((count) => count === undefined)) return refuse('syntax', 'HELLO control counts must be decimal integers');
+  if (counts.some((count) => count === undefined))
+    return refuse('syntax', 'HELLO control counts must be decimal integers');
   const [knobs, buttons, encoders, motors] = counts as number[];
-  if (counts.some((count) => count! < 0 || count! > INDEX_MAX + 1)) return refuse('range', `HELLO control counts must be 0..${INDEX_MAX + 1}`);
-  if (knobs + encoders > INDEX_MAX + 1) return refuse('range', `HELLO knobs + encoders (rings) must be at most ${INDEX_MAX + 1}`);
+  if (counts.some((count) => count! < 0 || count! > INDEX_MAX + 1))
+    return refuse('range', `HELLO control counts must be 0..${INDEX_MAX + 1}`);
+  if (knobs + encoders > INDEX_MAX + 1)
+    return refuse('range', `HELLO knobs + encoders (rings) must be at most ${INDEX_MAX + 1}`);
   if (motors > knobs) return refuse('range', `HELLO claims ${motors} motors for ${knobs} knobs`);
   const protocol = { major: Number(versionMatch[1]), minor: Number(versionMatch[2]) };
-  return { ok: true, message: { type: 'hello', protocol, kind, firmwareVersion, serialNumber, knobs, buttons, encoders, motors } };
+  return {
+    ok: true,
+    message: {
+      type: 'hello',
+      protocol,
+      kind,
+      firmwareVersion,
+      serialNumber,
+      knobs,
+      buttons,
+      encoders,
+      motors,
+    },
+  };
 }
 
 /** A line from the device, as the host reads it. */
@@ -212,7 +270,9 @@ export function parseDeviceLine(line: string): Parsed<DeviceMessage> {
   switch (fields[0]) {
     case 'K': {
       const parsed = indexAndValue(fields, 0, POSITION_MAX, 'value');
-      return parsed.ok ? { ok: true, message: { type: 'knob', index: parsed.message[0], value: parsed.message[1] } } : parsed;
+      return parsed.ok
+        ? { ok: true, message: { type: 'knob', index: parsed.message[0], value: parsed.message[1] } }
+        : parsed;
     }
     case 'E': {
       const parsed = indexAndValue(fields, -ENCODER_DELTA_MAX, ENCODER_DELTA_MAX, 'delta');
@@ -222,7 +282,9 @@ export function parseDeviceLine(line: string): Parsed<DeviceMessage> {
     }
     case 'B': {
       const parsed = indexAndValue(fields, 0, 1, 'state');
-      return parsed.ok ? { ok: true, message: { type: 'button', index: parsed.message[0], down: parsed.message[1] === 1 } } : parsed;
+      return parsed.ok
+        ? { ok: true, message: { type: 'button', index: parsed.message[0], down: parsed.message[1] === 1 } }
+        : parsed;
     }
     case 'HELLO':
       return parseHello(fields);
@@ -246,21 +308,29 @@ export function parseHostLine(line: string): Parsed<HostMessage> {
   switch (fields[0]) {
     case 'HELLO?': {
       const majors = fields.slice(1).map(integerField);
-      if (majors.length === 0 || majors.some((major) => major === undefined)) return refuse('syntax', 'HELLO? needs one or more protocol majors');
-      if (majors.some((major) => major! < 1 || major! > 999)) return refuse('range', 'HELLO? majors must be 1..999');
+      if (majors.length === 0 || majors.some((major) => major === undefined))
+        return refuse('syntax', 'HELLO? needs one or more protocol majors');
+      if (majors.some((major) => major! < 1 || major! > 999))
+        return refuse('range', 'HELLO? majors must be 1..999');
       return { ok: true, message: { type: 'hello?', majors: majors as number[] } };
     }
     case 'R': {
       const parsed = indexAndValue(fields, 0, POSITION_MAX, 'value');
-      return parsed.ok ? { ok: true, message: { type: 'ring', index: parsed.message[0], value: parsed.message[1] } } : parsed;
+      return parsed.ok
+        ? { ok: true, message: { type: 'ring', index: parsed.message[0], value: parsed.message[1] } }
+        : parsed;
     }
     case 'L': {
       const parsed = indexAndValue(fields, 0, 1, 'state');
-      return parsed.ok ? { ok: true, message: { type: 'led', index: parsed.message[0], on: parsed.message[1] === 1 } } : parsed;
+      return parsed.ok
+        ? { ok: true, message: { type: 'led', index: parsed.message[0], on: parsed.message[1] === 1 } }
+        : parsed;
     }
     case 'M': {
       const parsed = indexAndValue(fields, 0, POSITION_MAX, 'value');
-      return parsed.ok ? { ok: true, message: { type: 'motor', index: parsed.message[0], value: parsed.message[1] } } : parsed;
+      return parsed.ok
+        ? { ok: true, message: { type: 'motor', index: parsed.message[0], value: parsed.message[1] } }
+        : parsed;
     }
     case 'PING?': {
       const parsed = tokenField(fields);

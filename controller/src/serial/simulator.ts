@@ -93,7 +93,9 @@ export class KnobBoxSimulator {
     this.rings = new Array<number>(this.knobs + this.encoders).fill(0);
     this.leds = new Array<boolean>(this.buttons).fill(false);
     this.motors = new Array<number>(this.motorCount).fill(0);
-    this.faults = Object.fromEntries([...LINE_FAULTS, 'hello', 'version'].map((fault) => [fault, 0])) as Record<LineFault | 'hello' | 'version', number>;
+    this.faults = Object.fromEntries(
+      [...LINE_FAULTS, 'hello', 'version'].map((fault) => [fault, 0]),
+    ) as Record<LineFault | 'hello' | 'version', number>;
   }
 
   /** Opens a serial path (e.g. one end of a socat pty pair) and serves it. */
@@ -105,8 +107,13 @@ export class KnobBoxSimulator {
 
   async openPath(path: string): Promise<void> {
     const port = new SerialPort({ path, baudRate: BAUD_RATE, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new Error(`${path}: cannot open: ${error.message}`)) : resolve())));
-    this.attach(port, () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((error) => (error ? reject(new Error(`${path}: cannot open: ${error.message}`)) : resolve())),
+    );
+    this.attach(
+      port,
+      () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+    );
   }
 
   /** Serves a stream; a previous one is let go. The box keeps its state, as across a cable swap. */
@@ -146,7 +153,8 @@ export class KnobBoxSimulator {
 
   turnKnob(index: number, value: number): void {
     this.checkIndex('knob', index, this.knobs);
-    if (!Number.isInteger(value) || value < 0 || value > POSITION_MAX) throw new RangeError(`simulator: knob value ${value} is not 0..${POSITION_MAX}`);
+    if (!Number.isInteger(value) || value < 0 || value > POSITION_MAX)
+      throw new RangeError(`simulator: knob value ${value} is not 0..${POSITION_MAX}`);
     this.positions[index] = value;
     this.report({ type: 'knob', index, value });
   }
@@ -219,7 +227,8 @@ export class KnobBoxSimulator {
   }
 
   private checkIndex(what: string, index: number, count: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`simulator: ${what} ${index} is not 0..${count - 1}`);
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new RangeError(`simulator: ${what} ${index} is not 0..${count - 1}`);
   }
 
   /** Controls report only inside a session, as the firmware does. */
@@ -249,7 +258,8 @@ export class KnobBoxSimulator {
     if (!parsed.ok) return this.refuse(parsed.fault);
     const message = parsed.message;
     if (message.type === 'hello?') {
-      if (!message.majors.includes(this.protocol.major)) return this.refuse('version', String(this.protocol.major));
+      if (!message.majors.includes(this.protocol.major))
+        return this.refuse('version', String(this.protocol.major));
       this.inSession = true;
       this.handshakes++;
       this.write(
@@ -265,7 +275,9 @@ export class KnobBoxSimulator {
           motors: this.motorCount,
         }),
       );
-      this.positions.forEach((value, index) => this.write(encodeDeviceMessage({ type: 'knob', index, value })));
+      this.positions.forEach((value, index) =>
+        this.write(encodeDeviceMessage({ type: 'knob', index, value })),
+      );
       return this.record(message);
     }
     if (!this.inSession) return this.refuse('hello');
@@ -291,7 +303,8 @@ export class KnobBoxSimulator {
 
   private record(message: HostMessage): void {
     this.received.push(message);
-    if (this.received.length > KnobBoxSimulator.RECEIVED_KEPT) this.received.splice(0, this.received.length - KnobBoxSimulator.RECEIVED_KEPT);
+    if (this.received.length > KnobBoxSimulator.RECEIVED_KEPT)
+      this.received.splice(0, this.received.length - KnobBoxSimulator.RECEIVED_KEPT);
     for (const listener of this.listeners) listener(message);
   }
 }
@@ -318,10 +331,16 @@ async function main(path: string | undefined): Promise<void> {
     return;
   }
   const simulator = await KnobBoxSimulator.open(path);
-  console.log(`knob-box simulator ${simulator.serialNumber} on ${path}: ${simulator.knobs} knobs, ${simulator.buttons} buttons, ${simulator.encoders} encoders`);
+  console.log(
+    `knob-box simulator ${simulator.serialNumber} on ${path}: ${simulator.knobs} knobs, ${simulator.buttons} buttons, ${simulator.encoders} encoders`,
+  );
   console.log(HELP);
   const show = () => {
-    simulator.rings.forEach((value, index) => console.log(`  ring ${index}${index >= simulator.knobs ? ` (encoder ${index - simulator.knobs})` : ''} ${ringBar(value)}`));
+    simulator.rings.forEach((value, index) =>
+      console.log(
+        `  ring ${index}${index >= simulator.knobs ? ` (encoder ${index - simulator.knobs})` : ''} ${ringBar(value)}`,
+      ),
+    );
     console.log(`  leds ${simulator.leds.map((on) => (on ? '●' : '○')).join(' ')}`);
   };
   simulator.onHostMessage((message) => {

@@ -37,13 +37,19 @@ export class ManualTimers implements Timers {
   }
 
   setTimeout(callback: () => void, delayMs: number): unknown {
-    const timer: ManualTimer = { at: this.nowMs + Math.max(0, delayMs), order: this.order++, callback, cancelled: false };
+    const timer: ManualTimer = {
+      at: this.nowMs + Math.max(0, delayMs),
+      order: this.order++,
+      callback,
+      cancelled: false,
+    };
     this.pending.push(timer);
     return timer;
   }
 
   clearTimeout(handle: unknown): void {
-    if (handle && typeof handle === 'object' && 'cancelled' in handle) (handle as ManualTimer).cancelled = true;
+    if (handle && typeof handle === 'object' && 'cancelled' in handle)
+      (handle as ManualTimer).cancelled = true;
   }
 
   /** Timers still waiting to fire, as delays from now. */
@@ -56,7 +62,9 @@ export class ManualTimers implements Timers {
     await settle();
     for (;;) {
       this.pending = this.pending.filter((timer) => !timer.cancelled);
-      const due = this.pending.filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      const due = this.pending
+        .filter((timer) => timer.at <= target)
+        .sort((a, b) => a.at - b.at || a.order - b.order)[0];
       if (!due) break;
       this.pending.splice(this.pending.indexOf(due), 1);
       this.nowMs = due.at;

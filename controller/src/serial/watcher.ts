@@ -8,7 +8,12 @@ import { readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { SurfaceAdapter } from '../events.ts';
-import { KnobBoxSurface, NotAKnobBoxError, type KnobBoxIdentity, type KnobBoxSurfaceOptions } from './adapter.ts';
+import {
+  KnobBoxSurface,
+  NotAKnobBoxError,
+  type KnobBoxIdentity,
+  type KnobBoxSurfaceOptions,
+} from './adapter.ts';
 import { KnobBoxPort } from './port.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
@@ -28,7 +33,9 @@ export async function listSerialCandidates(): Promise<string[]> {
     // No USB serial device plugged in (udev removes the folder), or not Linux.
   }
   const covered = new Set(await Promise.all(byId.map((path) => realpath(path).catch(() => path))));
-  const listed = (await SerialPort.list()).filter((port) => port.vendorId !== undefined && !covered.has(port.path)).map((port) => port.path);
+  const listed = (await SerialPort.list())
+    .filter((port) => port.vendorId !== undefined && !covered.has(port.path))
+    .map((port) => port.path);
   return [...byId, ...listed];
 }
 
@@ -85,14 +92,21 @@ export class KnobBoxWatcher {
   private readonly watched = new Map<string, Watched>();
   /** Kept for the watcher's life: a box that returns must come back as the same object. */
   private readonly ports = new Map<string, KnobBoxPort>();
-  private readonly listeners: { [E in keyof KnobBoxWatcherEvents]: Array<Listener<E>> } = { connected: [], disconnected: [], rejected: [], error: [] };
+  private readonly listeners: { [E in keyof KnobBoxWatcherEvents]: Array<Listener<E>> } = {
+    connected: [],
+    disconnected: [],
+    rejected: [],
+    error: [],
+  };
   private readonly opening = new Set<Promise<void>>();
   private scanTimer: unknown;
   private scanning = false;
   private lastScanError: string | undefined;
   private started = false;
   private closed = false;
-  private readonly settings: Required<Omit<KnobBoxWatcherOptions, 'timers' | 'paths'>> & { paths: readonly string[] };
+  private readonly settings: Required<Omit<KnobBoxWatcherOptions, 'timers' | 'paths'>> & {
+    paths: readonly string[];
+  };
 
   constructor(options: KnobBoxWatcherOptions = {}) {
     this.timers = options.timers ?? systemTimers;
@@ -125,13 +139,23 @@ export class KnobBoxWatcher {
    * Starts connecting. The two callbacks make the watcher the SurfaceManager's SerialDiscovery:
    * they hear the same connects and disconnects as the events, with the mapping's device kind.
    */
-  start(onConnected?: (adapter: SurfaceAdapter, deviceKind: string) => void, onDisconnected?: (id: string, reason: string) => void): void {
+  start(
+    onConnected?: (adapter: SurfaceAdapter, deviceKind: string) => void,
+    onDisconnected?: (id: string, reason: string) => void,
+  ): void {
     if (this.started || this.closed) return;
     this.started = true;
     if (onConnected) this.on('connected', (port) => onConnected(port, port.identity?.kind ?? ''));
     if (onDisconnected) this.on('disconnected', (port, reason) => onDisconnected(port.id, reason));
     for (const path of this.settings.paths) {
-      const entry: Watched = { path, device: path, explicit: true, state: 'waiting', failures: 0, notBefore: 0 };
+      const entry: Watched = {
+        path,
+        device: path,
+        explicit: true,
+        state: 'waiting',
+        failures: 0,
+        notBefore: 0,
+      };
       this.watched.set(path, entry);
       this.attempt(entry);
     }
@@ -144,7 +168,13 @@ export class KnobBoxWatcher {
   }
 
   /** Every watched path and where it stands, for `rig surfaces`. */
-  status(): Array<{ path: string; explicit: boolean; state: Watched['state']; identity?: KnobBoxIdentity; lastProblem?: string }> {
+  status(): Array<{
+    path: string;
+    explicit: boolean;
+    state: Watched['state'];
+    identity?: KnobBoxIdentity;
+    lastProblem?: string;
+  }> {
     return [...this.watched.values()].map((entry) => ({
       path: entry.path,
       explicit: entry.explicit,
@@ -244,7 +274,10 @@ export class KnobBoxWatcher {
 
   private scheduleRetry(entry: Watched): void {
     entry.state = 'waiting';
-    const delayMs = Math.min(this.settings.backoffMaxMs, this.settings.backoffInitialMs * 2 ** Math.max(0, entry.failures - 1));
+    const delayMs = Math.min(
+      this.settings.backoffMaxMs,
+      this.settings.backoffInitialMs * 2 ** Math.max(0, entry.failures - 1),
+    );
     // An unplugged scanned box leaves the port list, so the scan drops it instead of retrying
     // a device node that is gone; an explicit path is the user's word that a box belongs there.
     if (entry.explicit) entry.retryTimer = this.timers.setTimeout(() => this.attempt(entry), delayMs);
@@ -265,7 +298,8 @@ export class KnobBoxWatcher {
       const knownDevices = new Set([...this.watched.values()].map((entry) => entry.device));
       for (const [path, device] of devices) {
         const known = this.watched.get(path);
-        if (known && !known.explicit && known.state === 'waiting' && this.timers.now() >= known.notBefore) this.attempt(known);
+        if (known && !known.explicit && known.state === 'waiting' && this.timers.now() >= known.notBefore)
+          this.attempt(known);
         if (this.closed || known || explicitDevices.has(device) || knownDevices.has(device)) continue;
         const entry: Watched = { path, device, explicit: false, state: 'waiting', failures: 0, notBefore: 0 };
         this.watched.set(path, entry);
@@ -274,17 +308,25 @@ export class KnobBoxWatcher {
       }
       // Unplugged ports leave the list; a rejected one gets a fresh chance if it comes back.
       for (const entry of [...this.watched.values()]) {
-        if (entry.explicit || devices.has(entry.path) || entry.state === 'connected' || entry.state === 'opening') continue;
+        if (
+          entry.explicit ||
+          devices.has(entry.path) ||
+          entry.state === 'connected' ||
+          entry.state === 'opening'
+        )
+          continue;
         this.timers.clearTimeout(entry.retryTimer);
         this.watched.delete(entry.path);
       }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      if (failure.message !== this.lastScanError) this.emit('error', 'scan', new Error(`listing serial ports failed: ${failure.message}`));
+      if (failure.message !== this.lastScanError)
+        this.emit('error', 'scan', new Error(`listing serial ports failed: ${failure.message}`));
       this.lastScanError = failure.message;
     } finally {
       this.scanning = false;
-      if (!this.closed) this.scanTimer = this.timers.setTimeout(() => void this.scan(), this.settings.scanIntervalMs);
+      if (!this.closed)
+        this.scanTimer = this.timers.setTimeout(() => void this.scan(), this.settings.scanIntervalMs);
     }
   }
 }
@@ -297,7 +339,9 @@ export interface KnobBoxProbe {
 }
 
 /** One look at every candidate port, for `rig surfaces`: handshake, note who answered, close. */
-export async function probeKnobBoxes(options: { paths?: readonly string[]; scan?: boolean; surface?: KnobBoxSurfaceOptions } = {}): Promise<KnobBoxProbe[]> {
+export async function probeKnobBoxes(
+  options: { paths?: readonly string[]; scan?: boolean; surface?: KnobBoxSurfaceOptions } = {},
+): Promise<KnobBoxProbe[]> {
   const paths = [...(options.paths ?? [])];
   if (options.scan ?? true) {
     const explicitDevices = new Set(await Promise.all(paths.map((path) => realpath(path).catch(() => path))));
@@ -313,7 +357,15 @@ export async function probeKnobBoxes(options: { paths?: readonly string[]; scan?
         await surface.close();
         return { path, identity };
       } catch (error) {
-        return { path, problem: error instanceof NotAKnobBoxError ? error.reason : error instanceof Error ? error.message : String(error) };
+        return {
+          path,
+          problem:
+            error instanceof NotAKnobBoxError
+              ? error.reason
+              : error instanceof Error
+                ? error.message
+                : String(error),
+        };
       }
     }),
   );

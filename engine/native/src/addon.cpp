@@ -16,7 +16,8 @@ namespace {
 
 using rig::MeterOffsets;
 
-bool readLayout(const Napi::Object& options, MeterOffsets& offsets, std::vector<double>& bands, std::string& error) {
+bool readLayout(const Napi::Object& options, MeterOffsets& offsets, std::vector<double>& bands,
+                std::string& error) {
   Napi::Value offsetsValue = options.Get("meterOffsets");
   Napi::Value bandsValue = options.Get("spectrumBandsHz");
   if (!offsetsValue.IsObject() || !bandsValue.IsArray()) {
@@ -30,7 +31,8 @@ bool readLayout(const Napi::Object& options, MeterOffsets& offsets, std::vector<
     offsets[name] = offsetsObject.Get(name).As<Napi::Number>().Int32Value();
   }
   Napi::Array bandsArray = bandsValue.As<Napi::Array>();
-  for (uint32_t i = 0; i < bandsArray.Length(); ++i) bands.push_back(bandsArray.Get(i).As<Napi::Number>().DoubleValue());
+  for (uint32_t i = 0; i < bandsArray.Length(); ++i)
+    bands.push_back(bandsArray.Get(i).As<Napi::Number>().DoubleValue());
   return true;
 }
 
@@ -56,7 +58,8 @@ struct HeldFrame {
 
   bool hold(const Napi::Value& value) {
     if (value.IsUndefined() || value.IsNull()) return true;
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) return false;
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      return false;
     auto array = value.As<Napi::Float32Array>();
     ref = Napi::Persistent(array);
     data = array.Data();
@@ -80,7 +83,8 @@ bool checkStereoBlock(const Napi::CallbackInfo& info, int maxBlock, float*& left
     return false;
   }
   if (static_cast<int>(l.ElementLength()) > maxBlock) {
-    Napi::RangeError::New(env, "block of " + std::to_string(l.ElementLength()) + " frames exceeds maxBlock " + std::to_string(maxBlock))
+    Napi::RangeError::New(env, "block of " + std::to_string(l.ElementLength()) + " frames exceeds maxBlock " +
+                                   std::to_string(maxBlock))
         .ThrowAsJavaScriptException();
     return false;
   }
@@ -93,12 +97,14 @@ bool checkStereoBlock(const Napi::CallbackInfo& info, int maxBlock, float*& left
 class NativeChain : public Napi::ObjectWrap<NativeChain> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeChain",
-                       {InstanceMethod("process", &NativeChain::Process), InstanceMethod("setParam", &NativeChain::SetParam),
-                        InstanceMethod("setParams", &NativeChain::SetParams), InstanceMethod("latency", &NativeChain::Latency),
-                        InstanceMethod("reset", &NativeChain::Reset), InstanceMethod("resetIntegrated", &NativeChain::ResetIntegrated),
-                        InstanceMethod("setIntegrationPaused", &NativeChain::SetIntegrationPaused),
-                        InstanceMethod("nonFiniteBlocks", &NativeChain::NonFiniteBlocks)});
+    return DefineClass(
+        env, "NativeChain",
+        {InstanceMethod("process", &NativeChain::Process), InstanceMethod("setParam", &NativeChain::SetParam),
+         InstanceMethod("setParams", &NativeChain::SetParams),
+         InstanceMethod("latency", &NativeChain::Latency), InstanceMethod("reset", &NativeChain::Reset),
+         InstanceMethod("resetIntegrated", &NativeChain::ResetIntegrated),
+         InstanceMethod("setIntegrationPaused", &NativeChain::SetIntegrationPaused),
+         InstanceMethod("nonFiniteBlocks", &NativeChain::NonFiniteBlocks)});
   }
 
   explicit NativeChain(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeChain>(info) {
@@ -133,7 +139,8 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
     error = chain_->configure(ids, offsets, bands);
     if (error.empty() && frame_.data) {
       for (const auto& [name, offset] : offsets)
-        if (offset < 0 || static_cast<size_t>(offset) >= frame_.length) error = "meter field \"" + name + "\" lies outside meterFrame";
+        if (offset < 0 || static_cast<size_t>(offset) >= frame_.length)
+          error = "meter field \"" + name + "\" lies outside meterFrame";
     }
     if (!error.empty()) {
       Napi::Error::New(env, error).ThrowAsJavaScriptException();
@@ -147,7 +154,8 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
   Napi::Value Process(const Napi::CallbackInfo& info) {
     float *left, *right;
     int n;
-    if (checkStereoBlock(info, chain_->maxBlock(), left, right, n)) chain_->process(left, right, n, frame_.data);
+    if (checkStereoBlock(info, chain_->maxBlock(), left, right, n))
+      chain_->process(left, right, n, frame_.data);
     return info.Env().Undefined();
   }
   Napi::Value SetParam(const Napi::CallbackInfo& info) {
@@ -165,7 +173,9 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
     for (int i = 0; i < count; ++i) chain_->setParam(i, values[static_cast<size_t>(i)]);
     return info.Env().Undefined();
   }
-  Napi::Value Latency(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), chain_->latency()); }
+  Napi::Value Latency(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), chain_->latency());
+  }
   Napi::Value Reset(const Napi::CallbackInfo& info) {
     chain_->reset();
     return info.Env().Undefined();
@@ -178,7 +188,9 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
     chain_->setIntegrationPaused(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
-  Napi::Value NonFiniteBlocks(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), chain_->nonFiniteBlocks()); }
+  Napi::Value NonFiniteBlocks(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), chain_->nonFiniteBlocks());
+  }
 
   std::unique_ptr<rig::Chain> chain_;
   HeldFrame frame_;
@@ -189,16 +201,18 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
 class NativeAnalyzer : public Napi::ObjectWrap<NativeAnalyzer> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeAnalyzer",
-                       {InstanceMethod("process", &NativeAnalyzer::Process), InstanceMethod("reset", &NativeAnalyzer::Reset),
-                        InstanceMethod("resetIntegrated", &NativeAnalyzer::ResetIntegrated),
-                        InstanceMethod("setIntegrationPaused", &NativeAnalyzer::SetIntegrationPaused)});
+    return DefineClass(
+        env, "NativeAnalyzer",
+        {InstanceMethod("process", &NativeAnalyzer::Process), InstanceMethod("reset", &NativeAnalyzer::Reset),
+         InstanceMethod("resetIntegrated", &NativeAnalyzer::ResetIntegrated),
+         InstanceMethod("setIntegrationPaused", &NativeAnalyzer::SetIntegrationPaused)});
   }
 
   explicit NativeAnalyzer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeAnalyzer>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) {
-      Napi::TypeError::New(env, "NativeAnalyzer(options) needs an options object").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "NativeAnalyzer(options) needs an options object")
+          .ThrowAsJavaScriptException();
       return;
     }
     Napi::Object options = info[0].As<Napi::Object>();
@@ -256,7 +270,8 @@ class NativeResampler : public Napi::ObjectWrap<NativeResampler> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeResampler",
-                       {InstanceMethod("process", &NativeResampler::Process), InstanceMethod("flush", &NativeResampler::Flush),
+                       {InstanceMethod("process", &NativeResampler::Process),
+                        InstanceMethod("flush", &NativeResampler::Flush),
                         InstanceMethod("latencyInputFrames", &NativeResampler::Latency)});
   }
 
@@ -265,8 +280,9 @@ class NativeResampler : public Napi::ObjectWrap<NativeResampler> {
     outputRate_ = info[1].ToNumber().Int32Value();
     channels_ = info[2].ToNumber().Int32Value();
     if (channels_ < 1 || channels_ > 2 || !resampler_.prepare(inputRate_, outputRate_, channels_)) {
-      Napi::RangeError::New(info.Env(), "cannot resample " + std::to_string(channels_) + " channel(s) from " + std::to_string(inputRate_) +
-                                            " Hz to " + std::to_string(outputRate_) + " Hz")
+      Napi::RangeError::New(info.Env(), "cannot resample " + std::to_string(channels_) + " channel(s) from " +
+                                            std::to_string(inputRate_) + " Hz to " +
+                                            std::to_string(outputRate_) + " Hz")
           .ThrowAsJavaScriptException();
     }
   }
@@ -275,7 +291,8 @@ class NativeResampler : public Napi::ObjectWrap<NativeResampler> {
   // Interleaved Float32Array in -> new interleaved Float32Array out (offline use only).
   Napi::Value Process(const Napi::CallbackInfo& info) {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      Napi::TypeError::New(info.Env(), "process takes an interleaved Float32Array").ThrowAsJavaScriptException();
+      Napi::TypeError::New(info.Env(), "process takes an interleaved Float32Array")
+          .ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
     auto input = info[0].As<Napi::Float32Array>();
@@ -291,7 +308,9 @@ class NativeResampler : public Napi::ObjectWrap<NativeResampler> {
     const int written = resampler_.flush(scratch_.data(), capacity);
     return copyOut(info.Env(), written);
   }
-  Napi::Value Latency(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), resampler_.latencyInputFrames()); }
+  Napi::Value Latency(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), resampler_.latencyInputFrames());
+  }
   Napi::Value copyOut(Napi::Env env, int frames) {
     auto out = Napi::Float32Array::New(env, static_cast<size_t>(frames * channels_));
     std::copy(scratch_.begin(), scratch_.begin() + frames * channels_, out.Data());
@@ -314,7 +333,8 @@ class NativeDither : public Napi::ObjectWrap<NativeDither> {
     const int bits = info[0].ToNumber().Int32Value();
     const int channels = info[1].ToNumber().Int32Value();
     if ((bits != 16 && bits != 24) || channels < 1 || channels > 2) {
-      Napi::RangeError::New(info.Env(), "dither needs 16 or 24 bits and 1 or 2 channels").ThrowAsJavaScriptException();
+      Napi::RangeError::New(info.Env(), "dither needs 16 or 24 bits and 1 or 2 channels")
+          .ThrowAsJavaScriptException();
       return;
     }
     dither_.prepare(bits, channels, info[2].ToBoolean().Value(), info[3].ToNumber().Uint32Value());
@@ -323,7 +343,8 @@ class NativeDither : public Napi::ObjectWrap<NativeDither> {
  private:
   // (Float32Array interleaved in, Int32Array out of the same length)
   Napi::Value Process(const Napi::CallbackInfo& info) {
-    if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+    if (!info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
       Napi::TypeError::New(info.Env(), "process(Float32Array, Int32Array)").ThrowAsJavaScriptException();
       return info.Env().Undefined();
@@ -345,7 +366,8 @@ Napi::Value CountOvers(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   auto channel = info[0].As<Napi::Float32Array>();
-  const rig::OverCount count = rig::countOvers(channel.Data(), static_cast<long long>(channel.ElementLength()), info[1].ToNumber().DoubleValue());
+  const rig::OverCount count = rig::countOvers(
+      channel.Data(), static_cast<long long>(channel.ElementLength()), info[1].ToNumber().DoubleValue());
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("overs", count.overs);
   result.Set("maxDbtp", count.maxDbtp);

@@ -7,7 +7,8 @@ namespace rig {
 
 namespace {
 
-const char* const kChainParamIds[] = {"input.trim", "input.polarity", "input.dcBlock", "output.trim", "chain.bypass"};
+const char* const kChainParamIds[] = {"input.trim", "input.polarity", "input.dcBlock", "output.trim",
+                                      "chain.bypass"};
 
 // Anything beyond +30 dBFS is not audio but a broken upstream; clamping keeps every filter
 // state finite so the chain never needs more than one bad block to recover.
@@ -19,7 +20,8 @@ constexpr double kMaxMatchDb = 24.0;
 
 template <typename Processor>
 void addRoutes(std::unordered_map<std::string, std::pair<int, int>>& table, int stage) {
-  for (size_t i = 0; i < Processor::kParamIds.size(); ++i) table[Processor::kParamIds[i]] = {stage, static_cast<int>(i)};
+  for (size_t i = 0; i < Processor::kParamIds.size(); ++i)
+    table[Processor::kParamIds[i]] = {stage, static_cast<int>(i)};
 }
 
 }  // namespace
@@ -44,11 +46,17 @@ std::string Chain::configure(const std::vector<std::string>& parameterIds, const
     routes_.push_back({static_cast<Stage>(found->second.first), found->second.second});
     table.erase(found);
   }
-  if (!table.empty()) return "the parameter schema lacks the native parameter \"" + table.begin()->first + "\"";
+  if (!table.empty())
+    return "the parameter schema lacks the native parameter \"" + table.begin()->first + "\"";
 
-  for (const auto& [name, offset] : std::initializer_list<std::pair<const char*, int*>>{
-           {"comp.grDb", &offCompGr_}, {"comp.grMaxDb", &offCompGrMax_}, {"limiter.grDb", &offLimGr_}, {"limiter.grMaxDb", &offLimGrMax_},
-           {"limiter.fastGrDb", &offLimFastGr_}, {"limiter.slowGrDb", &offLimSlowGr_}, {"clipper.grDb", &offClipGr_}}) {
+  for (const auto& [name, offset] :
+       std::initializer_list<std::pair<const char*, int*>>{{"comp.grDb", &offCompGr_},
+                                                           {"comp.grMaxDb", &offCompGrMax_},
+                                                           {"limiter.grDb", &offLimGr_},
+                                                           {"limiter.grMaxDb", &offLimGrMax_},
+                                                           {"limiter.fastGrDb", &offLimFastGr_},
+                                                           {"limiter.slowGrDb", &offLimSlowGr_},
+                                                           {"clipper.grDb", &offClipGr_}}) {
     auto found = meterOffsets.find(name);
     if (found == meterOffsets.end()) return std::string("the meter layout lacks \"") + name + "\"";
     *offset = found->second;
@@ -73,8 +81,8 @@ void Chain::prepare(double sampleRate, int maxBlock) {
   inputMeter_.prepare(sampleRate, maxBlock);
   outputMeter_.prepare(sampleRate, maxBlock);
 
-  latency_ = dcBlocker_.latency() + eq_.latency() + compressor_.latency() + image_.latency() + character_.latency() + clipper_.latency() +
-             limiter_.latency();
+  latency_ = dcBlocker_.latency() + eq_.latency() + compressor_.latency() + image_.latency() +
+             character_.latency() + clipper_.latency() + limiter_.latency();
   // 1 ms: long enough that the ramp's spectrum stays inside the limiter's band, short enough
   // that no one hears it as anything but the file's start.
   startFadeLength_ = std::max(1, static_cast<int>(std::lround(1e-3 * sampleRate)));
@@ -189,7 +197,8 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   // The processors keep their state finite for finite input; this is the last line of defence
   // so that a bug can cost one block of silence, never a stream of NaN.
   bool outputBroken = false;
-  for (int i = 0; i < n && !outputBroken; ++i) outputBroken = !std::isfinite(left[i]) || !std::isfinite(right[i]);
+  for (int i = 0; i < n && !outputBroken; ++i)
+    outputBroken = !std::isfinite(left[i]) || !std::isfinite(right[i]);
   if (outputBroken) {
     std::fill(left, left + n, 0.0f);
     std::fill(right, right + n, 0.0f);
@@ -217,7 +226,8 @@ void Chain::processBypassPath(float* left, float* right, int n) {
   if (!chainBypassed_ && !bypassMix_.ramping()) {
     const double dry = inputMeter_.shortTermLufs();
     const double wet = outputMeter_.shortTermLufs();
-    if (std::isfinite(dry) && std::isfinite(wet)) matchGain_.setTarget(dbToGain(std::clamp(wet - dry, -kMaxMatchDb, kMaxMatchDb)));
+    if (std::isfinite(dry) && std::isfinite(wet))
+      matchGain_.setTarget(dbToGain(std::clamp(wet - dry, -kMaxMatchDb, kMaxMatchDb)));
   }
 
   if (!chainBypassed_ && !bypassMix_.ramping()) return;

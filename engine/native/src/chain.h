@@ -51,7 +51,8 @@ class Chain {
 
   std::vector<Route> routes_;
   int limiterCeilingLocal_ = -1;
-  int offCompGr_ = -1, offCompGrMax_ = -1, offLimGr_ = -1, offLimGrMax_ = -1, offLimFastGr_ = -1, offLimSlowGr_ = -1, offClipGr_ = -1;
+  int offCompGr_ = -1, offCompGrMax_ = -1, offLimGr_ = -1, offLimGrMax_ = -1, offLimFastGr_ = -1,
+      offLimSlowGr_ = -1, offClipGr_ = -1;
 
   Eq eq_;
   Compressor compressor_;

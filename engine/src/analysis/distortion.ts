@@ -20,7 +20,13 @@ export const db = (ratio: number) => 20 * Math.log10(ratio);
  * length; over an integer number of periods the basis is nearly orthogonal, so well conditioned.
  * Returns [dc, a1, b1, a2, b2, ...] with x ~ dc + sum(a_k sin + b_k cos).
  */
-function fitSinusoids(x: ArrayLike<number>, sampleRate: number, freqsHz: number[], start: number, end: number): Float64Array {
+function fitSinusoids(
+  x: ArrayLike<number>,
+  sampleRate: number,
+  freqsHz: number[],
+  start: number,
+  end: number,
+): Float64Array {
   const n = 1 + 2 * freqsHz.length;
   const ata = new Float64Array(n * n);
   const atb = new Float64Array(n);
@@ -43,9 +49,11 @@ function fitSinusoids(x: ArrayLike<number>, sampleRate: number, freqsHz: number[
   // Gaussian elimination on the (small, symmetric positive definite) system.
   for (let col = 0; col < n; col++) {
     let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(ata[r * n + col]) > Math.abs(ata[pivot * n + col])) pivot = r;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(ata[r * n + col]) > Math.abs(ata[pivot * n + col])) pivot = r;
     if (pivot !== col) {
-      for (let c = 0; c < n; c++) [ata[col * n + c], ata[pivot * n + c]] = [ata[pivot * n + c], ata[col * n + c]];
+      for (let c = 0; c < n; c++)
+        [ata[col * n + c], ata[pivot * n + c]] = [ata[pivot * n + c], ata[col * n + c]];
       [atb[col], atb[pivot]] = [atb[pivot], atb[col]];
     }
     for (let r = col + 1; r < n; r++) {
@@ -71,10 +79,18 @@ function fitSinusoids(x: ArrayLike<number>, sampleRate: number, freqsHz: number[
  */
 const TAIL_SECONDS = 0.05;
 
-function wholePeriods(length: number, skip: number, sampleRate: number, hz: number): { start: number; end: number } {
+function wholePeriods(
+  length: number,
+  skip: number,
+  sampleRate: number,
+  hz: number,
+): { start: number; end: number } {
   const usable = length - Math.round(TAIL_SECONDS * sampleRate);
   const periods = Math.floor(((usable - skip) * hz) / sampleRate);
-  if (periods < 1) throw new Error(`signal of ${length} samples is too short: it needs ${skip} samples to settle plus one period of ${hz} Hz`);
+  if (periods < 1)
+    throw new Error(
+      `signal of ${length} samples is too short: it needs ${skip} samples to settle plus one period of ${hz} Hz`,
+    );
   return { start: skip, end: skip + Math.round((periods * sampleRate) / hz) };
 }
 
@@ -95,7 +111,12 @@ export interface ThdOptions {
  * up to Nyquist. Result: 20 log10(residual RMS / fundamental RMS). Doubles throughout, so the
  * floor is the signal's own float32 rounding (about -150 dB for a full-scale sine).
  */
-export function thdN(signal: Float32Array, sampleRate: number, fundamentalHz: number, options: ThdOptions = {}): number {
+export function thdN(
+  signal: Float32Array,
+  sampleRate: number,
+  fundamentalHz: number,
+  options: ThdOptions = {},
+): number {
   const skip = Math.round((options.skipSeconds ?? 0.5) * sampleRate);
   const { start, end } = wholePeriods(signal.length, skip, sampleRate, fundamentalHz);
   const [dc, a, b] = fitSinusoids(signal, sampleRate, [fundamentalHz], start, end);
@@ -119,7 +140,12 @@ export function thdN(signal: Float32Array, sampleRate: number, fundamentalHz: nu
  * carrier - 60 Hz after mixing) must sit well below the -90 dB modulation we want to resolve.
  * Both envelopes of a compared pair go through the same filter, so its delay cancels.
  */
-export function bandEnvelope(signal: Float32Array, sampleRate: number, carrierHz: number, cutoffHz: number): Float64Array {
+export function bandEnvelope(
+  signal: Float32Array,
+  sampleRate: number,
+  carrierHz: number,
+  cutoffHz: number,
+): Float64Array {
   const n = signal.length;
   const re = new Float64Array(n);
   const im = new Float64Array(n);
@@ -188,7 +214,12 @@ export function smpteImdSignal(sampleRate: number, seconds: number, peak = 1): F
  */
 export function smpteImd(signal: Float32Array, sampleRate: number, options: ThdOptions = {}): number {
   const env = bandEnvelope(signal, sampleRate, SMPTE_HIGH_HZ, 500);
-  const { start, end } = wholePeriods(env.length, Math.round((options.skipSeconds ?? 0.5) * sampleRate), sampleRate, SMPTE_LOW_HZ);
+  const { start, end } = wholePeriods(
+    env.length,
+    Math.round((options.skipSeconds ?? 0.5) * sampleRate),
+    sampleRate,
+    SMPTE_LOW_HZ,
+  );
   const fit = fitSinusoids(env, sampleRate, [SMPTE_LOW_HZ, 2 * SMPTE_LOW_HZ, 3 * SMPTE_LOW_HZ], start, end);
   let modulation = 0;
   for (let k = 1; k < fit.length; k++) modulation += fit[k] * fit[k];
@@ -218,7 +249,11 @@ export interface KickAndToneOptions {
 }
 
 /** A 60 Hz kick every 500 ms (starting at sample 0) under a steady 3 kHz tone at -21 dBFS. */
-export function kickAndTone(sampleRate: number, seconds: number, options: KickAndToneOptions = {}): Float32Array {
+export function kickAndTone(
+  sampleRate: number,
+  seconds: number,
+  options: KickAndToneOptions = {},
+): Float32Array {
   const kickPeak = options.kickPeak ?? KICK_PEAK;
   const kickDecayS = options.kickDecayS ?? KICK_DECAY_S;
   const tonePeak = options.tonePeak ?? PUMP_TONE_PEAK;
@@ -248,14 +283,23 @@ export function kickAndTone(sampleRate: number, seconds: number, options: KickAn
  * otherwise set its own, lowered, reference. `input` is the signal before the drive;
  * `latencySamples` is the processor's delay (output[i + latency] lines up with input[i]).
  */
-export function pumpingMs(input: Float32Array, output: Float32Array, sampleRate: number, latencySamples = 0, driveDb = 0): number {
+export function pumpingMs(
+  input: Float32Array,
+  output: Float32Array,
+  sampleRate: number,
+  latencySamples = 0,
+  driveDb = 0,
+): number {
   const aligned = output.subarray(latencySamples, latencySamples + input.length);
   const envIn = bandEnvelope(input, sampleRate, PUMP_TONE_HZ, 200);
   const envOut = bandEnvelope(aligned, sampleRate, PUMP_TONE_HZ, 200);
   const threshold = 10 ** ((driveDb - 1) / 20);
   const period = Math.round(KICK_PERIOD_S * sampleRate);
   const periods = Math.floor(aligned.length / period);
-  if (periods < 2) throw new Error(`pumpingMs needs at least two ${KICK_PERIOD_S * 1000} ms kick periods, got ${aligned.length} samples`);
+  if (periods < 2)
+    throw new Error(
+      `pumpingMs needs at least two ${KICK_PERIOD_S * 1000} ms kick periods, got ${aligned.length} samples`,
+    );
   let below = 0;
   for (let i = period; i < periods * period; i++) if (envOut[i] < threshold * envIn[i]) below++;
   return ((below / (periods - 1)) * 1000) / sampleRate;

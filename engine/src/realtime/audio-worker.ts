@@ -22,7 +22,8 @@ import { findDevice, type AudioDevice } from './devices.ts';
 export interface WorkerConfig {
   sampleRate: number;
   block: number;
-  source: { kind: 'demo' } | { kind: 'file'; path: string } | { kind: 'device'; input: string; output: string };
+  source:
+    { kind: 'demo' } | { kind: 'file'; path: string } | { kind: 'device'; input: string; output: string };
   /** Demo or file: also play the master on this output device (name substring or id). */
   monitor?: string;
   params: SharedArrayBuffer;
@@ -37,7 +38,6 @@ export interface WorkerConfig {
   raisePriority?: boolean;
 }
 
-
 /** Where audio comes from: the generated demo, or a file looping forever. */
 interface Source {
   fill(left: Float32Array, right: Float32Array): void;
@@ -48,7 +48,9 @@ function fileSource(path: string, sampleRate: number): Source {
   const reader = WavReader.open(path);
   if (reader.info.sampleRate !== sampleRate) {
     reader.close();
-    throw new Error(`${path}: ${reader.info.sampleRate} Hz does not match the engine's ${sampleRate} Hz (use --rate ${reader.info.sampleRate})`);
+    throw new Error(
+      `${path}: ${reader.info.sampleRate} Hz does not match the engine's ${sampleRate} Hz (use --rate ${reader.info.sampleRate})`,
+    );
   }
   const { left, right } = reader.read(reader.info.frames);
   reader.close();
@@ -79,7 +81,9 @@ function raiseThreadPriority(): string {
     return `nice ${os.getPriority(tid)}`;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'normal (raising it needs CAP_SYS_NICE or a nice limit)' : `normal (${code ?? (error as Error).message})`;
+    return code === 'EACCES' || code === 'EPERM'
+      ? 'normal (raising it needs CAP_SYS_NICE or a nice limit)'
+      : `normal (${code ?? (error as Error).message})`;
   }
 }
 
@@ -96,9 +100,18 @@ function run(config: WorkerConfig): void {
   const ring = config.record ? new RecordRing(undefined, config.record) : undefined;
   const inputRing = config.recordInput ? new RecordRing(undefined, config.recordInput) : undefined;
   const values = Object.fromEntries(PARAMETER_IDS.map((id, i) => [id, params.read(i)]));
-  const chain = new MasteringChain({ sampleRate: config.sampleRate, maxBlock: config.block, meterFrame: meters.frame, values });
+  const chain = new MasteringChain({
+    sampleRate: config.sampleRate,
+    maxBlock: config.block,
+    meterFrame: meters.frame,
+    values,
+  });
   const source: Source | undefined =
-    config.source.kind === 'file' ? fileSource(config.source.path, config.sampleRate) : config.source.kind === 'demo' ? new DemoProgram(config.sampleRate) : undefined;
+    config.source.kind === 'file'
+      ? fileSource(config.source.path, config.sampleRate)
+      : config.source.kind === 'demo'
+        ? new DemoProgram(config.sampleRate)
+        : undefined;
   const left = new Float32Array(config.block);
   const right = new Float32Array(config.block);
   const applied = new Float64Array(params.count);
@@ -172,7 +185,12 @@ function run(config: WorkerConfig): void {
     }
   }
 
-  parentPort!.postMessage({ type: 'ready', latencySamples: chain.latencySamples, ioLatencySamples: config.block, priority: threadPriority });
+  parentPort!.postMessage({
+    type: 'ready',
+    latencySamples: chain.latencySamples,
+    ioLatencySamples: config.block,
+    priority: threadPriority,
+  });
   const started = performance.now();
   while (Atomics.load(control, 0) === 0) {
     source!.fill(left, right);
@@ -184,7 +202,6 @@ function run(config: WorkerConfig): void {
   frame[off['engine.deviceState']] = DeviceState.Stopped;
   parentPort!.postMessage({ type: 'stopped', blocks });
 }
-
 
 /**
  * The interface drives the loop: every input chunk is processed and written to the output.
@@ -241,18 +258,26 @@ function runDevice(
       const input = findDevice(devices, source.input, 'input');
       const output = findDevice(devices, source.output, 'output');
       if (Math.max(...channels) > input.maxInputChannels) {
-        throw new Error(`"${input.name}" has ${input.maxInputChannels} inputs; --channels ${channels.join(',')} asks for more`);
+        throw new Error(
+          `"${input.name}" has ${input.maxInputChannels} inputs; --channels ${channels.join(',')} asks for more`,
+        );
       }
       // highwaterMark one block: naudiodon reads as many bytes as the stream's high-water mark
       // asks for, 16 KiB (2048 stereo frames, 43 ms) by default; one block keeps the latency ours.
       const options = (id: number, count: number) => ({
-        channelCount: count, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: id,
-        closeOnError: false, framesPerBuffer: config.block, highwaterMark: config.block * 4 * count,
+        channelCount: count,
+        sampleFormat: portAudio.SampleFormatFloat32,
+        sampleRate: config.sampleRate,
+        deviceId: id,
+        closeOnError: false,
+        framesPerBuffer: config.block,
+        highwaterMark: config.block * 4 * count,
       });
       const inStream = new portAudio.AudioIO({ inOptions: options(input.id, inputChannels) });
       const outStream = new portAudio.AudioIO({ outOptions: options(output.id, 2) });
       inStream.on('data', (chunk: Buffer) => onChunk(chunk, outStream));
-      const report = (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message });
+      const report = (error: Error) =>
+        parentPort!.postMessage({ type: 'device-error', message: error.message });
       inStream.on('error', report);
       outStream.on('error', report);
       outStream.start();
@@ -276,7 +301,11 @@ function runDevice(
     // Later than naudiodon's input queue (two chunks) and a burst (PulseAudio delivers two at a
     // time) can cover: the input overflowed while we were not reading it. (Measured gaps through
     // PulseAudio: 21 ms per pair of 512-frame chunks, 24 ms at most over 8 s.)
-    if (state === DeviceState.Running && now - lastChunk > 3.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)) overflows++;
+    if (
+      state === DeviceState.Running &&
+      now - lastChunk > 3.5 * Math.max(chunkMs, (frames / config.sampleRate) * 1000)
+    )
+      overflows++;
     lastChunk = now;
     if (state !== DeviceState.Running) {
       // The first chunk after (re)opening: the output starts over.
@@ -323,7 +352,8 @@ function runDevice(
         // At the previous write the output had that block and the cushion queued; a write later
         // than that found it drained. (A gap, never a sum over time: clock drift cannot add up.)
         const written = performance.now();
-        if (outputUp && lastWrite > 0 && written - lastWrite > (kOutputCushionBlocks + 1) * chunkMs) underflows++;
+        if (outputUp && lastWrite > 0 && written - lastWrite > (kOutputCushionBlocks + 1) * chunkMs)
+          underflows++;
         lastWrite = written;
         lastOut = out;
         outStream.write(n === config.block ? out : out.subarray(0, n * 8));
@@ -346,7 +376,14 @@ function runDevice(
   };
 
   if (!open()) throw new Error(`cannot open the audio devices "${source.input}" / "${source.output}"`);
-  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: cushionedIoLatency(config.block), input: names.input, output: names.output, priority: threadPriority });
+  parentPort!.postMessage({
+    type: 'ready',
+    latencySamples,
+    ioLatencySamples: cushionedIoLatency(config.block),
+    input: names.input,
+    output: names.output,
+    priority: threadPriority,
+  });
 
   let nextAttempt = 0;
   const watch = setInterval(() => {
@@ -359,7 +396,8 @@ function runDevice(
         process.exit(0);
       };
       const timer = setTimeout(done, 500);
-      if (streams && state === DeviceState.Running) streams.input.quit(() => streams!.output.quit(() => (clearTimeout(timer), done())));
+      if (streams && state === DeviceState.Running)
+        streams.input.quit(() => streams!.output.quit(() => (clearTimeout(timer), done())));
       return;
     }
     if (state === DeviceState.Running && now - lastChunk > lostAfterMs) {
@@ -367,7 +405,10 @@ function runDevice(
       fadeOutLast();
       streams = undefined; // abandoned: see above
       frame[off['engine.deviceState']] = DeviceState.Lost;
-      parentPort!.postMessage({ type: 'device-error', message: `no audio from "${names.input}" for ${Math.round(now - lastChunk)} ms: device lost, reopening` });
+      parentPort!.postMessage({
+        type: 'device-error',
+        message: `no audio from "${names.input}" for ${Math.round(now - lastChunk)} ms: device lost, reopening`,
+      });
       nextAttempt = now + 1000;
     }
     if (state === DeviceState.Lost && now >= nextAttempt) {
@@ -436,14 +477,26 @@ function openMonitor(config: WorkerConfig, wanted: string): Monitor | undefined 
     const portAudio = loadNaudiodon();
     const device = findDevice(portAudio.getDevices(), wanted, 'output');
     const stream = new portAudio.AudioIO({
-      outOptions: { channelCount: 2, sampleFormat: portAudio.SampleFormatFloat32, sampleRate: config.sampleRate, deviceId: device.id, closeOnError: false, framesPerBuffer: config.block },
+      outOptions: {
+        channelCount: 2,
+        sampleFormat: portAudio.SampleFormatFloat32,
+        sampleRate: config.sampleRate,
+        deviceId: device.id,
+        closeOnError: false,
+        framesPerBuffer: config.block,
+      },
     });
-    stream.on('error', (error: Error) => parentPort!.postMessage({ type: 'device-error', message: error.message }));
+    stream.on('error', (error: Error) =>
+      parentPort!.postMessage({ type: 'device-error', message: error.message }),
+    );
     stream.start();
     return { stream, name: device.name };
   } catch (error) {
     // No output: the demo still runs, on the worker's clock, to nowhere.
-    parentPort!.postMessage({ type: 'device-error', message: `no output for the demo: ${(error as Error).message}` });
+    parentPort!.postMessage({
+      type: 'device-error',
+      message: `no output for the demo: ${(error as Error).message}`,
+    });
     return undefined;
   }
 }
@@ -473,7 +526,13 @@ function runMonitored(
   const onTaken = () => void (lastTakenAt = performance.now());
   let clockStart = performance.now();
   let produced = 0;
-  parentPort!.postMessage({ type: 'ready', latencySamples, ioLatencySamples: cushionedIoLatency(config.block), output: monitor.name, priority: threadPriority });
+  parentPort!.postMessage({
+    type: 'ready',
+    latencySamples,
+    ioLatencySamples: cushionedIoLatency(config.block),
+    output: monitor.name,
+    priority: threadPriority,
+  });
 
   // One interval for the whole run: a timer per tick would be garbage on the audio path.
   const ticker = setInterval(() => tick(), blockMs / 4);
@@ -506,7 +565,8 @@ function runMonitored(
       }
     }
     // The device is ahead of our clock: one block early.
-    if (flowing && monitor.stream.writableLength / blockBytes < kOutputCushionBlocks - 1) clockStart -= blockMs;
+    if (flowing && monitor.stream.writableLength / blockBytes < kOutputCushionBlocks - 1)
+      clockStart -= blockMs;
   };
 }
 
@@ -515,7 +575,12 @@ function loadNaudiodon(): Naudiodon {
   return createRequire(import.meta.url)('naudiodon') as Naudiodon;
 }
 
-type AudioStream = NodeJS.EventEmitter & { start(): void; quit(callback?: () => void): void; write(chunk: Buffer, callback?: () => void): boolean; readonly writableLength: number };
+type AudioStream = NodeJS.EventEmitter & {
+  start(): void;
+  quit(callback?: () => void): void;
+  write(chunk: Buffer, callback?: () => void): boolean;
+  readonly writableLength: number;
+};
 
 interface Naudiodon {
   getDevices(): AudioDevice[];

@@ -60,7 +60,8 @@ export class RealtimeEngine {
   constructor(private readonly options: EngineOptions = {}) {
     this.sampleRate = options.sampleRate ?? 48000;
     this.block = options.block ?? 512;
-    for (const [id, value] of Object.entries(options.values ?? {})) this.params.write(parameterIndex(id), value);
+    for (const [id, value] of Object.entries(options.values ?? {}))
+      this.params.write(parameterIndex(id), value);
     if (options.record) this.ring = new RecordRing();
     if (options.record?.input) this.inputRing = new RecordRing();
   }
@@ -69,10 +70,20 @@ export class RealtimeEngine {
   async start(): Promise<void> {
     if (this.options.record) {
       // A header refreshed every second: a killed process still leaves a playable file.
-      this.writer = new WavWriter(this.options.record.file, { sampleRate: this.sampleRate, channels: 2, format: this.options.record.format ?? 'float32', headerRefreshFrames: this.sampleRate });
+      this.writer = new WavWriter(this.options.record.file, {
+        sampleRate: this.sampleRate,
+        channels: 2,
+        format: this.options.record.format ?? 'float32',
+        headerRefreshFrames: this.sampleRate,
+      });
       if (this.options.record.input) {
         // The raw input in float: a safety copy, whatever the master's format.
-        this.inputWriter = new WavWriter(this.options.record.input, { sampleRate: this.sampleRate, channels: 2, format: 'float32', headerRefreshFrames: this.sampleRate });
+        this.inputWriter = new WavWriter(this.options.record.input, {
+          sampleRate: this.sampleRate,
+          channels: 2,
+          format: 'float32',
+          headerRefreshFrames: this.sampleRate,
+        });
       }
       this.drainTimer = setInterval(() => this.drainRecording(), 50);
     }
@@ -93,20 +104,31 @@ export class RealtimeEngine {
     this.worker = worker;
     this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { type: string; latencySamples?: number; ioLatencySamples?: number; message?: string; input?: string; output?: string; priority?: string }) => {
-        if (message.type === 'ready') {
-          this.latencySamples = message.latencySamples ?? 0;
-          this.ioLatencySamples = message.ioLatencySamples ?? this.block;
-          this.audioPriority = message.priority ?? 'normal';
-          this.devices = message.input ? { input: message.input, output: message.output ?? '' } : undefined;
-          this.monitorOutput = message.input ? undefined : message.output;
-          resolve();
-        } else if (message.type === 'error') {
-          reject(new Error(`audio engine: ${message.message}`));
-        } else if (message.type === 'device-error') {
-          this.deviceErrors.push(message.message ?? 'unknown device error');
-        }
-      });
+      worker.on(
+        'message',
+        (message: {
+          type: string;
+          latencySamples?: number;
+          ioLatencySamples?: number;
+          message?: string;
+          input?: string;
+          output?: string;
+          priority?: string;
+        }) => {
+          if (message.type === 'ready') {
+            this.latencySamples = message.latencySamples ?? 0;
+            this.ioLatencySamples = message.ioLatencySamples ?? this.block;
+            this.audioPriority = message.priority ?? 'normal';
+            this.devices = message.input ? { input: message.input, output: message.output ?? '' } : undefined;
+            this.monitorOutput = message.input ? undefined : message.output;
+            resolve();
+          } else if (message.type === 'error') {
+            reject(new Error(`audio engine: ${message.message}`));
+          } else if (message.type === 'device-error') {
+            this.deviceErrors.push(message.message ?? 'unknown device error');
+          }
+        },
+      );
       worker.once('error', reject);
     });
   }
@@ -143,7 +165,10 @@ export class RealtimeEngine {
   private drainRecording(): void {
     if (this.recordError) return;
     try {
-      for (const [ring, writer] of [[this.ring, this.writer], [this.inputRing, this.inputWriter]] as const) {
+      for (const [ring, writer] of [
+        [this.ring, this.writer],
+        [this.inputRing, this.inputWriter],
+      ] as const) {
         if (!ring || !writer) continue;
         const samples = ring.drain();
         if (samples.length > 0) writer.write(samples);
@@ -160,7 +185,8 @@ export class RealtimeEngine {
     // A device stream that lost its server can leave the worker blocked in native code (PortAudio
     // waiting on a dead connection), where neither its own exit nor terminate() gets through.
     // Give it 1.5 s, ask for termination, and then let go: the caller's process can still exit.
-    const wait = (ms: number) => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref());
+    const wait = (ms: number) =>
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref());
     const exited = await Promise.race([this.stopped!.then(() => true), wait(1500)]);
     if (!exited) {
       this.stuck = true;

@@ -28,12 +28,21 @@ export interface AssistTarget {
 const HOLD_BELOW_LU = 20;
 
 /** One step of the assist: the drive to use after `seconds`, given the short-term loudness now. */
-export function nextDrive(currentDb: number, shortTermLufs: number, seconds: number, options: AssistOptions): number {
+export function nextDrive(
+  currentDb: number,
+  shortTermLufs: number,
+  seconds: number,
+  options: AssistOptions,
+): number {
   const spec = getSpec('limiter.gain');
   const low = Math.max(spec.min, options.minGainDb);
   const high = Math.min(spec.max, options.maxGainDb);
   const error = options.targetLufs - shortTermLufs;
-  if (!Number.isFinite(shortTermLufs) || error > HOLD_BELOW_LU || Math.abs(error) <= (options.toleranceLu ?? 0.5)) {
+  if (
+    !Number.isFinite(shortTermLufs) ||
+    error > HOLD_BELOW_LU ||
+    Math.abs(error) <= (options.toleranceLu ?? 0.5)
+  ) {
     return Math.min(high, Math.max(low, currentDb));
   }
   const maxStep = (options.rateDbPerSecond ?? 0.5) * seconds;
@@ -46,8 +55,14 @@ export class LoudnessAssist {
   private readonly frame = new Float32Array(METER_FRAME_LENGTH);
   private last = 0;
 
-  constructor(private readonly target: AssistTarget, private options: AssistOptions) {
-    if (options.minGainDb > options.maxGainDb) throw new RangeError(`loudness assist: drive range ${options.minGainDb}..${options.maxGainDb} dB is empty`);
+  constructor(
+    private readonly target: AssistTarget,
+    private options: AssistOptions,
+  ) {
+    if (options.minGainDb > options.maxGainDb)
+      throw new RangeError(
+        `loudness assist: drive range ${options.minGainDb}..${options.maxGainDb} dB is empty`,
+      );
   }
 
   /** A new target (the page picked another platform); the drive moves towards it at the same slow rate. */

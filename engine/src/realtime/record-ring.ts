@@ -12,7 +12,8 @@ export class RecordRing {
   // Counters are int32 and wrap after ~12 hours at 48 kHz; a power-of-two capacity keeps the
   // masked slot arithmetic and the `| 0` differences right across the wrap.
   constructor(capacityFrames = 1 << 19, buffer?: SharedArrayBuffer) {
-    if ((capacityFrames & (capacityFrames - 1)) !== 0) throw new RangeError('record ring capacity must be a power of two');
+    if ((capacityFrames & (capacityFrames - 1)) !== 0)
+      throw new RangeError('record ring capacity must be a power of two');
     this.capacityFrames = capacityFrames;
     this.buffer = buffer ?? new SharedArrayBuffer(8 * capacityFrames + 12);
     this.samples = new Float32Array(this.buffer, 0, 2 * capacityFrames);

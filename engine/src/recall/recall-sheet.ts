@@ -6,7 +6,10 @@ import { PARAMETERS, STAGE_TITLES, formatValue, valueToPosition, type ParameterS
 import type { Snapshot } from './snapshot.ts';
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 // Knob travel of 270 degrees, from 7:30 to 4:30 o'clock, as on most hardware.
@@ -23,7 +26,7 @@ function knobSvg(spec: ParameterSpec, value: number): string {
     })
     .join('');
   return `<svg viewBox="0 0 60 60" width="60" height="60" role="img" aria-label="${escapeHtml(spec.label)}">
-<path d="M ${30 - 22 * Math.sin(135 * Math.PI / 180)} ${30 + 22 * Math.cos(45 * Math.PI / 180)} A 22 22 0 1 1 ${30 + 22 * Math.sin(135 * Math.PI / 180)} ${30 + 22 * Math.cos(45 * Math.PI / 180)}" fill="none" stroke="#bbb" stroke-width="2"/>
+<path d="M ${30 - 22 * Math.sin((135 * Math.PI) / 180)} ${30 + 22 * Math.cos((45 * Math.PI) / 180)} A 22 22 0 1 1 ${30 + 22 * Math.sin((135 * Math.PI) / 180)} ${30 + 22 * Math.cos((45 * Math.PI) / 180)}" fill="none" stroke="#bbb" stroke-width="2"/>
 ${tickMarks}<circle cx="30" cy="30" r="17" fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>
 <line x1="30" y1="30" x2="${x.toFixed(2)}" y2="${y.toFixed(2)}" stroke="#c00" stroke-width="3" stroke-linecap="round"/></svg>`;
 }

@@ -34,7 +34,8 @@ export function sanitizeStoredValues(values: unknown): ParameterValues {
   const out: ParameterValues = {};
   if (typeof values !== 'object' || values === null) return out;
   for (const [id, value] of Object.entries(values)) {
-    if (isParameterId(id) && typeof value === 'number' && Number.isFinite(value)) out[id] = clampValue(getSpec(id), value);
+    if (isParameterId(id) && typeof value === 'number' && Number.isFinite(value))
+      out[id] = clampValue(getSpec(id), value);
   }
   return out;
 }
@@ -51,7 +52,11 @@ export class RecallManager {
   private previousSlot: QuickSlot = 'B';
   private readonly autosaveMs: number;
 
-  constructor(private readonly store: ParameterStore, private readonly db: SnapshotDatabase, private readonly options: RecallOptions = {}) {
+  constructor(
+    private readonly store: ParameterStore,
+    private readonly db: SnapshotDatabase,
+    private readonly options: RecallOptions = {},
+  ) {
     this.autosaveMs = options.autosaveMs ?? 250;
     this.seenRecallSeq = db.readLiveState()?.recallSeq ?? 0;
     this.unsubscribe = store.subscribe((change) => this.onChange(change));
@@ -173,7 +178,13 @@ export class RecallManager {
     }
     const last = this.undoStack[this.undoStack.length - 1];
     const now = Date.now();
-    if (last && last.origin === change.origin && now - last.at < UNDO_MERGE_MS && last.changes.length === 1 && last.changes[0].id === change.id) {
+    if (
+      last &&
+      last.origin === change.origin &&
+      now - last.at < UNDO_MERGE_MS &&
+      last.changes.length === 1 &&
+      last.changes[0].id === change.id
+    ) {
       last.changes[0].to = change.value;
       last.at = now;
       this.redoStack = [];

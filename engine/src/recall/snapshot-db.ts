@@ -70,7 +70,9 @@ export class SnapshotDatabase {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
-      throw new Error(`${this.file}: written by a newer rig (schema ${version}, this one knows ${MIGRATIONS.length})`);
+      throw new Error(
+        `${this.file}: written by a newer rig (schema ${version}, this one knows ${MIGRATIONS.length})`,
+      );
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
@@ -92,16 +94,23 @@ export class SnapshotDatabase {
          ON CONFLICT(name) DO UPDATE SET notes = excluded.notes, created_at = excluded.created_at,
            values_json = excluded.values_json, target_preset = excluded.target_preset, mappings_json = excluded.mappings_json`,
       )
-      .run({ ...snapshot, values: JSON.stringify(snapshot.values), mappings: JSON.stringify(snapshot.mappings) });
+      .run({
+        ...snapshot,
+        values: JSON.stringify(snapshot.values),
+        mappings: JSON.stringify(snapshot.mappings),
+      });
   }
 
   getSnapshot(name: string): Snapshot | undefined {
-    const row = this.db.prepare('SELECT * FROM snapshots WHERE name = ?').get(name) as SnapshotRow | undefined;
+    const row = this.db.prepare('SELECT * FROM snapshots WHERE name = ?').get(name) as
+      SnapshotRow | undefined;
     return row && fromRow(row);
   }
 
   listSnapshots(): Snapshot[] {
-    return (this.db.prepare('SELECT * FROM snapshots ORDER BY created_at DESC, name').all() as SnapshotRow[]).map(fromRow);
+    return (
+      this.db.prepare('SELECT * FROM snapshots ORDER BY created_at DESC, name').all() as SnapshotRow[]
+    ).map(fromRow);
   }
 
   deleteSnapshot(name: string): boolean {
@@ -115,22 +124,42 @@ export class SnapshotDatabase {
          ON CONFLICT(id) DO UPDATE SET values_json = excluded.values_json, target_preset = excluded.target_preset,
            updated_at = excluded.updated_at, recall_seq = live_state.recall_seq + ?`,
       )
-      .run(JSON.stringify(values), targetPreset, new Date().toISOString(), bumpRecall ? 1 : 0, bumpRecall ? 1 : 0);
+      .run(
+        JSON.stringify(values),
+        targetPreset,
+        new Date().toISOString(),
+        bumpRecall ? 1 : 0,
+        bumpRecall ? 1 : 0,
+      );
   }
 
-  readLiveState(): { values: ParameterValues; targetPreset: string | null; updatedAt: string; recallSeq: number } | undefined {
+  readLiveState():
+    | { values: ParameterValues; targetPreset: string | null; updatedAt: string; recallSeq: number }
+    | undefined {
     const row = this.db.prepare('SELECT * FROM live_state WHERE id = 1').get() as
       | { values_json: string; target_preset: string | null; updated_at: string; recall_seq: number }
       | undefined;
-    return row && { values: JSON.parse(row.values_json), targetPreset: row.target_preset, updatedAt: row.updated_at, recallSeq: row.recall_seq };
+    return (
+      row && {
+        values: JSON.parse(row.values_json),
+        targetPreset: row.target_preset,
+        updatedAt: row.updated_at,
+        recallSeq: row.recall_seq,
+      }
+    );
   }
 
   writeSlot(slot: QuickSlot, values: ParameterValues): void {
-    this.db.prepare('INSERT INTO quick_slots (slot, values_json) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET values_json = excluded.values_json').run(slot, JSON.stringify(values));
+    this.db
+      .prepare(
+        'INSERT INTO quick_slots (slot, values_json) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET values_json = excluded.values_json',
+      )
+      .run(slot, JSON.stringify(values));
   }
 
   readSlot(slot: QuickSlot): ParameterValues | undefined {
-    const row = this.db.prepare('SELECT values_json FROM quick_slots WHERE slot = ?').get(slot) as { values_json: string } | undefined;
+    const row = this.db.prepare('SELECT values_json FROM quick_slots WHERE slot = ?').get(slot) as
+      { values_json: string } | undefined;
     return row && JSON.parse(row.values_json);
   }
 

@@ -2,7 +2,14 @@
  * A snapshot: every parameter value plus what a recall needs to rebuild the session (the
  * target preset, the mappings in use), and its JSON exchange format, validated at the edge.
  */
-import { PARAMETERS, checkValue, formatValue, getSpec, isParameterId, type ParameterValues } from '../params.ts';
+import {
+  PARAMETERS,
+  checkValue,
+  formatValue,
+  getSpec,
+  isParameterId,
+  type ParameterValues,
+} from '../params.ts';
 import { PRESETS } from '../presets.ts';
 
 export interface Snapshot {
@@ -28,16 +35,24 @@ export class SnapshotError extends Error {
 }
 
 export function toExport(snapshot: Snapshot): string {
-  return JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_FORMAT_VERSION, ...snapshot }, null, 2) + '\n';
+  return (
+    JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_FORMAT_VERSION, ...snapshot }, null, 2) + '\n'
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 /** Parses an exported snapshot; every problem is named, nothing partial is returned. */
 export function parseExport(text: string, source: string): Snapshot {
-  if (Buffer.byteLength(text) > MAX_SNAPSHOT_BYTES) throw new SnapshotError(source, `larger than ${MAX_SNAPSHOT_BYTES} bytes; not a snapshot export`);
+  if (Buffer.byteLength(text) > MAX_SNAPSHOT_BYTES)
+    throw new SnapshotError(source, `larger than ${MAX_SNAPSHOT_BYTES} bytes; not a snapshot export`);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -45,28 +60,51 @@ export function parseExport(text: string, source: string): Snapshot {
     throw new SnapshotError(source, `not valid JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(data)) throw new SnapshotError(source, 'expected a JSON object');
-  if (data.format !== SNAPSHOT_FORMAT) throw new SnapshotError(source, `"format" must be "${SNAPSHOT_FORMAT}"`);
-  if (data.version !== SNAPSHOT_FORMAT_VERSION) throw new SnapshotError(source, `unsupported version ${JSON.stringify(data.version)} (this rig reads version ${SNAPSHOT_FORMAT_VERSION})`);
+  if (data.format !== SNAPSHOT_FORMAT)
+    throw new SnapshotError(source, `"format" must be "${SNAPSHOT_FORMAT}"`);
+  if (data.version !== SNAPSHOT_FORMAT_VERSION)
+    throw new SnapshotError(
+      source,
+      `unsupported version ${JSON.stringify(data.version)} (this rig reads version ${SNAPSHOT_FORMAT_VERSION})`,
+    );
   const name = data.name;
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) throw new SnapshotError(source, '"name" must be a non-empty string of at most 200 characters');
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
+    throw new SnapshotError(source, '"name" must be a non-empty string of at most 200 characters');
   const notes = data.notes ?? '';
-  if (typeof notes !== 'string' || notes.length > 10_000) throw new SnapshotError(source, '"notes" must be a string of at most 10000 characters');
+  if (typeof notes !== 'string' || notes.length > 10_000)
+    throw new SnapshotError(source, '"notes" must be a string of at most 10000 characters');
   const createdAt = data.createdAt ?? new Date().toISOString();
-  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new SnapshotError(source, '"createdAt" must be an ISO 8601 date');
+  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)))
+    throw new SnapshotError(source, '"createdAt" must be an ISO 8601 date');
   const targetPreset = data.targetPreset ?? null;
   if (targetPreset !== null && (typeof targetPreset !== 'string' || !(targetPreset in PRESETS))) {
-    throw new SnapshotError(source, `"targetPreset" ${JSON.stringify(targetPreset)} is not one of ${Object.keys(PRESETS).join(', ')}`);
+    throw new SnapshotError(
+      source,
+      `"targetPreset" ${JSON.stringify(targetPreset)} is not one of ${Object.keys(PRESETS).join(', ')}`,
+    );
   }
   const mappings = data.mappings ?? [];
-  if (!Array.isArray(mappings) || mappings.length > 64 || !mappings.every((m) => typeof m === 'string' && m.length <= 200)) {
+  if (
+    !Array.isArray(mappings) ||
+    mappings.length > 64 ||
+    !mappings.every((m) => typeof m === 'string' && m.length <= 200)
+  ) {
     throw new SnapshotError(source, '"mappings" must be a list of mapping names');
   }
-  return { name: name.trim(), notes, createdAt: new Date(createdAt).toISOString(), values: checkValues(data.values, source), targetPreset, mappings };
+  return {
+    name: name.trim(),
+    notes,
+    createdAt: new Date(createdAt).toISOString(),
+    values: checkValues(data.values, source),
+    targetPreset,
+    mappings,
+  };
 }
 
 /** Checks a values object: known ids, finite in-range numbers. Missing ids take defaults. */
 export function checkValues(values: unknown, source: string): ParameterValues {
-  if (!isPlainObject(values)) throw new SnapshotError(source, '"values" must be an object of { "parameter.id": number }');
+  if (!isPlainObject(values))
+    throw new SnapshotError(source, '"values" must be an object of { "parameter.id": number }');
   const out: ParameterValues = Object.fromEntries(PARAMETERS.map((p) => [p.id, p.default]));
   for (const [id, value] of Object.entries(values)) {
     if (!isParameterId(id)) {
@@ -76,7 +114,8 @@ export function checkValues(values: unknown, source: string): ParameterValues {
         throw new SnapshotError(source, (error as Error).message);
       }
     }
-    if (typeof value !== 'number') throw new SnapshotError(source, `parameter "${id}": ${JSON.stringify(value)} is not a number`);
+    if (typeof value !== 'number')
+      throw new SnapshotError(source, `parameter "${id}": ${JSON.stringify(value)} is not a number`);
     try {
       out[id] = checkValue(getSpec(id), value);
     } catch (error) {

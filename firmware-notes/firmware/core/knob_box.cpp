@@ -4,7 +4,9 @@ namespace knobbox {
 
 namespace {
 
-uint8_t atMost(uint8_t value, uint8_t limit) { return value < limit ? value : limit; }
+uint8_t atMost(uint8_t value, uint8_t limit) {
+  return value < limit ? value : limit;
+}
 
 bool intervalPassed(uint32_t nowMs, uint32_t sinceMs, uint32_t intervalMs) {
   return static_cast<uint32_t>(nowMs - sinceMs) >= intervalMs;
@@ -22,7 +24,8 @@ KnobBox::KnobBox(const BoxConfig& config, Output& output) : config_(config), out
   for (uint8_t i = 0; i < kMaxButtons; i++) buttons_[i].debouncer = Debouncer(config.debounceMs);
 }
 
-void KnobBox::begin(const uint16_t* knobAdc, const bool* encoderA, const bool* encoderB, const bool* buttonDown) {
+void KnobBox::begin(const uint16_t* knobAdc, const bool* encoderA, const bool* encoderB,
+                    const bool* buttonDown) {
   for (uint8_t i = 0; i < config_.knobs; i++) knobs_[i].reset(knobAdc[i]);
   for (uint8_t i = 0; i < config_.encoders; i++) encoders_[i].reset(encoderA[i], encoderB[i]);
   for (uint8_t i = 0; i < config_.buttons; i++) buttons_[i].debouncer.reset(buttonDown[i]);
@@ -30,14 +33,9 @@ void KnobBox::begin(const uint16_t* knobAdc, const bool* encoderA, const bool* e
 
 void KnobBox::receive(uint8_t byte, uint32_t nowMs) {
   switch (assembler_.push(byte)) {
-    case LineAssembler::Result::Line:
-      handleLine(assembler_.line(), assembler_.lineLength(), nowMs);
-      break;
-    case LineAssembler::Result::Overlong:
-      refuse(Fault::Overlong, nowMs);
-      break;
-    case LineAssembler::Result::Pending:
-      break;
+    case LineAssembler::Result::Line: handleLine(assembler_.line(), assembler_.lineLength(), nowMs); break;
+    case LineAssembler::Result::Overlong: refuse(Fault::Overlong, nowMs); break;
+    case LineAssembler::Result::Pending: break;
   }
 }
 
@@ -92,8 +90,7 @@ void KnobBox::handleLine(const char* line, size_t length, uint32_t nowMs) {
       pongPending_ = true;
       pongToken_ = command.value;
       break;
-    case HostCommandType::Hello:
-      break;
+    case HostCommandType::Hello: break;
   }
 }
 
@@ -118,7 +115,8 @@ void KnobBox::sampleEncoder(uint8_t index, bool a, bool b) {
   if (detent == 0 || !inSession_) return;
   // Bounded so a stalled output cannot wrap the count; 30000 detents is minutes of spinning.
   const int16_t delta = encoderDelta_[index];
-  if ((detent > 0 && delta < 30000) || (detent < 0 && delta > -30000)) encoderDelta_[index] = static_cast<int16_t>(delta + detent);
+  if ((detent > 0 && delta < 30000) || (detent < 0 && delta > -30000))
+    encoderDelta_[index] = static_cast<int16_t>(delta + detent);
 }
 
 void KnobBox::sampleButton(uint8_t index, bool down, uint32_t nowMs) {
@@ -146,7 +144,8 @@ bool KnobBox::send(LineWriter& writer) {
 
 bool KnobBox::sendPending(uint32_t nowMs) {
   LineWriter writer;
-  if (errorPending_ != Fault::None && (!errorSentOnce_ || intervalPassed(nowMs, errorSentMs_, kErrorIntervalMs))) {
+  if (errorPending_ != Fault::None &&
+      (!errorSentOnce_ || intervalPassed(nowMs, errorSentMs_, kErrorIntervalMs))) {
     writer.text("ERR ").text(faultCode(errorPending_));
     if (errorPending_ == Fault::Version) writer.space().number(kProtocolMajor);
     if (!send(writer)) return false;
@@ -158,7 +157,14 @@ bool KnobBox::sendPending(uint32_t nowMs) {
     writer.clear();
     writer.text("HELLO ").number(kProtocolMajor).text(".").number(kProtocolMinor).space().text(kDeviceKind);
     writer.space().text(config_.firmwareVersion).space().text(config_.serialNumber);
-    writer.space().number(config_.knobs).space().number(config_.buttons).space().number(config_.encoders).space().number(config_.motors);
+    writer.space()
+        .number(config_.knobs)
+        .space()
+        .number(config_.buttons)
+        .space()
+        .number(config_.encoders)
+        .space()
+        .number(config_.motors);
     if (!send(writer)) return false;
     helloPending_ = false;
   }
@@ -191,7 +197,9 @@ void KnobBox::service(uint32_t nowMs) {
   for (uint8_t i = 0; i < config_.encoders; i++) {
     const int16_t delta = encoderDelta_[i];
     if (delta == 0 || !intervalPassed(nowMs, encoderSentMs_[i], kControlIntervalMs)) continue;
-    const int16_t chunk = delta > kEncoderDeltaMax ? kEncoderDeltaMax : delta < -kEncoderDeltaMax ? static_cast<int16_t>(-kEncoderDeltaMax) : delta;
+    const int16_t chunk = delta > kEncoderDeltaMax    ? kEncoderDeltaMax
+                          : delta < -kEncoderDeltaMax ? static_cast<int16_t>(-kEncoderDeltaMax)
+                                                      : delta;
     writer.clear();
     writer.text("E ").number(i).space().number(chunk);
     if (!send(writer)) return;

@@ -6,7 +6,8 @@ uint8_t crc8(const char* data, size_t length) {
   uint8_t crc = 0;
   for (size_t i = 0; i < length; i++) {
     crc ^= static_cast<uint8_t>(data[i]);
-    for (uint8_t bit = 0; bit < 8; bit++) crc = (crc & 0x80) ? static_cast<uint8_t>((crc << 1) ^ 0x07) : static_cast<uint8_t>(crc << 1);
+    for (uint8_t bit = 0; bit < 8; bit++)
+      crc = (crc & 0x80) ? static_cast<uint8_t>((crc << 1) ^ 0x07) : static_cast<uint8_t>(crc << 1);
   }
   return crc;
 }

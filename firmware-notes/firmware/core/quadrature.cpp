@@ -7,15 +7,16 @@ namespace {
 // Indexed by (previous state << 2) | state, state = (A << 1) | B. Clockwise runs
 // 00 -> 01 -> 11 -> 10 -> 00; 2 marks a transition where both pins changed.
 const int8_t kTransition[16] = {
-    0, +1, -1, 2,   // from 00
-    -1, 0, 2, +1,   // from 01
-    +1, 2, 0, -1,   // from 10
-    2, -1, +1, 0,   // from 11
+    0,  +1, -1, 2,   // from 00
+    -1, 0,  2,  +1,  // from 01
+    +1, 2,  0,  -1,  // from 10
+    2,  -1, +1, 0,   // from 11
 };
 
 }  // namespace
 
-QuadratureDecoder::QuadratureDecoder(uint8_t stepsPerDetent) : stepsPerDetent_(stepsPerDetent == 0 ? 1 : stepsPerDetent) {}
+QuadratureDecoder::QuadratureDecoder(uint8_t stepsPerDetent)
+    : stepsPerDetent_(stepsPerDetent == 0 ? 1 : stepsPerDetent) {}
 
 void QuadratureDecoder::reset(bool a, bool b) {
   state_ = static_cast<uint8_t>((a ? 2 : 0) | (b ? 1 : 0));

@@ -46,7 +46,9 @@ std::string framed(const std::string& payload) {
   return payload + suffix;
 }
 
-Fault parse(const std::string& line, HostCommand& command) { return parseHostLine(line.data(), line.size(), command); }
+Fault parse(const std::string& line, HostCommand& command) {
+  return parseHostLine(line.data(), line.size(), command);
+}
 
 Fault parse(const std::string& line) {
   HostCommand command{};
@@ -102,7 +104,8 @@ class CaptureOutput : public Output {
 // Strips the "*XX" so expectations read as the payloads PROTOCOL.md shows.
 std::vector<std::string> payloads(const std::vector<std::string>& lines) {
   std::vector<std::string> result;
-  for (const std::string& line : lines) result.push_back(line.size() > 3 ? line.substr(0, line.size() - 3) : line);
+  for (const std::string& line : lines)
+    result.push_back(line.size() > 3 ? line.substr(0, line.size() - 3) : line);
   return result;
 }
 
@@ -166,10 +169,12 @@ void protocolChecks() {
 
   LineWriter writer;
   writer.text("K ").number(3).space().number(512);
-  CHECK("LineWriter frames K 3 512 as \"K 3 512*9F\\n\"", writer.finish() && std::string(writer.data(), writer.size()) == "K 3 512*9F\n");
+  CHECK("LineWriter frames K 3 512 as \"K 3 512*9F\\n\"",
+        writer.finish() && std::string(writer.data(), writer.size()) == "K 3 512*9F\n");
   writer.clear();
   writer.text("E ").number(1).space().number(-2);
-  CHECK("LineWriter writes negative deltas: \"E 1 -2*BA\\n\"", writer.finish() && std::string(writer.data(), writer.size()) == "E 1 -2*BA\n");
+  CHECK("LineWriter writes negative deltas: \"E 1 -2*BA\\n\"",
+        writer.finish() && std::string(writer.data(), writer.size()) == "E 1 -2*BA\n");
   writer.clear();
   writer.text(std::string(77, 'x').c_str());
   CHECK("LineWriter takes a 77-byte payload (80 with its checksum)", writer.finish() && writer.size() == 81);
@@ -178,13 +183,24 @@ void protocolChecks() {
   CHECK("LineWriter refuses a 78-byte payload instead of cutting it", !writer.finish());
 
   HostCommand command{};
-  CHECK("parses R 3 512*79 as ring 3 = 512", parse("R 3 512*79", command) == Fault::None && command.type == HostCommandType::Ring && command.index == 3 && command.value == 512);
-  CHECK("parses HELLO? 1*BE as an offer of major 1", parse("HELLO? 1*BE", command) == Fault::None && command.type == HostCommandType::Hello && command.offeredMajors == 2u);
-  CHECK("parses HELLO? 1 2 as an offer of majors 1 and 2", parse(framed("HELLO? 1 2"), command) == Fault::None && command.offeredMajors == 6u);
-  CHECK("parses L 2 1*9E as LED 2 on", parse("L 2 1*9E", command) == Fault::None && command.type == HostCommandType::Led && command.index == 2 && command.value == 1);
-  CHECK("parses PING? 7*68 with token 7", parse("PING? 7*68", command) == Fault::None && command.type == HostCommandType::Ping && command.value == 7);
-  CHECK("parses M 0 1023 as motor 0 = 1023", parse(framed("M 0 1023"), command) == Fault::None && command.type == HostCommandType::Motor && command.value == 1023);
-  CHECK("ignores fields a later minor version appends", parse(framed("R 3 512 future"), command) == Fault::None && command.value == 512);
+  CHECK("parses R 3 512*79 as ring 3 = 512", parse("R 3 512*79", command) == Fault::None &&
+                                                 command.type == HostCommandType::Ring &&
+                                                 command.index == 3 && command.value == 512);
+  CHECK("parses HELLO? 1*BE as an offer of major 1", parse("HELLO? 1*BE", command) == Fault::None &&
+                                                         command.type == HostCommandType::Hello &&
+                                                         command.offeredMajors == 2u);
+  CHECK("parses HELLO? 1 2 as an offer of majors 1 and 2",
+        parse(framed("HELLO? 1 2"), command) == Fault::None && command.offeredMajors == 6u);
+  CHECK("parses L 2 1*9E as LED 2 on", parse("L 2 1*9E", command) == Fault::None &&
+                                           command.type == HostCommandType::Led && command.index == 2 &&
+                                           command.value == 1);
+  CHECK("parses PING? 7*68 with token 7", parse("PING? 7*68", command) == Fault::None &&
+                                              command.type == HostCommandType::Ping && command.value == 7);
+  CHECK("parses M 0 1023 as motor 0 = 1023", parse(framed("M 0 1023"), command) == Fault::None &&
+                                                 command.type == HostCommandType::Motor &&
+                                                 command.value == 1023);
+  CHECK("ignores fields a later minor version appends",
+        parse(framed("R 3 512 future"), command) == Fault::None && command.value == 512);
 
   CHECK("a wrong checksum is a checksum fault", parse("R 3 512*7A") == Fault::Checksum);
   CHECK("a changed digit is caught by the checksum", parse("R 3 513*79") == Fault::Checksum);
@@ -214,7 +230,8 @@ void assemblerChecks() {
   auto pushAll = [&assembler](const std::string& bytes, std::vector<std::string>& lines, int& overlong) {
     for (char c : bytes) {
       const LineAssembler::Result result = assembler.push(static_cast<uint8_t>(c));
-      if (result == LineAssembler::Result::Line) lines.push_back(std::string(assembler.line(), assembler.lineLength()));
+      if (result == LineAssembler::Result::Line)
+        lines.push_back(std::string(assembler.line(), assembler.lineLength()));
       if (result == LineAssembler::Result::Overlong) overlong++;
     }
   };
@@ -240,14 +257,16 @@ void assemblerChecks() {
   }
   CHECK("100000 bytes without a newline never buffer more than one line", mostBuffered <= kMaxLineBytes + 1);
   pushAll("\nR 3 512*79\n", lines, overlong);
-  CHECK("the newline after the flood reports one overlong line, then lines flow again", overlong == 1 && lines.size() == 1 && lines[0] == "R 3 512*79");
+  CHECK("the newline after the flood reports one overlong line, then lines flow again",
+        overlong == 1 && lines.size() == 1 && lines[0] == "R 3 512*79");
   lines.clear();
   overlong = 0;
   pushAll(std::string(80, 'x') + "\n", lines, overlong);
   CHECK("an 80-byte line is still a line", lines.size() == 1 && overlong == 0);
   lines.clear();
   pushAll(std::string(81, 'x') + "\r\n", lines, overlong);
-  CHECK("an 81-byte line is overlong even when it fits the buffer with its CR", lines.empty() && overlong == 1);
+  CHECK("an 81-byte line is overlong even when it fits the buffer with its CR",
+        lines.empty() && overlong == 1);
 }
 
 void knobFilterChecks() {
@@ -256,7 +275,8 @@ void knobFilterChecks() {
   filter.reset(600);
   Noise noise;
   int reports = 0;
-  for (int i = 0; i < 10000; i++) reports += filter.update(static_cast<uint16_t>(600 + noise.next(2))) ? 1 : 0;
+  for (int i = 0; i < 10000; i++)
+    reports += filter.update(static_cast<uint16_t>(600 + noise.next(2))) ? 1 : 0;
   CHECK("a still knob with +-2 counts of ADC noise reports nothing in 10000 samples", reports == 0);
 
   filter.reset(0);
@@ -281,7 +301,8 @@ void knobFilterChecks() {
   for (int i = 0; i < 200; i++) filter.update(800);
   // Calibrated position of 800 over the default 4..1019 travel: (800-4)*1023/1015 = 802.3.
   const int settled = filter.position();
-  CHECK("a jump settles within the deadband of the calibrated position", settled > 802 - 3 && settled < 802 + 3);
+  CHECK("a jump settles within the deadband of the calibrated position",
+        settled > 802 - 3 && settled < 802 + 3);
 
   filter.reset(500);
   bool smallMoveReported = false;
@@ -294,8 +315,10 @@ void knobFilterChecks() {
   KnobFilter nearEnd(calibration);
   nearEnd.reset(2);
   int endReports = 0;
-  for (int i = 0; i < 5000; i++) endReports += nearEnd.update(static_cast<uint16_t>(3 + noise.next(2))) ? 1 : 0;
-  CHECK("noise around the bottom end does not chatter between 0 and 1", endReports == 0 && nearEnd.position() == 0);
+  for (int i = 0; i < 5000; i++)
+    endReports += nearEnd.update(static_cast<uint16_t>(3 + noise.next(2))) ? 1 : 0;
+  CHECK("noise around the bottom end does not chatter between 0 and 1",
+        endReports == 0 && nearEnd.position() == 0);
 }
 
 void quadratureChecks() {
@@ -325,7 +348,8 @@ void quadratureChecks() {
   const uint16_t invalidBefore = decoder.invalidTransitions();
   total = decoder.update(false, false);
   total += decoder.update(true, true);
-  CHECK("a missed sample (both pins changed) is counted and moves nothing", total == 0 && decoder.invalidTransitions() == invalidBefore + 2);
+  CHECK("a missed sample (both pins changed) is counted and moves nothing",
+        total == 0 && decoder.invalidTransitions() == invalidBefore + 2);
   total = 0;
   turnClockwise(decoder, total);
   CHECK("after a missed sample the next detent counts again", total == 1);
@@ -377,10 +401,12 @@ void knobBoxChecks() {
     const std::vector<std::string> lines = rig.output.take();
     printWire(lines);
     const std::vector<std::string> sent = payloads(lines);
-    CHECK("HELLO? 1 is answered with the box's identity and counts", !sent.empty() && sent[0] == "HELLO 1.0 rig-knob-box 1.0.0 RKB-3F9A21C4 8 4 2 0");
+    CHECK("HELLO? 1 is answered with the box's identity and counts",
+          !sent.empty() && sent[0] == "HELLO 1.0 rig-knob-box 1.0.0 RKB-3F9A21C4 8 4 2 0");
     bool everyKnob = sent.size() == 9;
     for (size_t i = 1; i < sent.size(); i++) everyKnob = everyKnob && sent[i].compare(0, 2, "K ") == 0;
-    CHECK("the HELLO is followed by every knob's position", everyKnob && sent.size() > 8 && sent[8] == "K 7 " + std::to_string(rig.box.knobPosition(7)));
+    CHECK("the HELLO is followed by every knob's position",
+          everyKnob && sent.size() > 8 && sent[8] == "K 7 " + std::to_string(rig.box.knobPosition(7)));
     CHECK("the box is in session after HELLO", rig.box.inSession());
   }
   {
@@ -389,7 +415,8 @@ void knobBoxChecks() {
     rig.box.service(0);
     const std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("a host offering only majors 2 and 3 gets ERR version 1", payloads(lines) == std::vector<std::string>{"ERR version 1"} && !rig.box.inSession());
+    CHECK("a host offering only majors 2 and 3 gets ERR version 1",
+          payloads(lines) == std::vector<std::string>{"ERR version 1"} && !rig.box.inSession());
   }
   {
     Rig rig;
@@ -397,7 +424,8 @@ void knobBoxChecks() {
     rig.box.service(0);
     const std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("feedback before HELLO? is refused with ERR hello and not shown", payloads(lines) == std::vector<std::string>{"ERR hello"} && rig.box.ring(3) == 0);
+    CHECK("feedback before HELLO? is refused with ERR hello and not shown",
+          payloads(lines) == std::vector<std::string>{"ERR hello"} && rig.box.ring(3) == 0);
   }
   {
     Rig rig;
@@ -405,29 +433,35 @@ void knobBoxChecks() {
     rig.box.takeFeedbackChange();
     feed(rig.box, framed("R 3 700") + "\n" + framed("R 9 1023") + "\n" + framed("L 2 1") + "\n", 1);
     rig.box.service(1);
-    CHECK("ring and LED lines set what the LED driver shows", rig.box.ring(3) == 700 && rig.box.ring(9) == 1023 && rig.box.led(2) && rig.output.take().empty());
+    CHECK("ring and LED lines set what the LED driver shows",
+          rig.box.ring(3) == 700 && rig.box.ring(9) == 1023 && rig.box.led(2) && rig.output.take().empty());
     CHECK("a feedback change is flagged once", rig.box.takeFeedbackChange() && !rig.box.takeFeedbackChange());
 
     feed(rig.box, "R 3 100*79\n", 200);
     rig.box.service(200);
     std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("a line with a bad checksum gets ERR checksum and changes nothing", payloads(lines) == std::vector<std::string>{"ERR checksum"} && rig.box.ring(3) == 700);
+    CHECK("a line with a bad checksum gets ERR checksum and changes nothing",
+          payloads(lines) == std::vector<std::string>{"ERR checksum"} && rig.box.ring(3) == 700);
     feed(rig.box, framed("R 10 5") + "\n", 400);
     rig.box.service(400);
     lines = rig.output.take();
-    CHECK("ring 10 of a box with 10 rings gets ERR range", payloads(lines) == std::vector<std::string>{"ERR range"});
+    CHECK("ring 10 of a box with 10 rings gets ERR range",
+          payloads(lines) == std::vector<std::string>{"ERR range"});
     feed(rig.box, framed("M 0 5") + "\n", 600);
     rig.box.service(600);
-    CHECK("a motor line to a box without motors gets ERR range", payloads(rig.output.take()) == std::vector<std::string>{"ERR range"});
+    CHECK("a motor line to a box without motors gets ERR range",
+          payloads(rig.output.take()) == std::vector<std::string>{"ERR range"});
     feed(rig.box, std::string(300, 'R') + "\n" + framed("L 2 0") + "\n", 800);
     rig.box.service(800);
-    CHECK("an overlong line gets ERR overlong and the next line still works", payloads(rig.output.take()) == std::vector<std::string>{"ERR overlong"} && !rig.box.led(2));
+    CHECK("an overlong line gets ERR overlong and the next line still works",
+          payloads(rig.output.take()) == std::vector<std::string>{"ERR overlong"} && !rig.box.led(2));
     feed(rig.box, framed("PING? 4242") + "\n", 900);
     rig.box.service(900);
     lines = rig.output.take();
     printWire(lines);
-    CHECK("PING? is answered with PONG and its token", payloads(lines) == std::vector<std::string>{"PONG 4242"});
+    CHECK("PING? is answered with PONG and its token",
+          payloads(lines) == std::vector<std::string>{"PONG 4242"});
 
     for (int i = 0; i < 50; i++) feed(rig.box, "garbage\n", 1000);
     rig.box.service(1000);
@@ -435,7 +469,8 @@ void knobBoxChecks() {
     const size_t early = rig.output.take().size();
     rig.box.service(1100);
     const size_t later = rig.output.take().size();
-    CHECK("50 bad lines in 10 ms get one ERR per 100 ms, the rest only counted", early == 1 && later == 0 && rig.box.counters().faults[static_cast<uint8_t>(Fault::Frame)] == 50);
+    CHECK("50 bad lines in 10 ms get one ERR per 100 ms, the rest only counted",
+          early == 1 && later == 0 && rig.box.counters().faults[static_cast<uint8_t>(Fault::Frame)] == 50);
   }
   {
     Rig rig;
@@ -449,8 +484,11 @@ void knobBoxChecks() {
     rig.box.service(5);
     std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("knob movement within 5 ms is coalesced into one line", duringInterval == 0 && lines.size() == 1 && lines[0].compare(0, 4, "K 2 ") == 0);
-    CHECK("the coalesced line carries the latest position", rig.box.knobPosition(2) > 900 && payloads(lines)[0] == "K 2 " + std::to_string(rig.box.knobPosition(2)));
+    CHECK("knob movement within 5 ms is coalesced into one line",
+          duringInterval == 0 && lines.size() == 1 && lines[0].compare(0, 4, "K 2 ") == 0);
+    CHECK("the coalesced line carries the latest position",
+          rig.box.knobPosition(2) > 900 &&
+              payloads(lines)[0] == "K 2 " + std::to_string(rig.box.knobPosition(2)));
     for (int i = 0; i < 50; i++) rig.box.sampleKnob(2, 512);
     rig.box.service(10);
     CHECK("and the next move after another 5 ms is sent", rig.output.take().size() == 1);
@@ -463,7 +501,8 @@ void knobBoxChecks() {
     rig.output.unlimitRoom();
     rig.box.service(41);
     lines = payloads(rig.output.take());
-    CHECK("when room returns the press and the knob go out, press first", lines.size() == 2 && lines[0] == "B 0 1" && lines[1].compare(0, 4, "K 4 ") == 0);
+    CHECK("when room returns the press and the knob go out, press first",
+          lines.size() == 2 && lines[0] == "B 0 1" && lines[1].compare(0, 4, "K 4 ") == 0);
   }
   {
     Rig rig;
@@ -480,7 +519,8 @@ void knobBoxChecks() {
     rig.box.service(20);
     const std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("300 detents go out as 127 + 127 + 46, one line per 5 ms", payloads(lines) == (std::vector<std::string>{"E 0 127", "E 0 127", "E 0 46"}));
+    CHECK("300 detents go out as 127 + 127 + 46, one line per 5 ms",
+          payloads(lines) == (std::vector<std::string>{"E 0 127", "E 0 127", "E 0 46"}));
     const bool ccwA[] = {false, false, true, true};
     const bool ccwB[] = {true, false, false, true};
     for (int detent = 0; detent < 2; detent++) {
@@ -503,7 +543,8 @@ void knobBoxChecks() {
     rig.box.service(t);
     std::vector<std::string> lines = rig.output.take();
     printWire(lines);
-    CHECK("a press and release go out as B 3 1, B 3 0", payloads(lines) == (std::vector<std::string>{"B 3 1", "B 3 0"}));
+    CHECK("a press and release go out as B 3 1, B 3 0",
+          payloads(lines) == (std::vector<std::string>{"B 3 1", "B 3 0"}));
     rig.output.limitRoom(0);
     for (int i = 0; i < 5; i++) {
       hold(true);
@@ -514,7 +555,8 @@ void knobBoxChecks() {
     rig.box.service(t);
     lines = payloads(rig.output.take());
     CHECK("11 edges against a stalled output keep 4 queued and end in the real state",
-          lines.size() == 3 && lines[0] == "B 3 1" && lines[1] == "B 3 0" && lines[2] == "B 3 1" && rig.box.counters().buttonEdgesDropped == 8);
+          lines.size() == 3 && lines[0] == "B 3 1" && lines[1] == "B 3 0" && lines[2] == "B 3 1" &&
+              rig.box.counters().buttonEdgesDropped == 8);
   }
   {
     Rig rig;
@@ -544,7 +586,9 @@ int classify() {
         continue;
       }
       switch (command.type) {
-        case HostCommandType::Hello: printf("ok HELLO? %lu\n", static_cast<unsigned long>(command.offeredMajors)); break;
+        case HostCommandType::Hello:
+          printf("ok HELLO? %lu\n", static_cast<unsigned long>(command.offeredMajors));
+          break;
         case HostCommandType::Ring: printf("ok R %u %u\n", command.index, command.value); break;
         case HostCommandType::Led: printf("ok L %u %u\n", command.index, command.value); break;
         case HostCommandType::Motor: printf("ok M %u %u\n", command.index, command.value); break;

@@ -119,7 +119,8 @@ int main() {
   std::string controlLine;
   bool controlOpen = true;
   for (;;) {
-    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {kControlFd, static_cast<short>(controlOpen ? POLLIN : 0), 0}};
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0},
+                     {kControlFd, static_cast<short>(controlOpen ? POLLIN : 0), 0}};
     poll(fds, 2, 1);
     const uint32_t now = millisNow();
     if (fds[0].revents & (POLLIN | POLLHUP)) {

@@ -104,7 +104,8 @@ export class RigConnection {
       this.socket = null;
       clearInterval(this.pingTimer);
       this.state = 'closed';
-      this.closeReason = event.reason || (event.code === 1006 ? 'the rig is not answering' : `closed (${event.code})`);
+      this.closeReason =
+        event.reason || (event.code === 1006 ? 'the rig is not answering' : `closed (${event.code})`);
       if (!this.closedByPage) this.scheduleRetry();
     };
   }
@@ -126,7 +127,8 @@ export class RigConnection {
     this.pendingSets.set(id, value);
     this.sendTimer ??= setTimeout(() => {
       this.sendTimer = undefined;
-      for (const [pendingId, pendingValue] of this.pendingSets) this.send({ type: 'set', id: pendingId, value: pendingValue });
+      for (const [pendingId, pendingValue] of this.pendingSets)
+        this.send({ type: 'set', id: pendingId, value: pendingValue });
       this.pendingSets.clear();
     }, SEND_INTERVAL_MS);
   }
@@ -191,7 +193,10 @@ export class RigConnection {
     try {
       message = JSON.parse(text) as ServerMessage;
     } catch {
-      this.serverError = { message: `the rig sent a frame that is not JSON: ${text.slice(0, 80)}`, at: Date.now() };
+      this.serverError = {
+        message: `the rig sent a frame that is not JSON: ${text.slice(0, 80)}`,
+        at: Date.now(),
+      };
       return;
     }
     switch (message.type) {
@@ -222,7 +227,11 @@ export class RigConnection {
         break;
       case 'error': {
         const request = answeredRequest(message.message);
-        if (request) this.requestErrors[request] = { message: message.message.replace(/^[a-zA-Z]+(:\s*|\.)/, ''), at: Date.now() };
+        if (request)
+          this.requestErrors[request] = {
+            message: message.message.replace(/^[a-zA-Z]+(:\s*|\.)/, ''),
+            at: Date.now(),
+          };
         else this.serverError = { message: message.message, at: Date.now() };
         break;
       }

@@ -3,7 +3,12 @@
  * position (0..1, positionToValue/valueToPosition), so a log-tapered frequency moves evenly in
  * octaves and a stepped knob clicks from detent to detent.
  */
-import { clampValue, positionToValue, valueToPosition, type ParameterSpec } from '../../../../engine/src/schema.ts';
+import {
+  clampValue,
+  positionToValue,
+  valueToPosition,
+  type ParameterSpec,
+} from '../../../../engine/src/schema.ts';
 
 /** Pixels of vertical drag for the whole travel; with shift, ten times finer. */
 export const DRAG_TRAVEL_PX = 240;
@@ -21,7 +26,10 @@ export function nudge(spec: ParameterSpec, value: number, amount: number, fine: 
   const detents = detentCount(spec);
   if (detents) {
     const index = Math.round(valueToPosition(spec, value) * detents - 0.5);
-    const next = Math.min(detents - 1, Math.max(0, index + Math.sign(amount) * Math.max(1, Math.round(Math.abs(amount)))));
+    const next = Math.min(
+      detents - 1,
+      Math.max(0, index + Math.sign(amount) * Math.max(1, Math.round(Math.abs(amount)))),
+    );
     return positionToValue(spec, (next + 0.5) / detents);
   }
   const position = valueToPosition(spec, value) + amount * NUDGE_POSITION * (fine ? 1 / FINE_FACTOR : 1);

@@ -33,7 +33,8 @@ export function parameterTitle(spec: ParameterSpec): string {
 function commonWords(labels: string[]): string[] {
   const split = labels.map((label) => label.split(' '));
   const common: string[] = [];
-  for (let i = 0; split.every((words) => i < words.length && words[i] === split[0][i]); i++) common.push(split[0][i]);
+  for (let i = 0; split.every((words) => i < words.length && words[i] === split[0][i]); i++)
+    common.push(split[0][i]);
   return common;
 }
 

@@ -40,7 +40,8 @@ class BandLimiter {
     // Block form: the whole kernel (time-reversed) over a buffer of [previous taps-1 | block].
     const int length = 2 * half_ + 1;
     kernel_.assign(static_cast<size_t>(length), 0.0f);
-    for (int k = -half_; k <= half_; ++k) kernel_[static_cast<size_t>(k + half_)] = coeffs_[static_cast<size_t>(std::abs(k))];
+    for (int k = -half_; k <= half_; ++k)
+      kernel_[static_cast<size_t>(k + half_)] = coeffs_[static_cast<size_t>(std::abs(k))];
     block_.assign(static_cast<size_t>(length - 1 + maxBlock), 0.0f);
     reset();
   }
@@ -76,7 +77,8 @@ class BandLimiter {
     float acc[4] = {coeffs_[0] * w[half_], 0.0f, 0.0f, 0.0f};
     int k = 1;
     for (; k + 3 <= half_; k += 4)
-      for (int u = 0; u < 4; ++u) acc[u] += coeffs_[static_cast<size_t>(k + u)] * (w[half_ - k - u] + w[half_ + k + u]);
+      for (int u = 0; u < 4; ++u)
+        acc[u] += coeffs_[static_cast<size_t>(k + u)] * (w[half_ - k - u] + w[half_ + k + u]);
     for (; k <= half_; ++k) acc[0] += coeffs_[static_cast<size_t>(k)] * (w[half_ - k] + w[half_ + k]);
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
   }

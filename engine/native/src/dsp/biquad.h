@@ -71,7 +71,8 @@ inline BiquadCoeffs designMatched(const AnalogBiquad& h, double sampleRate, doub
   double B2 = -W * W;
   for (double wm = std::min(w0, 0.9 * kPi); wm > 1e-3; wm *= 0.7) {
     const double p1m = std::sin(wm / 2) * std::sin(wm / 2), p0m = 1 - p1m, p2m = 4 * p0m * p1m;
-    const double candidate = (h.magnitudeSquared(wm / w0) * (A0 * p0m + A1 * p1m + A2 * p2m) - B0 * p0m - B1 * p1m) / p2m;
+    const double candidate =
+        (h.magnitudeSquared(wm / w0) * (A0 * p0m + A1 * p1m + A2 * p2m) - B0 * p0m - B1 * p1m) / p2m;
     if (W * W + candidate >= 0) {
       B2 = candidate;
       break;

@@ -16,8 +16,9 @@ namespace rig {
 
 class Character {
  public:
-  static constexpr std::array<const char*, 6> kParamIds = {
-      "character.bypass", "character.air", "character.airFreq", "character.mode", "character.drive", "character.mix"};
+  static constexpr std::array<const char*, 6> kParamIds = {"character.bypass",  "character.air",
+                                                           "character.airFreq", "character.mode",
+                                                           "character.drive",   "character.mix"};
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -88,11 +89,13 @@ class Character {
     applyAir(left, right, n);
     const int factor = oversampler_[0].factor();
     // The glides' values at the block's edges; shape() interpolates between them point by point.
-    const float start[3] = {static_cast<float>(curveGainDb_.current()), static_cast<float>(mix_.current()), static_cast<float>(modeFade_.current())};
+    const float start[3] = {static_cast<float>(curveGainDb_.current()), static_cast<float>(mix_.current()),
+                            static_cast<float>(modeFade_.current())};
     curveGainDb_.advance(n);
     mix_.advance(n);
     modeFade_.advance(n);
-    const float end[3] = {static_cast<float>(curveGainDb_.current()), static_cast<float>(mix_.current()), static_cast<float>(modeFade_.current())};
+    const float end[3] = {static_cast<float>(curveGainDb_.current()), static_cast<float>(mix_.current()),
+                          static_cast<float>(modeFade_.current())};
     const int total = n * factor;
     for (int c = 0; c < 2; ++c) {
       float* up = oversampler_[c].up(io[c], n);
@@ -125,11 +128,13 @@ class Character {
   }
 
   bool neutral() const {
-    return airDb_.current() == 0.0 && !airDb_.ramping() && mix_.current() == 0.0 && !mix_.ramping() && !curveGainDb_.ramping() && bypass_.fullyActive();
+    return airDb_.current() == 0.0 && !airDb_.ramping() && mix_.current() == 0.0 && !mix_.ramping() &&
+           !curveGainDb_.ramping() && bypass_.fullyActive();
   }
 
   void designAir() {
-    const BiquadCoeffs c = designHighShelf(sampleRate_, std::min(std::exp2(airLogFreq_.current()), 0.45 * sampleRate_), airDb_.current(), 0.5);
+    const BiquadCoeffs c = designHighShelf(
+        sampleRate_, std::min(std::exp2(airLogFreq_.current()), 0.45 * sampleRate_), airDb_.current(), 0.5);
     air_[0].c = air_[1].c = c;
   }
 
@@ -162,8 +167,11 @@ class Character {
 
   void glideAir(const BiquadCoeffs& from, const BiquadCoeffs& to, float* left, float* right, int n) {
     const float step = 1.0f / static_cast<float>(n);
-    const float b0 = static_cast<float>(from.b0), b1 = static_cast<float>(from.b1), b2 = static_cast<float>(from.b2), a1 = static_cast<float>(from.a1), a2 = static_cast<float>(from.a2);
-    const float db0 = (static_cast<float>(to.b0) - b0) * step, db1 = (static_cast<float>(to.b1) - b1) * step, db2 = (static_cast<float>(to.b2) - b2) * step;
+    const float b0 = static_cast<float>(from.b0), b1 = static_cast<float>(from.b1),
+                b2 = static_cast<float>(from.b2), a1 = static_cast<float>(from.a1),
+                a2 = static_cast<float>(from.a2);
+    const float db0 = (static_cast<float>(to.b0) - b0) * step, db1 = (static_cast<float>(to.b1) - b1) * step,
+                db2 = (static_cast<float>(to.b2) - b2) * step;
     const float da1 = (static_cast<float>(to.a1) - a1) * step, da2 = (static_cast<float>(to.a2) - a2) * step;
     float* io[2] = {left, right};
     for (int c = 0; c < 2; ++c) {
@@ -214,14 +222,17 @@ class Character {
         }
         continue;
       }
-      const ShapeParams b = shapeParams(start, end, static_cast<float>(begin + count) / static_cast<float>(total));
+      const ShapeParams b =
+          shapeParams(start, end, static_cast<float>(begin + count) / static_cast<float>(total));
       const float step = 1.0f / static_cast<float>(count);
-      const ShapeParams d = {(b.drive - a.drive) * step, (b.inverseDrive - a.inverseDrive) * step, (b.mix - a.mix) * step, (b.fade - a.fade) * step};
+      const ShapeParams d = {(b.drive - a.drive) * step, (b.inverseDrive - a.inverseDrive) * step,
+                             (b.mix - a.mix) * step, (b.fade - a.fade) * step};
       for (int i = 0; i < count; ++i) {
         const float k = static_cast<float>(i + 1);
         const float drive = a.drive + k * d.drive, inverseDrive = a.inverseDrive + k * d.inverseDrive;
         const float tapeValue = tape(v[i], drive, inverseDrive);
-        const float wet = tapeValue + (a.fade + k * d.fade) * (tubeCurve(v[i], drive, inverseDrive) - tapeValue);
+        const float wet =
+            tapeValue + (a.fade + k * d.fade) * (tubeCurve(v[i], drive, inverseDrive) - tapeValue);
         v[i] += (a.mix + k * d.mix) * (wet - v[i]);
       }
       a = b;

@@ -18,7 +18,8 @@ namespace rig {
 
 class Clipper {
  public:
-  static constexpr std::array<const char*, 4> kParamIds = {"clipper.bypass", "clipper.drive", "clipper.knee", "clipper.mix"};
+  static constexpr std::array<const char*, 4> kParamIds = {"clipper.bypass", "clipper.drive", "clipper.knee",
+                                                           "clipper.mix"};
 
   void prepare(double sampleRate, int maxBlock) {
     const int stages = sampleRate < 80000 ? 2 : 1;
@@ -76,9 +77,11 @@ class Clipper {
     const int factor = oversampler_[0].factor();
     const int total = n * factor;
     // Glides interpolated across the oversampled block from their values at its edges.
-    const float start[4] = {static_cast<float>(drive_.current()), static_cast<float>(knee_.current()), static_cast<float>(mix_.current()), static_cast<float>(threshold_.current())};
+    const float start[4] = {static_cast<float>(drive_.current()), static_cast<float>(knee_.current()),
+                            static_cast<float>(mix_.current()), static_cast<float>(threshold_.current())};
     for (LinearSmoother* s : {&drive_, &knee_, &mix_, &threshold_}) s->advance(n);
-    const float end[4] = {static_cast<float>(drive_.current()), static_cast<float>(knee_.current()), static_cast<float>(mix_.current()), static_cast<float>(threshold_.current())};
+    const float end[4] = {static_cast<float>(drive_.current()), static_cast<float>(knee_.current()),
+                          static_cast<float>(mix_.current()), static_cast<float>(threshold_.current())};
     float worstRatio = 1.0f;
     for (int c = 0; c < 2; ++c) {
       float* up = oversampler_[c].up(io[c], n);
@@ -94,7 +97,8 @@ class Clipper {
         float y = x;
         if (magnitude > linearUpTo) {
           const float room = threshold - linearUpTo;
-          const float bent = room > 1e-9f ? linearUpTo + room * std::tanh((magnitude - linearUpTo) / room) : threshold;
+          const float bent =
+              room > 1e-9f ? linearUpTo + room * std::tanh((magnitude - linearUpTo) / room) : threshold;
           y = std::copysign(bent, x);
           worstRatio = std::min(worstRatio, bent / magnitude);
         }

@@ -16,8 +16,12 @@ namespace rig {
 
 constexpr double kPi = 3.14159265358979323846;
 
-inline double dbToGain(double db) { return std::pow(10.0, db / 20.0); }
-inline double gainToDb(double gain) { return 20.0 * std::log10(gain); }
+inline double dbToGain(double db) {
+  return std::pow(10.0, db / 20.0);
+}
+inline double gainToDb(double gain) {
+  return 20.0 * std::log10(gain);
+}
 
 // Per-sample log and exp for gain computers: polynomial approximations accurate to ~1e-6
 // relative (1e-5 dB), several times cheaper than libm and branch-free, so loops vectorise.
@@ -30,7 +34,9 @@ inline float fastLog2(float x) {  // x > 0
   std::memcpy(&m, &bits, sizeof m);
   // log2(m) on [1, 2) via log2((1+t)/(1-t)) with t = (m-1)/(m+1): odd series, t <= 1/3.
   const float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-  const float series = t * (2.885390082f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * (0.412198583f + t2 * 0.320598800f))));
+  const float series =
+      t *
+      (2.885390082f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * (0.412198583f + t2 * 0.320598800f))));
   return exponent + series;
 }
 inline float fastExp2(float x) {
@@ -38,15 +44,23 @@ inline float fastExp2(float x) {
   const float whole = std::floor(x);
   const float f = x - whole;  // [0, 1)
   // 2^f, minimax-style degree-6 polynomial (Horner): relative error below 2e-7 on [0, 1).
-  const float p = 1.0f + f * (0.693147182f + f * (0.240226507f + f * (0.0555041087f + f * (0.00961812911f + f * (0.00133335581f + f * 0.000154035304f)))));
+  const float p =
+      1.0f +
+      f * (0.693147182f +
+           f * (0.240226507f +
+                f * (0.0555041087f + f * (0.00961812911f + f * (0.00133335581f + f * 0.000154035304f)))));
   const uint32_t scale = static_cast<uint32_t>(static_cast<int32_t>(whole) + 127) << 23;
   float s;
   std::memcpy(&s, &scale, sizeof s);
   return p * s;
 }
 constexpr float kDbPerOctave = 6.020599913f;  // 20 log10(2)
-inline float dbToGainF(float db) { return fastExp2(db / kDbPerOctave); }
-inline float gainToDbF(float gain) { return kDbPerOctave * fastLog2(gain); }
+inline float dbToGainF(float db) {
+  return fastExp2(db / kDbPerOctave);
+}
+inline float gainToDbF(float gain) {
+  return kDbPerOctave * fastLog2(gain);
+}
 
 // Sets FTZ/DAZ for the lifetime of one process call and restores the caller's mode:
 // denormals in decaying IIR tails cost 100x per operation on x86.
@@ -146,7 +160,8 @@ class DelayLine {
 class BypassCrossfade {
  public:
   void prepare(double sampleRate, int latencySamples, int maxBlock) {
-    fade_.prepare(sampleRate, 20.0);  // 20 ms: long enough to be inaudible as a click, short enough to feel instant
+    fade_.prepare(sampleRate,
+                  20.0);  // 20 ms: long enough to be inaudible as a click, short enough to feel instant
     delayL_.prepare(latencySamples);
     delayR_.prepare(latencySamples);
     dryL_.assign(static_cast<size_t>(maxBlock), 0.0f);

@@ -16,8 +16,8 @@ namespace rig {
 class Compressor {
  public:
   static constexpr std::array<const char*, 11> kParamIds = {
-      "comp.bypass", "comp.threshold", "comp.ratio", "comp.attack", "comp.release", "comp.autoRelease",
-      "comp.knee", "comp.makeup", "comp.mix", "comp.scHpf.on", "comp.scHpf.freq"};
+      "comp.bypass", "comp.threshold", "comp.ratio", "comp.attack",   "comp.release",   "comp.autoRelease",
+      "comp.knee",   "comp.makeup",    "comp.mix",   "comp.scHpf.on", "comp.scHpf.freq"};
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -35,17 +35,35 @@ class Compressor {
   void setParam(int local, double value) {
     switch (local) {
       case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1: thresholdDb_ = value; threshold_.setTarget(value); break;
+      case 1:
+        thresholdDb_ = value;
+        threshold_.setTarget(value);
+        break;
       // The ratio knob is stepped; its slope glides over 20 ms so a detent never clicks.
-      case 2: ratio_ = std::max(1.0, value); slope_.setTarget(1.0 - 1.0 / ratio_); break;
+      case 2:
+        ratio_ = std::max(1.0, value);
+        slope_.setTarget(1.0 - 1.0 / ratio_);
+        break;
       case 3: attackMs_ = value; break;
       case 4: releaseMs_ = value; break;
       case 5: autoRelease_ = value >= 0.5; break;
-      case 6: kneeDb_ = value; knee_.setTarget(value); break;
-      case 7: makeupDb_ = value; makeup_.setTarget(value); break;
-      case 8: mixFraction_ = std::clamp(value / 100.0, 0.0, 1.0); mix_.setTarget(mixFraction_); break;
+      case 6:
+        kneeDb_ = value;
+        knee_.setTarget(value);
+        break;
+      case 7:
+        makeupDb_ = value;
+        makeup_.setTarget(value);
+        break;
+      case 8:
+        mixFraction_ = std::clamp(value / 100.0, 0.0, 1.0);
+        mix_.setTarget(mixFraction_);
+        break;
       case 9: sidechainOn_ = value >= 0.5; break;
-      case 10: sidechainHz_ = value; designSidechain(); break;
+      case 10:
+        sidechainHz_ = value;
+        designSidechain();
+        break;
     }
   }
 
@@ -76,7 +94,8 @@ class Compressor {
     const double sustainCoeff = coefficient(2000.0);
     float maxGr = 0;
     // Settled parameters are read once per block; only a glide pays for per-sample smoothing.
-    const bool gliding = threshold_.ramping() || slope_.ramping() || knee_.ramping() || makeup_.ramping() || mix_.ramping();
+    const bool gliding =
+        threshold_.ramping() || slope_.ramping() || knee_.ramping() || makeup_.ramping() || mix_.ramping();
     for (int i = 0; i < n; ++i) {
       float l = left[i], r = right[i];
       float sl = l, sr = r;
@@ -104,7 +123,8 @@ class Compressor {
       reductionDb_ = target + coeff * (reductionDb_ - target);
       maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
       const double makeup = gliding ? makeup_.next() : makeup_.current();
-      const float gain = reductionDb_ == 0.0 && makeup == 0.0 ? 1.0f : dbToGainF(static_cast<float>(makeup - reductionDb_));
+      const float gain =
+          reductionDb_ == 0.0 && makeup == 0.0 ? 1.0f : dbToGainF(static_cast<float>(makeup - reductionDb_));
       const float wet = static_cast<float>(gliding ? mix_.next() : mix_.current());
       // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
       left[i] = l * (1.0f - wet + wet * gain);
@@ -134,7 +154,8 @@ class Compressor {
   }
 
   double sampleRate_ = 48000;
-  double thresholdDb_ = -12, ratio_ = 2, attackMs_ = 10, releaseMs_ = 300, kneeDb_ = 6, makeupDb_ = 0, mixFraction_ = 1, sidechainHz_ = 80;
+  double thresholdDb_ = -12, ratio_ = 2, attackMs_ = 10, releaseMs_ = 300, kneeDb_ = 6, makeupDb_ = 0,
+         mixFraction_ = 1, sidechainHz_ = 80;
   bool autoRelease_ = false, sidechainOn_ = true;
   LinearSmoother threshold_, slope_, knee_, makeup_, mix_;
   Biquad sidechain_[2];

@@ -15,17 +15,16 @@ namespace rig {
 class Eq {
  public:
   static constexpr std::array<const char*, 27> kParamIds = {
-      "eq.bypass",
-      "eq.hp.slope", "eq.hp.freq", "eq.hp.mode",
-      "eq.lowShelf.freq", "eq.lowShelf.gain", "eq.lowShelf.q", "eq.lowShelf.mode",
-      "eq.bell1.freq", "eq.bell1.gain", "eq.bell1.q", "eq.bell1.mode",
-      "eq.bell2.freq", "eq.bell2.gain", "eq.bell2.q", "eq.bell2.mode",
-      "eq.bell3.freq", "eq.bell3.gain", "eq.bell3.q", "eq.bell3.mode",
-      "eq.highShelf.freq", "eq.highShelf.gain", "eq.highShelf.q", "eq.highShelf.mode",
-      "eq.lp.slope", "eq.lp.freq", "eq.lp.mode"};
+      "eq.bypass",         "eq.hp.slope",       "eq.hp.freq",       "eq.hp.mode",        "eq.lowShelf.freq",
+      "eq.lowShelf.gain",  "eq.lowShelf.q",     "eq.lowShelf.mode", "eq.bell1.freq",     "eq.bell1.gain",
+      "eq.bell1.q",        "eq.bell1.mode",     "eq.bell2.freq",    "eq.bell2.gain",     "eq.bell2.q",
+      "eq.bell2.mode",     "eq.bell3.freq",     "eq.bell3.gain",    "eq.bell3.q",        "eq.bell3.mode",
+      "eq.highShelf.freq", "eq.highShelf.gain", "eq.highShelf.q",   "eq.highShelf.mode", "eq.lp.slope",
+      "eq.lp.freq",        "eq.lp.mode"};
 
   Eq() {
-    const Type types[kBands] = {Type::kHighPass, Type::kLowShelf, Type::kBell, Type::kBell, Type::kBell, Type::kHighShelf, Type::kLowPass};
+    const Type types[kBands] = {Type::kHighPass, Type::kLowShelf,  Type::kBell,   Type::kBell,
+                                Type::kBell,     Type::kHighShelf, Type::kLowPass};
     const double freqs[kBands] = {30, 100, 200, 1000, 5000, 8000, 20000};
     const double qs[kBands] = {0.707, 0.707, 1, 1, 1, 0.707, 0.707};
     for (int b = 0; b < kBands; ++b) {
@@ -60,9 +59,18 @@ class Eq {
     if (local >= 24) return setFilterParam(bands_[kBands - 1], local - 24, value);
     Band& band = bands_[1 + (local - 4) / 4];
     switch ((local - 4) % 4) {
-      case 0: band.freqTarget = value; band.logFreq.setTarget(std::log2(value)); break;
-      case 1: band.gainTarget = value; band.gainDb.setTarget(value); break;
-      case 2: band.qTarget = value; band.logQ.setTarget(std::log2(value)); break;
+      case 0:
+        band.freqTarget = value;
+        band.logFreq.setTarget(std::log2(value));
+        break;
+      case 1:
+        band.gainTarget = value;
+        band.gainDb.setTarget(value);
+        break;
+      case 2:
+        band.qTarget = value;
+        band.logQ.setTarget(std::log2(value));
+        break;
       case 3: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
     }
   }
@@ -142,15 +150,20 @@ class Eq {
   void setFilterParam(Band& band, int which, double value) {
     switch (which) {
       case 0: switchConfig(band, {static_cast<int>(value), band.pending.mode}); break;
-      case 1: band.freqTarget = value; band.logFreq.setTarget(std::log2(value)); break;
+      case 1:
+        band.freqTarget = value;
+        band.logFreq.setTarget(std::log2(value));
+        break;
       case 2: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
     }
   }
 
   // A discrete change: the band as it was keeps running and fades out while the new one fades in.
   void switchConfig(Band& band, Config config) {
-    if (band.isPass()) config.slope = std::clamp(config.slope, 0, 2);
-    else config.slope = 1;
+    if (band.isPass())
+      config.slope = std::clamp(config.slope, 0, 2);
+    else
+      config.slope = 1;
     config.mode = std::clamp(config.mode, 0, 2);
     band.pending = config;
     if (config.slope == band.current.slope && config.mode == band.current.mode) return;
@@ -181,10 +194,13 @@ class Eq {
         const bool high = band.type == Type::kHighPass;
         if (config.slope == 2) {
           count = 2;
-          coeffs[0] = high ? designHighPass(sampleRate_, freq, 0.5411961) : designLowPass(sampleRate_, freq, 0.5411961);
-          coeffs[1] = high ? designHighPass(sampleRate_, freq, 1.3065630) : designLowPass(sampleRate_, freq, 1.3065630);
+          coeffs[0] = high ? designHighPass(sampleRate_, freq, 0.5411961)
+                           : designLowPass(sampleRate_, freq, 0.5411961);
+          coeffs[1] = high ? designHighPass(sampleRate_, freq, 1.3065630)
+                           : designLowPass(sampleRate_, freq, 1.3065630);
         } else {
-          coeffs[0] = high ? designHighPass(sampleRate_, freq, 0.7071068) : designLowPass(sampleRate_, freq, 0.7071068);
+          coeffs[0] = high ? designHighPass(sampleRate_, freq, 0.7071068)
+                           : designLowPass(sampleRate_, freq, 0.7071068);
         }
         break;
       }
@@ -195,7 +211,8 @@ class Eq {
   }
 
   // One configuration of a band over a block, in place.
-  static void runConfig(Biquad (&sections)[2][2], int count, const Config& config, float* left, float* right, int n) {
+  static void runConfig(Biquad (&sections)[2][2], int count, const Config& config, float* left, float* right,
+                        int n) {
     if (config.slope == 0) return;
     for (int i = 0; i < n; ++i) {
       float l = left[i], r = right[i];

@@ -30,8 +30,8 @@ namespace rig {
 class Limiter {
  public:
   static constexpr std::array<const char*, 8> kParamIds = {
-      "limiter.bypass", "limiter.ceiling", "limiter.gain", "limiter.lookahead", "limiter.release",
-      "limiter.autoRelease", "limiter.link", "limiter.style"};
+      "limiter.bypass",  "limiter.ceiling",     "limiter.gain", "limiter.lookahead",
+      "limiter.release", "limiter.autoRelease", "limiter.link", "limiter.style"};
 
   // Per style: the lowest frequency whose half period the hold covers (so a steady note there
   // sees a constant gain), a factor on the release knob, the program stage's attack and release
@@ -60,7 +60,8 @@ class Limiter {
     // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
     recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
     maxHold_ = 0;
-    for (const Style& style : kStyles) maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
+    for (const Style& style : kStyles)
+      maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
     ringSize_ = 1;
     while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + maxHold_ + 8) ringSize_ *= 2;
     for (int c = 0; c < 2; ++c) {
@@ -135,7 +136,6 @@ class Limiter {
   }
 
  public:
-
   // Constant: the longest lookahead plus the detector's delay and guard, whatever lookahead is set.
   int latency() const { return maxWindow_ + 2 * guard_ - 1 + bandLimit_[0].latency(); }
   float gainReductionDb() const { return grDb_; }
@@ -185,7 +185,9 @@ class Limiter {
     const double halfPeriod = sampleRate_ / (2.0 * kStyles[static_cast<size_t>(style_)].protectedHz);
     hold_ = std::clamp(static_cast<int>(std::ceil(halfPeriod)) + 2 - (window_ + 2 * guard_), 0, maxHold_);
   }
-  int lookaheadSamples() const { return std::clamp(static_cast<int>(std::lround(lookaheadMs_ * 1e-3 * sampleRate_)), 2, maxWindow_); }
+  int lookaheadSamples() const {
+    return std::clamp(static_cast<int>(std::lround(lookaheadMs_ * 1e-3 * sampleRate_)), 2, maxWindow_);
+  }
 
   // Timing (t = newest input index, W = window, g = guard): the output sample's requirement
   // sits at t - maxWindow - g + 1. Averaging held[t-W+1 .. t], each the minimum of required
@@ -215,7 +217,8 @@ class Limiter {
     int& head = dequeHead_[c];
     int& tail = dequeTail_[c];
     const float r = required_[c][static_cast<size_t>(index)];
-    while (tail != head && required_[c][static_cast<size_t>(dq[static_cast<size_t>((tail - 1) & mask)])] >= r) tail = (tail - 1) & mask;
+    while (tail != head && required_[c][static_cast<size_t>(dq[static_cast<size_t>((tail - 1) & mask)])] >= r)
+      tail = (tail - 1) & mask;
     dq[static_cast<size_t>(tail)] = index;
     tail = (tail + 1) & mask;
     while (((index - dq[static_cast<size_t>(head)]) & mask) >= span) head = (head + 1) & mask;
@@ -228,7 +231,9 @@ class Limiter {
     // over the next milliseconds, never dropping under the lookahead's own span.
     const int span = window_ + 2 * guard_ + hold_;
     const Style& style = kStyles[static_cast<size_t>(style_)];
-    const auto coefficient = [this](double ms) { return std::exp(-1.0 / (std::max(0.1, ms) * 1e-3 * sampleRate_)); };
+    const auto coefficient = [this](double ms) {
+      return std::exp(-1.0 / (std::max(0.1, ms) * 1e-3 * sampleRate_));
+    };
     const float peakRelease = static_cast<float>(coefficient(releaseMs_ * style.releaseScale));
     const float maxRiseLog2 = static_cast<float>(kMaxRecoveryDbPerMs / kDbPerOctave * 1e3 / sampleRate_);
     const double programAttack = 1.0 - coefficient(style.programAttackMs);
@@ -270,18 +275,21 @@ class Limiter {
         required_[c][static_cast<size_t>(write_)] = r;
         // Running minimum (monotonic deque) over `span` required gains ending `delay_` back.
         pushRequired(c, (write_ - delay_) & mask, span);
-        const double windowMin = required_[c][static_cast<size_t>(dequeIndex_[c][static_cast<size_t>(dequeHead_[c])])];
+        const double windowMin =
+            required_[c][static_cast<size_t>(dequeIndex_[c][static_cast<size_t>(dequeHead_[c])])];
         // Program stage: a slow follower of the held minimum, so it never sits below what the
         // material needs for long (the old auto release lengthened itself on dense music and
         // never let go).
         float floorLog = 0.0f;
         if (autoRelease_) {
-          program_[c] += (windowMin - program_[c]) * (windowMin < program_[c] ? programAttack : programRelease);
+          program_[c] +=
+              (windowMin - program_[c]) * (windowMin < program_[c] ? programAttack : programRelease);
           deepestProgram = std::min(deepestProgram, program_[c]);
           // Part of the required reduction only: the rest is the peak stage's to recover, so
           // dense music keeps its transients' recoveries and loudness rises with drive.
           // The program stage moves by under 0.01 dB in 16 samples: its log is refreshed that often.
-          if ((write_ & 15) == 0) programLog_[c] = program_[c] < 0.99999 ? fastLog2(static_cast<float>(program_[c])) : 0.0f;
+          if ((write_ & 15) == 0)
+            programLog_[c] = program_[c] < 0.99999 ? fastLog2(static_cast<float>(program_[c])) : 0.0f;
           floorLog = programDepth * programLog_[c];
         }
         // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
@@ -296,7 +304,9 @@ class Limiter {
           envelope_[c] = static_cast<float>(sum_[c] / window_);
           continue;
         }
-        if (releasedLog_[c] < floorLog) recoveredLog = std::min(floorLog + (releasedLog_[c] - floorLog) * peakRelease, releasedLog_[c] + maxRiseLog2);
+        if (releasedLog_[c] < floorLog)
+          recoveredLog =
+              std::min(floorLog + (releasedLog_[c] - floorLog) * peakRelease, releasedLog_[c] + maxRiseLog2);
         // The approach is asymptotic; within 1e-5 dB it has arrived (and the idle path above applies).
         if (floorLog - recoveredLog < 2e-6f) recoveredLog = floorLog;
         const double recovered = fastExp2(recoveredLog);
@@ -339,11 +349,14 @@ class Limiter {
     }
     link_ = linkTarget_;
     grDb_ = maxReduction > 0 ? static_cast<float>(-20.0 * std::log10(1.0 - maxReduction)) : 0.0f;
-    programGrDb_ = deepestProgram < 1.0 ? static_cast<float>(-20.0 * style.programDepth * std::log10(deepestProgram)) : 0.0f;
+    programGrDb_ = deepestProgram < 1.0
+                       ? static_cast<float>(-20.0 * style.programDepth * std::log10(deepestProgram))
+                       : 0.0f;
   }
 
   double sampleRate_ = 48000;
-  int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512, window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
+  int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512,
+      window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   TruePeakDetector<32, true> detector_[2];
   BandLimiter bandLimit_[2];
   std::vector<float> driven_[2], limited_[2];

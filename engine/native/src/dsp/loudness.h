@@ -14,7 +14,9 @@ namespace rig {
 
 constexpr double kLufsOffset = -0.691;  // BS.1770-4 eq. 2: L = -0.691 + 10 log10(sum G_i z_i)
 
-inline double energyToLufs(double meanSquare) { return meanSquare > 0 ? kLufsOffset + 10.0 * std::log10(meanSquare) : -INFINITY; }
+inline double energyToLufs(double meanSquare) {
+  return meanSquare > 0 ? kLufsOffset + 10.0 * std::log10(meanSquare) : -INFINITY;
+}
 
 // Prefix sums over a fixed number of slots with O(log n) update and query.
 template <typename T>
@@ -27,7 +29,8 @@ class FenwickTree {
   }
   void clear() { std::fill(tree_.begin(), tree_.end(), T{}); }
   void add(int slot, T value) {
-    for (int i = slot + 1; i < static_cast<int>(tree_.size()); i += i & -i) tree_[static_cast<size_t>(i)] += value;
+    for (int i = slot + 1; i < static_cast<int>(tree_.size()); i += i & -i)
+      tree_[static_cast<size_t>(i)] += value;
   }
   // Sum of slots [0, end).
   T prefix(int end) const {

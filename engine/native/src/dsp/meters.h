@@ -74,7 +74,8 @@ class SubBlockWindows {
       }
       // Stored twice, N apart, so every window is one contiguous run ending at position_ + N.
       const double loudness = k2[0] + k2[1];  // channel weights G = 1.0 for left and right
-      loudness_[static_cast<size_t>(position_)] = loudness_[static_cast<size_t>(position_ + kShortTerm)] = loudness;
+      loudness_[static_cast<size_t>(position_)] = loudness_[static_cast<size_t>(position_ + kShortTerm)] =
+          loudness;
       const int rmsSlot = static_cast<int>(completed_ % kRms);
       squares_[static_cast<size_t>(rmsSlot)] = x2;
       products_[static_cast<size_t>(rmsSlot)] = lr;
@@ -90,8 +91,12 @@ class SubBlockWindows {
   long long completed() const { return completed_; }
   bool momentaryReady() const { return completed_ >= kMomentary; }
   bool shortTermReady() const { return completed_ >= kShortTerm; }
-  double momentaryMeanSquare() const { return windowSum(kMomentary) / (static_cast<double>(kMomentary) * length_); }
-  double shortTermMeanSquare() const { return windowSum(kShortTerm) / (static_cast<double>(kShortTerm) * length_); }
+  double momentaryMeanSquare() const {
+    return windowSum(kMomentary) / (static_cast<double>(kMomentary) * length_);
+  }
+  double shortTermMeanSquare() const {
+    return windowSum(kShortTerm) / (static_cast<double>(kShortTerm) * length_);
+  }
 
   // Mean squares of left and right, and mean product, over the last 300 ms (zeros before the
   // start, as for a meter that was listening to silence).
@@ -139,17 +144,27 @@ class TapMeter {
   static constexpr int kTruePeakTaps = 12;  // per phase: as BS.1770-4 Annex 2's 48-tap 4x filter
 
   // Returns an empty string, or an error naming the missing field.
-  std::string configure(const MeterOffsets& offsets, const std::string& tapPrefix, const std::vector<double>& bandCentersHz) {
+  std::string configure(const MeterOffsets& offsets, const std::string& tapPrefix,
+                        const std::vector<double>& bandCentersHz) {
     bandCentersHz_ = bandCentersHz;
     struct Field {
       const char* name;
       int* offset;
     };
-    const Field fields[] = {{"momentaryLufs", &off_.momentary},     {"shortTermLufs", &off_.shortTerm},     {"integratedLufs", &off_.integrated},
-                            {"lra", &off_.lra},                     {"momentaryMaxLufs", &off_.momentaryMax}, {"shortTermMaxLufs", &off_.shortTermMax},
-                            {"truePeakDbtp", &off_.truePeak},       {"truePeakMaxDbtp", &off_.truePeakMax}, {"samplePeakDbfs", &off_.samplePeak},
-                            {"samplePeakMaxDbfs", &off_.samplePeakMax}, {"rmsDbfs", &off_.rms},               {"plr", &off_.plr},
-                            {"correlation", &off_.correlation},     {"spectrumDb", &off_.spectrum}};
+    const Field fields[] = {{"momentaryLufs", &off_.momentary},
+                            {"shortTermLufs", &off_.shortTerm},
+                            {"integratedLufs", &off_.integrated},
+                            {"lra", &off_.lra},
+                            {"momentaryMaxLufs", &off_.momentaryMax},
+                            {"shortTermMaxLufs", &off_.shortTermMax},
+                            {"truePeakDbtp", &off_.truePeak},
+                            {"truePeakMaxDbtp", &off_.truePeakMax},
+                            {"samplePeakDbfs", &off_.samplePeak},
+                            {"samplePeakMaxDbfs", &off_.samplePeakMax},
+                            {"rmsDbfs", &off_.rms},
+                            {"plr", &off_.plr},
+                            {"correlation", &off_.correlation},
+                            {"spectrumDb", &off_.spectrum}};
     for (const Field& field : fields) {
       auto found = offsets.find(tapPrefix + field.name);
       if (found == offsets.end()) return "the meter layout lacks \"" + tapPrefix + field.name + "\"";
@@ -260,8 +275,8 @@ class TapMeter {
   // The first `settle` samples only enter the history: their interpolated points still carry
   // the audio before a reset or a pause (the kernel reaches 12 samples back), which must not
   // become the new song's maximum; their sample peaks still count.
-  static float blockTruePeak(TruePeakDetector<kTruePeakTaps>& detector, float& recentMax, const float* x, int n, int settle, float samplePeak,
-                             float gate) {
+  static float blockTruePeak(TruePeakDetector<kTruePeakTaps>& detector, float& recentMax, const float* x,
+                             int n, int settle, float samplePeak, float gate) {
     const float threshold = gate * samplePeak;
     float peak = 0.0f;
     float held = recentMax;
@@ -271,8 +286,10 @@ class TapMeter {
     }
     for (int i = settle; i < n; ++i) {
       held = std::max(std::fabs(x[i]), held * kHoldDecay);
-      if (held >= threshold) peak = std::max(peak, detector.process(x[i]));
-      else detector.push(x[i]);
+      if (held >= threshold)
+        peak = std::max(peak, detector.process(x[i]));
+      else
+        detector.push(x[i]);
     }
     recentMax = held;
     return std::max(peak, samplePeak);
@@ -305,14 +322,15 @@ class TapMeter {
     }
     if (gatingStep) {
       integrated_ = blocks_.gatedLoudness(-10.0);  // BS.1770-4: relative gate 10 LU below
-      lra_ = shortTerms_.range(-20.0);              // Tech 3342: relative gate 20 LU below
+      lra_ = shortTerms_.range(-20.0);             // Tech 3342: relative gate 20 LU below
     }
     windows_.rmsWindow(meanLL_, meanRR_, meanLR_);
   }
 
   struct Offsets {
-    int momentary = 0, shortTerm = 0, integrated = 0, lra = 0, momentaryMax = 0, shortTermMax = 0, truePeak = 0, truePeakMax = 0,
-        samplePeak = 0, samplePeakMax = 0, rms = 0, plr = 0, correlation = 0, spectrum = 0;
+    int momentary = 0, shortTerm = 0, integrated = 0, lra = 0, momentaryMax = 0, shortTermMax = 0,
+        truePeak = 0, truePeakMax = 0, samplePeak = 0, samplePeakMax = 0, rms = 0, plr = 0, correlation = 0,
+        spectrum = 0;
   } off_;
 
   std::vector<double> bandCentersHz_;
@@ -326,7 +344,8 @@ class TapMeter {
   double meanLL_ = 0, meanRR_ = 0, meanLR_ = 0;
   std::array<float, 2> blockTruePeak_{}, blockSamplePeak_{};
   double truePeakMax_ = 0, samplePeakMax_ = 0;
-  double momentaryLufs_ = -INFINITY, shortTermLufs_ = -INFINITY, momentaryMax_ = -INFINITY, shortTermMax_ = -INFINITY;
+  double momentaryLufs_ = -INFINITY, shortTermLufs_ = -INFINITY, momentaryMax_ = -INFINITY,
+         shortTermMax_ = -INFINITY;
   double integrated_ = NAN, lra_ = NAN;
   long long measuredRun_ = 0;  // sub-blocks measured since resetIntegrated() or the end of a pause
   bool paused_ = false;

@@ -11,7 +11,7 @@
 namespace rig {
 
 struct OverCount {
-  double overs = 0;       // interpolated points above the ceiling
+  double overs = 0;  // interpolated points above the ceiling
   double maxDbtp = -INFINITY;
 };
 
@@ -23,7 +23,8 @@ inline OverCount countOvers(const float* x, long long n, double ceilingDb) {
   for (int i = 0; i < length; ++i) {
     const double t = (i - centre) / kFactor;
     const double sinc = t == 0 ? 1.0 : std::sin(kPi * t) / (kPi * t);
-    phases[static_cast<size_t>((i % kFactor) * kTaps + (kTaps - 1 - i / kFactor))] = static_cast<float>(sinc * kaiserWindow((i - centre) / (centre + 1), 9.0));
+    phases[static_cast<size_t>((i % kFactor) * kTaps + (kTaps - 1 - i / kFactor))] =
+        static_cast<float>(sinc * kaiserWindow((i - centre) / (centre + 1), 9.0));
   }
   const float ceiling = static_cast<float>(dbToGain(ceilingDb));
   OverCount result;

@@ -13,12 +13,15 @@ namespace rig {
 
 // Taps of a half-band low-pass (cutoff at a quarter of the rate it runs at): odd length, every
 // other tap zero except the centre (0.5).
-inline std::vector<double> designHalfBand(double passbandFraction, double stopbandFraction, double attenuationDb) {
+inline std::vector<double> designHalfBand(double passbandFraction, double stopbandFraction,
+                                          double attenuationDb) {
   // Fractions of the stage's rate; Kaiser's estimates for length and beta.
   const double transition = 2.0 * kPi * (stopbandFraction - passbandFraction);
   int length = static_cast<int>(std::ceil((attenuationDb - 8.0) / (2.285 * transition))) + 1;
   while (length % 4 != 3) ++length;  // centre tap at an odd index: the zero taps fall on the even offsets
-  const double beta = attenuationDb > 50 ? 0.1102 * (attenuationDb - 8.7) : 0.5842 * std::pow(attenuationDb - 21, 0.4) + 0.07886 * (attenuationDb - 21);
+  const double beta = attenuationDb > 50
+                          ? 0.1102 * (attenuationDb - 8.7)
+                          : 0.5842 * std::pow(attenuationDb - 21, 0.4) + 0.07886 * (attenuationDb - 21);
   std::vector<double> h(static_cast<size_t>(length));
   const int centre = length / 2;
   for (int i = 0; i < length; ++i) {
@@ -43,7 +46,8 @@ class HalfBandStage {
     const int length = static_cast<int>(taps.size());
     centre_ = length / 2;
     coeffs_.clear();
-    for (int k = 1; k <= centre_; k += 2) coeffs_.push_back(static_cast<float>(taps[static_cast<size_t>(centre_ + k)]));
+    for (int k = 1; k <= centre_; k += 2)
+      coeffs_.push_back(static_cast<float>(taps[static_cast<size_t>(centre_ + k)]));
     pairs_ = static_cast<int>(coeffs_.size());
     history_ = 2 * pairs_ + 1;
     // Rounded up to whole vectors; the extra outputs are computed from stale data and dropped.
@@ -146,7 +150,8 @@ class Oversampler {
     int peak = 0;
     for (int i = 1; i < probe; ++i)
       if (response[static_cast<size_t>(i)] > response[static_cast<size_t>(peak)]) peak = i;
-    const double a = response[static_cast<size_t>(std::max(0, peak - 1))], b = response[static_cast<size_t>(peak)], c = response[static_cast<size_t>(peak + 1)];
+    const double a = response[static_cast<size_t>(std::max(0, peak - 1))],
+                 b = response[static_cast<size_t>(peak)], c = response[static_cast<size_t>(peak + 1)];
     const double fractional = peak + (a - 2 * b + c < 0 ? 0.5 * (a - c) / (a - 2 * b + c) : 0.0);
     latency_ = static_cast<int>(std::ceil(fractional - 1e-3));
     padLength_ = static_cast<int>(std::lround((latency_ - fractional) * factor()));
@@ -234,7 +239,8 @@ class OversamplerHistory {
     int count = 0;
     for (int done = 0; done < length_; done += count) {
       count = std::min(chunkMax, length_ - done);
-      for (int i = 0; i < count; ++i) scratch_[static_cast<size_t>(i)] = ring_[static_cast<size_t>((pos_ + done + i) % length_)];
+      for (int i = 0; i < count; ++i)
+        scratch_[static_cast<size_t>(i)] = ring_[static_cast<size_t>((pos_ + done + i) % length_)];
       oversampler.down(oversampler.up(scratch_.data(), count), count, scratch_.data());
     }
     return scratch_[static_cast<size_t>(count - 1)];

@@ -18,7 +18,9 @@ inline float padeTanh(float u) {
 
 // Tube: symmetric, so odd harmonics only. With inverseDrive = 1 / drive the small-signal gain
 // is one at any drive: that is the stage's gain compensation.
-inline float tubeCurve(float x, float drive, float inverseDrive) { return padeTanh(drive * x) * inverseDrive; }
+inline float tubeCurve(float x, float drive, float inverseDrive) {
+  return padeTanh(drive * x) * inverseDrive;
+}
 
 // Tape: the same curve biased off centre, so the 2nd harmonic leads. The static offset is
 // removed and the slope at rest normalised to one (the DC that the asymmetry makes on a signal

@@ -23,7 +23,8 @@ class Fft {
   void prepare(int size) {
     size_ = size;
     twiddles_.resize(static_cast<size_t>(size / 2));
-    for (int k = 0; k < size / 2; ++k) twiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size));
+    for (int k = 0; k < size / 2; ++k)
+      twiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size));
     bitReverse_.resize(static_cast<size_t>(size));
     int bits = 0;
     while ((1 << bits) < size) ++bits;
@@ -42,7 +43,8 @@ class Fft {
       const int stride = size_ / (2 * half);
       for (int start = 0; start < size_; start += 2 * half) {
         for (int k = 0; k < half; ++k) {
-          const std::complex<float> t = multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
+          const std::complex<float> t =
+              multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
           data[start + k + half] = data[start + k] - t;
           data[start + k] += t;
         }
@@ -76,7 +78,8 @@ class BandSpectrum {
     packed_.assign(static_cast<size_t>(half), {});
     power_.assign(static_cast<size_t>(half + 1), 0.0);
     postTwiddles_.resize(static_cast<size_t>(half));
-    for (int k = 0; k < half; ++k) postTwiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size_));
+    for (int k = 0; k < half; ++k)
+      postTwiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size_));
     bands_.clear();
     const double binHz = sampleRate / size_;
     for (double centre : bandCentersHz) {
@@ -110,7 +113,8 @@ class BandSpectrum {
     for (int i = 0; i < n;) {
       const int take = std::min(n - i, size_ - fill_);
       if (!skipping_)
-        for (int k = 0; k < take; ++k) input_[static_cast<size_t>(fill_ + k)] = 0.5f * (left[i + k] + right[i + k]);
+        for (int k = 0; k < take; ++k)
+          input_[static_cast<size_t>(fill_ + k)] = 0.5f * (left[i + k] + right[i + k]);
       fill_ += take;
       i += take;
       if (fill_ == size_) {
@@ -132,8 +136,9 @@ class BandSpectrum {
   void analyse() {
     const int half = size_ / 2;
     for (int k = 0; k < half; ++k) {
-      packed_[static_cast<size_t>(k)] = {input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
-                                         input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
+      packed_[static_cast<size_t>(k)] = {
+          input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
+          input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
     }
     fft_.transform(packed_.data());
     // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
@@ -142,10 +147,13 @@ class BandSpectrum {
       const std::complex<float> zc = std::conj(packed_[static_cast<size_t>((half - k) % half)]);
       const std::complex<float> even = 0.5f * (zk + zc);
       const std::complex<float> difference = zk - zc;
-      const std::complex<float> odd = {0.5f * difference.imag(), -0.5f * difference.real()};  // -i/2 (zk - zc)
-      const std::complex<float> w = k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
+      const std::complex<float> odd = {0.5f * difference.imag(),
+                                       -0.5f * difference.real()};  // -i/2 (zk - zc)
+      const std::complex<float> w =
+          k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
       const std::complex<float> x = even + multiply(w, odd);
-      power_[static_cast<size_t>(k)] = static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
+      power_[static_cast<size_t>(k)] =
+          static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
     }
     for (size_t b = 0; b < bands_.size(); ++b) {
       double sum = 0;

@@ -14,8 +14,8 @@ namespace rig {
 
 class StereoImage {
  public:
-  static constexpr std::array<const char*, 5> kParamIds = {
-      "image.bypass", "image.width", "image.bassMono.on", "image.bassMono.freq", "image.balance"};
+  static constexpr std::array<const char*, 5> kParamIds = {"image.bypass", "image.width", "image.bassMono.on",
+                                                           "image.bassMono.freq", "image.balance"};
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -94,8 +94,8 @@ class StereoImage {
  private:
   // Width 100 %, balance centred, bass mono off and nothing gliding: bit-exact pass-through.
   bool neutral() const {
-    return !width_.ramping() && !balance_.ramping() && !monoAmount_.ramping() && width_.current() == 1.0 && balance_.current() == 0.0 &&
-           monoAmount_.current() == 0.0 && bypass_.fullyActive();
+    return !width_.ramping() && !balance_.ramping() && !monoAmount_.ramping() && width_.current() == 1.0 &&
+           balance_.current() == 0.0 && monoAmount_.current() == 0.0 && bypass_.fullyActive();
   }
 
   void design() {

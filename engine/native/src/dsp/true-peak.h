@@ -30,7 +30,9 @@ inline double kaiserWindow(double position, double beta) {  // position in [-1, 
 
 // 4x at every rate: BS.1770-4 allows less above 96 kHz, but 2x at 192 kHz under-reads an
 // fs/4 tone by 0.7 dB, and the four phase lanes cost one vector operation per tap either way.
-inline int truePeakOversampling(double /*sampleRate*/) { return 4; }
+inline int truePeakOversampling(double /*sampleRate*/) {
+  return 4;
+}
 
 // Interpolates each input sample into `factor` points and reports the largest magnitude.
 // kTaps taps per phase: 12 matches the annex's 48-tap filter (meters), 16 gives the limiter
@@ -56,7 +58,8 @@ class TruePeakDetector {
       // Kaiser beta 7: ~70 dB image rejection, plenty for a peak reading (errors are relative).
       const double w = kaiserWindow((i - centre) / (centre + 1), 7.0);
       // Reversed in time (newest sample last) so the dot product runs forward over the history.
-      coeffs_[static_cast<size_t>((kTaps - 1 - i / factor_) * 4 + i % factor_)] = static_cast<float>(sinc * w);
+      coeffs_[static_cast<size_t>((kTaps - 1 - i / factor_) * 4 + i % factor_)] =
+          static_cast<float>(sinc * w);
     }
     // Each phase sums to unity so DC (and slow signals) read exactly.
     l1Norm_ = 1.0f;
@@ -168,7 +171,9 @@ class TruePeakDetector {
         fine_[static_cast<size_t>(m * kTaps + k)] = static_cast<float>(h);
         sum += h;
       }
-      for (int k = 0; k < kTaps; ++k) fine_[static_cast<size_t>(m * kTaps + k)] = static_cast<float>(fine_[static_cast<size_t>(m * kTaps + k)] / sum);
+      for (int k = 0; k < kTaps; ++k)
+        fine_[static_cast<size_t>(m * kTaps + k)] =
+            static_cast<float>(fine_[static_cast<size_t>(m * kTaps + k)] / sum);
     }
   }
   // The larger magnitude at the two fine points around `point` (in units of `points` indices).
@@ -186,7 +191,7 @@ class TruePeakDetector {
     return best;
   }
 
-  std::vector<float> fine_;  // [fine position][tap], kRefine only
+  std::vector<float> fine_;                            // [fine position][tap], kRefine only
   alignas(32) std::array<float, 4 * kTaps> coeffs_{};  // [tap][phase lane]
   std::array<float, 2 * kTaps> history_{};
   float before_[2] = {0.0f, 0.0f};
