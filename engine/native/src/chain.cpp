@@ -37,8 +37,6 @@ std::string Chain::configure(const std::vector<std::string>& parameterIds, const
   addRoutes<Clipper>(table, static_cast<int>(Stage::kClipper));
   addRoutes<Limiter>(table, static_cast<int>(Stage::kLimiter));
 
-  for (size_t i = 0; i < Limiter::kParamIds.size(); ++i)
-    if (std::string(Limiter::kParamIds[i]) == "limiter.ceiling") limiterCeilingLocal_ = static_cast<int>(i);
   routes_.clear();
   for (const auto& id : parameterIds) {
     auto found = table.find(id);
@@ -117,7 +115,7 @@ void Chain::setParam(int index, double value) {
       limiter_.setParam(route.local, value);
       // The safety limiter shares the ceiling (and nothing else: it must stay transparent); the
       // clipper bends towards it.
-      if (route.local == limiterCeilingLocal_) {
+      if (route.local == Limiter::kCeiling) {
         bypassSafety_.setParam(route.local, value);
         clipper_.setThresholdDb(value);
       }

@@ -50,10 +50,12 @@ class Chain {
   void writeDynamics(float* frame);
 
   std::vector<Route> routes_;
-  int limiterCeilingLocal_ = -1;
   int offCompGr_ = -1, offCompGrMax_ = -1, offLimGr_ = -1, offLimGrMax_ = -1, offLimFastGr_ = -1,
       offLimSlowGr_ = -1, offClipGr_ = -1;
 
+  // The processors' member initialisers (their "defaults") are placeholders only: the chain
+  // wrapper (engine/src/chain.ts) sets every parameter from the schema, then resets, before the
+  // first block, so the schema's defaults always win and nothing here needs to agree with them.
   Eq eq_;
   Compressor compressor_;
   StereoImage image_;

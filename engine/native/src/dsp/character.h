@@ -16,9 +16,16 @@ namespace rig {
 
 class Character {
  public:
-  static constexpr std::array<const char*, 6> kParamIds = {"character.bypass",  "character.air",
-                                                           "character.airFreq", "character.mode",
-                                                           "character.drive",   "character.mix"};
+  // The chain routes by id; setParam switches on these, which the assert ties to the ids.
+  enum Param : int { kBypass, kAir, kAirFreq, kMode, kDrive, kMix, kCount };
+  static constexpr std::array<const char*, kCount> kParamIds = {"character.bypass",  "character.air",
+                                                                "character.airFreq", "character.mode",
+                                                                "character.drive",   "character.mix"};
+  static_assert(sameId(kParamIds[kBypass], "character.bypass") && sameId(kParamIds[kAir], "character.air") &&
+                    sameId(kParamIds[kAirFreq], "character.airFreq") &&
+                    sameId(kParamIds[kMode], "character.mode") &&
+                    sameId(kParamIds[kDrive], "character.drive") && sameId(kParamIds[kMix], "character.mix"),
+                "each Param enumerator names its id");
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -47,15 +54,15 @@ class Character {
 
   void setParam(int local, double value) {
     switch (local) {
-      case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1: airDb_.setTarget(value); break;
-      case 2: airLogFreq_.setTarget(std::log2(value)); break;
-      case 3:
+      case kBypass: bypass_.setBypassed(value >= 0.5); break;
+      case kAir: airDb_.setTarget(value); break;
+      case kAirFreq: airLogFreq_.setTarget(std::log2(value)); break;
+      case kMode:
         mode_ = value >= 0.5 ? 1.0 : 0.0;
         modeFade_.setTarget(mode_);
         break;
-      case 4: curveGainDb_.setTarget(driveToCurveDb(value)); break;
-      case 5: mix_.setTarget(std::clamp(value / 100.0, 0.0, 1.0)); break;
+      case kDrive: curveGainDb_.setTarget(driveToCurveDb(value)); break;
+      case kMix: mix_.setTarget(std::clamp(value / 100.0, 0.0, 1.0)); break;
     }
   }
 

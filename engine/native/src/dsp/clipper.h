@@ -18,8 +18,13 @@ namespace rig {
 
 class Clipper {
  public:
-  static constexpr std::array<const char*, 4> kParamIds = {"clipper.bypass", "clipper.drive", "clipper.knee",
-                                                           "clipper.mix"};
+  // The chain routes by id; setParam switches on these, which the assert ties to the ids.
+  enum Param : int { kBypass, kDrive, kKnee, kMix, kCount };
+  static constexpr std::array<const char*, kCount> kParamIds = {"clipper.bypass", "clipper.drive",
+                                                                "clipper.knee", "clipper.mix"};
+  static_assert(sameId(kParamIds[kBypass], "clipper.bypass") && sameId(kParamIds[kDrive], "clipper.drive") &&
+                    sameId(kParamIds[kKnee], "clipper.knee") && sameId(kParamIds[kMix], "clipper.mix"),
+                "each Param enumerator names its id");
 
   void prepare(double sampleRate, int maxBlock) {
     const int stages = sampleRate < 80000 ? 2 : 1;
@@ -37,10 +42,10 @@ class Clipper {
 
   void setParam(int local, double value) {
     switch (local) {
-      case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1: drive_.setTarget(dbToGain(value)); break;
-      case 2: knee_.setTarget(dbToGain(-std::max(0.0, value))); break;
-      case 3: mix_.setTarget(std::clamp(value / 100.0, 0.0, 1.0)); break;
+      case kBypass: bypass_.setBypassed(value >= 0.5); break;
+      case kDrive: drive_.setTarget(dbToGain(value)); break;
+      case kKnee: knee_.setTarget(dbToGain(-std::max(0.0, value))); break;
+      case kMix: mix_.setTarget(std::clamp(value / 100.0, 0.0, 1.0)); break;
     }
   }
   // The limiter's ceiling in dBTP (the chain forwards it).

@@ -16,6 +16,12 @@ namespace rig {
 
 constexpr double kPi = 3.14159265358979323846;
 
+// Compile-time string equality: a processor's static_assert proves that each enumerator of its
+// Param enum sits at its own id in kParamIds (the chain routes by id, setParam switches by enum).
+constexpr bool sameId(const char* a, const char* b) {
+  return *a == *b && (*a == '\0' || sameId(a + 1, b + 1));
+}
+
 inline double dbToGain(double db) {
   return std::pow(10.0, db / 20.0);
 }

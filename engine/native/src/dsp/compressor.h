@@ -15,9 +15,33 @@ namespace rig {
 
 class Compressor {
  public:
-  static constexpr std::array<const char*, 11> kParamIds = {
+  // The chain routes by id; setParam switches on these, which the assert ties to the ids.
+  enum Param : int {
+    kBypass,
+    kThreshold,
+    kRatio,
+    kAttack,
+    kRelease,
+    kAutoRelease,
+    kKnee,
+    kMakeup,
+    kMix,
+    kSidechainOn,
+    kSidechainFreq,
+    kCount
+  };
+  static constexpr std::array<const char*, kCount> kParamIds = {
       "comp.bypass", "comp.threshold", "comp.ratio", "comp.attack",   "comp.release",   "comp.autoRelease",
       "comp.knee",   "comp.makeup",    "comp.mix",   "comp.scHpf.on", "comp.scHpf.freq"};
+  static_assert(sameId(kParamIds[kBypass], "comp.bypass") &&
+                    sameId(kParamIds[kThreshold], "comp.threshold") &&
+                    sameId(kParamIds[kRatio], "comp.ratio") && sameId(kParamIds[kAttack], "comp.attack") &&
+                    sameId(kParamIds[kRelease], "comp.release") &&
+                    sameId(kParamIds[kAutoRelease], "comp.autoRelease") &&
+                    sameId(kParamIds[kKnee], "comp.knee") && sameId(kParamIds[kMakeup], "comp.makeup") &&
+                    sameId(kParamIds[kMix], "comp.mix") && sameId(kParamIds[kSidechainOn], "comp.scHpf.on") &&
+                    sameId(kParamIds[kSidechainFreq], "comp.scHpf.freq"),
+                "each Param enumerator names its id");
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -34,33 +58,33 @@ class Compressor {
 
   void setParam(int local, double value) {
     switch (local) {
-      case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1:
+      case kBypass: bypass_.setBypassed(value >= 0.5); break;
+      case kThreshold:
         thresholdDb_ = value;
         threshold_.setTarget(value);
         break;
       // The ratio knob is stepped; its slope glides over 20 ms so a detent never clicks.
-      case 2:
+      case kRatio:
         ratio_ = std::max(1.0, value);
         slope_.setTarget(1.0 - 1.0 / ratio_);
         break;
-      case 3: attackMs_ = value; break;
-      case 4: releaseMs_ = value; break;
-      case 5: autoRelease_ = value >= 0.5; break;
-      case 6:
+      case kAttack: attackMs_ = value; break;
+      case kRelease: releaseMs_ = value; break;
+      case kAutoRelease: autoRelease_ = value >= 0.5; break;
+      case kKnee:
         kneeDb_ = value;
         knee_.setTarget(value);
         break;
-      case 7:
+      case kMakeup:
         makeupDb_ = value;
         makeup_.setTarget(value);
         break;
-      case 8:
+      case kMix:
         mixFraction_ = std::clamp(value / 100.0, 0.0, 1.0);
         mix_.setTarget(mixFraction_);
         break;
-      case 9: sidechainOn_ = value >= 0.5; break;
-      case 10:
+      case kSidechainOn: sidechainOn_ = value >= 0.5; break;
+      case kSidechainFreq:
         sidechainHz_ = value;
         designSidechain();
         break;

@@ -14,13 +14,36 @@ namespace rig {
 
 class Eq {
  public:
-  static constexpr std::array<const char*, 27> kParamIds = {
+  // The chain routes by id; setParam decodes these. Between the passes, each shaped band (low
+  // shelf, three bells, high shelf) takes kBandFields consecutive ids in BandField order.
+  enum BandField : int { kFreq, kGain, kQ, kMode, kBandFields };
+  enum PassField : int { kPassSlope, kPassFreq, kPassMode };
+  static constexpr int kShapedBands = 5;
+  enum Param : int {
+    kBypass,
+    kHpSlope,
+    kHpFreq,
+    kHpMode,
+    kFirstShapedBand,
+    kLpSlope = kFirstShapedBand + kShapedBands * kBandFields,
+    kLpFreq,
+    kLpMode,
+    kCount
+  };
+  static constexpr std::array<const char*, kCount> kParamIds = {
       "eq.bypass",         "eq.hp.slope",       "eq.hp.freq",       "eq.hp.mode",        "eq.lowShelf.freq",
       "eq.lowShelf.gain",  "eq.lowShelf.q",     "eq.lowShelf.mode", "eq.bell1.freq",     "eq.bell1.gain",
       "eq.bell1.q",        "eq.bell1.mode",     "eq.bell2.freq",    "eq.bell2.gain",     "eq.bell2.q",
       "eq.bell2.mode",     "eq.bell3.freq",     "eq.bell3.gain",    "eq.bell3.q",        "eq.bell3.mode",
       "eq.highShelf.freq", "eq.highShelf.gain", "eq.highShelf.q",   "eq.highShelf.mode", "eq.lp.slope",
       "eq.lp.freq",        "eq.lp.mode"};
+  static_assert(sameId(kParamIds[kHpSlope], "eq.hp.slope") && sameId(kParamIds[kHpMode], "eq.hp.mode") &&
+                    sameId(kParamIds[kFirstShapedBand + kFreq], "eq.lowShelf.freq") &&
+                    sameId(kParamIds[kFirstShapedBand + kMode], "eq.lowShelf.mode") &&
+                    sameId(kParamIds[kFirstShapedBand + kBandFields + kGain], "eq.bell1.gain") &&
+                    sameId(kParamIds[kLpSlope - kBandFields + kQ], "eq.highShelf.q") &&
+                    sameId(kParamIds[kLpSlope], "eq.lp.slope") && sameId(kParamIds[kLpMode], "eq.lp.mode"),
+                "the Param layout matches the ids");
 
   Eq() {
     const Type types[kBands] = {Type::kHighPass, Type::kLowShelf,  Type::kBell,   Type::kBell,
@@ -53,25 +76,25 @@ class Eq {
   }
 
   void setParam(int local, double value) {
-    if (local == 0) return bypass_.setBypassed(value >= 0.5);
-    // Layout of kParamIds: hp (slope, freq, mode), 5 x (freq, gain, q, mode), lp (slope, freq, mode).
-    if (local <= 3) return setFilterParam(bands_[0], local - 1, value);
-    if (local >= 24) return setFilterParam(bands_[kBands - 1], local - 24, value);
-    Band& band = bands_[1 + (local - 4) / 4];
-    switch ((local - 4) % 4) {
-      case 0:
+    if (local == kBypass) return bypass_.setBypassed(value >= 0.5);
+    if (local <= kHpMode) return setFilterParam(bands_[0], local - kHpSlope, value);
+    if (local >= kLpSlope) return setFilterParam(bands_[kBands - 1], local - kLpSlope, value);
+    const int shaped = local - kFirstShapedBand;
+    Band& band = bands_[1 + shaped / kBandFields];
+    switch (shaped % kBandFields) {
+      case kFreq:
         band.freqTarget = value;
         band.logFreq.setTarget(std::log2(value));
         break;
-      case 1:
+      case kGain:
         band.gainTarget = value;
         band.gainDb.setTarget(value);
         break;
-      case 2:
+      case kQ:
         band.qTarget = value;
         band.logQ.setTarget(std::log2(value));
         break;
-      case 3: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
+      case kMode: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
     }
   }
 
@@ -115,7 +138,7 @@ class Eq {
   }
 
  private:
-  static constexpr int kBands = 7;
+  static constexpr int kBands = kShapedBands + 2;
   static constexpr int kSubBlock = 16;
   static constexpr double kGlideMs = 30.0;  // fast enough to feel direct, slow enough not to zip
   static constexpr double kFadeMs = 20.0;
@@ -149,12 +172,12 @@ class Eq {
 
   void setFilterParam(Band& band, int which, double value) {
     switch (which) {
-      case 0: switchConfig(band, {static_cast<int>(value), band.pending.mode}); break;
-      case 1:
+      case kPassSlope: switchConfig(band, {static_cast<int>(value), band.pending.mode}); break;
+      case kPassFreq:
         band.freqTarget = value;
         band.logFreq.setTarget(std::log2(value));
         break;
-      case 2: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
+      case kPassMode: switchConfig(band, {band.pending.slope, static_cast<int>(value)}); break;
     }
   }
 

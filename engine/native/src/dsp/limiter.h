@@ -29,9 +29,19 @@ namespace rig {
 
 class Limiter {
  public:
-  static constexpr std::array<const char*, 8> kParamIds = {
+  // The chain routes by id; setParam switches on these, which the assert ties to the ids.
+  enum Param : int { kBypass, kCeiling, kGain, kLookahead, kRelease, kAutoRelease, kLink, kStyle, kCount };
+  static constexpr std::array<const char*, kCount> kParamIds = {
       "limiter.bypass",  "limiter.ceiling",     "limiter.gain", "limiter.lookahead",
       "limiter.release", "limiter.autoRelease", "limiter.link", "limiter.style"};
+  static_assert(sameId(kParamIds[kBypass], "limiter.bypass") &&
+                    sameId(kParamIds[kCeiling], "limiter.ceiling") &&
+                    sameId(kParamIds[kGain], "limiter.gain") &&
+                    sameId(kParamIds[kLookahead], "limiter.lookahead") &&
+                    sameId(kParamIds[kRelease], "limiter.release") &&
+                    sameId(kParamIds[kAutoRelease], "limiter.autoRelease") &&
+                    sameId(kParamIds[kLink], "limiter.link") && sameId(kParamIds[kStyle], "limiter.style"),
+                "each Param enumerator names its id");
 
   // Per style: the lowest frequency whose half period the hold covers (so a steady note there
   // sees a constant gain), a factor on the release knob, the program stage's attack and release
@@ -51,12 +61,14 @@ class Limiter {
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
     maxWindow_ = std::max(2, static_cast<int>(std::ceil(kMaxLookaheadMs * 1e-3 * sampleRate)));
-    for (auto& d : detector_) d.prepare(sampleRate);
-    for (auto& b : bandLimit_) b.prepare(sampleRate, maxBlock);
-    for (auto& d : driven_) d.assign(static_cast<size_t>(maxBlock), 0.0f);
-    for (auto& l : limited_) l.assign(static_cast<size_t>(maxBlock), 0.0f);
+    for (Channel& ch : channels_) {
+      ch.detector.prepare(sampleRate);
+      ch.bandLimit.prepare(sampleRate, maxBlock);
+      ch.driven.assign(static_cast<size_t>(maxBlock), 0.0f);
+      ch.limited.assign(static_cast<size_t>(maxBlock), 0.0f);
+    }
     // The interpolator's kernel reaches this far around a sample; the gain must hold over it.
-    guard_ = detector_[0].latency();
+    guard_ = channels_[0].detector.latency();
     // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
     recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
     maxHold_ = 0;
@@ -64,11 +76,11 @@ class Limiter {
       maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
     ringSize_ = 1;
     while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + maxHold_ + 8) ringSize_ *= 2;
-    for (int c = 0; c < 2; ++c) {
-      audio_[c].assign(static_cast<size_t>(ringSize_), 0.0f);
-      required_[c].assign(static_cast<size_t>(ringSize_), 1.0f);
-      held_[c].assign(static_cast<size_t>(ringSize_), 1.0f);
-      dequeIndex_[c].assign(static_cast<size_t>(ringSize_), 0);
+    for (Channel& ch : channels_) {
+      ch.audio.assign(static_cast<size_t>(ringSize_), 0.0f);
+      ch.required.assign(static_cast<size_t>(ringSize_), 1.0f);
+      ch.held.assign(static_cast<size_t>(ringSize_), 1.0f);
+      ch.dequeIndex.assign(static_cast<size_t>(ringSize_), 0);
     }
     driveGain_.prepare(sampleRate, 20.0);
     ceiling_.prepare(sampleRate, 20.0);
@@ -81,23 +93,23 @@ class Limiter {
 
   void setParam(int local, double value) {
     switch (local) {
-      case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1:
+      case kBypass: bypass_.setBypassed(value >= 0.5); break;
+      case kCeiling:
         ceilingDb_ = value;
         ceiling_.setTarget(ceilingLinear());
         break;
-      case 2:
+      case kGain:
         driveDb_ = value;
         driveGain_.setTarget(dbToGain(value));
         break;
-      case 3:
+      case kLookahead:
         lookaheadMs_ = value;
         pendingWindow_ = lookaheadSamples();
         break;
-      case 4: releaseMs_ = value; break;
-      case 5: autoRelease_ = value >= 0.5; break;
-      case 6: linkSetting_ = std::clamp(value / 100.0, 0.0, 1.0); break;
-      case 7:
+      case kRelease: releaseMs_ = value; break;
+      case kAutoRelease: autoRelease_ = value >= 0.5; break;
+      case kLink: linkSetting_ = std::clamp(value / 100.0, 0.0, 1.0); break;
+      case kStyle:
         style_ = std::clamp(static_cast<int>(std::lround(value)), 0, static_cast<int>(kStyles.size()) - 1);
         updateHold();
         break;
@@ -113,31 +125,8 @@ class Limiter {
     bypass_.reset();
   }
 
- private:
-  void clearState() {
-    for (int c = 0; c < 2; ++c) {
-      std::fill(audio_[c].begin(), audio_[c].end(), 0.0f);
-      std::fill(required_[c].begin(), required_[c].end(), 1.0f);
-      std::fill(held_[c].begin(), held_[c].end(), 1.0f);
-      detector_[c].reset();
-      bandLimit_[c].reset();
-      dequeHead_[c] = dequeTail_[c] = 0;
-      releasedLog_[c] = programLog_[c] = lastMinLog_[c] = 0.0f;
-      lastMin_[c] = 1.0;
-      program_[c] = 1.0;
-      sum_[c] = window_;
-      envelope_[c] = 1.0f;
-      recentMax_[c] = 0.0f;
-    }
-    link_ = linkTarget_;
-    write_ = 0;
-    sinceRecompute_ = 0;
-    grDb_ = programGrDb_ = 0;
-  }
-
- public:
   // Constant: the longest lookahead plus the detector's delay and guard, whatever lookahead is set.
-  int latency() const { return maxWindow_ + 2 * guard_ - 1 + bandLimit_[0].latency(); }
+  int latency() const { return maxWindow_ + 2 * guard_ - 1 + channels_[0].bandLimit.latency(); }
   float gainReductionDb() const { return grDb_; }
   // The program stage's share of this block's deepest reduction; the rest is the peak stage's.
   float programReductionDb() const { return std::min(programGrDb_, grDb_); }
@@ -158,7 +147,7 @@ class Limiter {
       idle_ = false;
       clearState();
     }
-    runLimiter(left, right, n, true);
+    runLimiter(left, right, n);
     if (!bypass_.fullyActive()) bypass_.mix(left, right, n);
   }
 
@@ -176,6 +165,49 @@ class Limiter {
   static constexpr double kSafetyDb = 0.1;
 
   static constexpr float kSafetyUndo = 1.01157945f;  // 10^(0.1/20): from the aim back to the ceiling
+
+  // One channel's state. The rings (audio, required, held, dequeIndex) have ringSize_ entries
+  // indexed by the shared write_ position; gains in them are linear. The release stages keep
+  // their gains in log2 (one unit = 6.02 dB), where a recovery is a straight line.
+  struct Channel {
+    TruePeakDetector<32, true> detector;  // the 4x true-peak estimate of the band-limited input
+    BandLimiter bandLimit;                // clears the band below Nyquist, so the 4x estimate holds
+    std::vector<float> driven, limited;   // this block after drive, and after the band limit
+    std::vector<float> audio;             // ring: band-limited input, waiting out the lookahead
+    std::vector<float> required;          // ring: the gain each sample needs (ceiling / true peak)
+    std::vector<float> held;              // ring: the span's minimum after both release stages
+    std::vector<int> dequeIndex;          // ring of indices into `required`: the running minimum
+    int dequeHead = 0, dequeTail = 0;
+    double sum = 0;         // `held` summed over the window: the moving average's numerator
+    double program = 1;     // the program stage's gain
+    float programLog = 0;   // its log2, refreshed every 16 samples
+    float releasedLog = 0;  // the peak stage's gain, log2
+    double lastMin = 1;     // the last window minimum the peak stage took, and its log2
+    float lastMinLog = 0;
+    float envelope = 1;   // the gain applied to the sample leaving the delay
+    float recentMax = 0;  // a decaying peak of the input: quiet stretches skip the interpolator
+  };
+
+  void clearState() {
+    for (Channel& ch : channels_) {
+      std::fill(ch.audio.begin(), ch.audio.end(), 0.0f);
+      std::fill(ch.required.begin(), ch.required.end(), 1.0f);
+      std::fill(ch.held.begin(), ch.held.end(), 1.0f);
+      ch.detector.reset();
+      ch.bandLimit.reset();
+      ch.dequeHead = ch.dequeTail = 0;
+      ch.releasedLog = ch.programLog = ch.lastMinLog = 0.0f;
+      ch.lastMin = 1.0;
+      ch.program = 1.0;
+      ch.sum = window_;
+      ch.envelope = 1.0f;
+      ch.recentMax = 0.0f;
+    }
+    link_ = linkTarget_;
+    write_ = 0;
+    sinceRecompute_ = 0;
+    grDb_ = programGrDb_ = 0;
+  }
 
   double ceilingLinear() const { return dbToGain(ceilingDb_ - kSafetyDb); }
 
@@ -202,10 +234,11 @@ class Limiter {
     const int mask = ringSize_ - 1;
     for (int c = 0; c < 2; ++c) {
       double sum = 0;
-      for (int k = 0; k < window_; ++k) sum += held_[c][static_cast<size_t>((write_ - 1 - k) & mask)];
-      sum_[c] = sum;
+      for (int k = 0; k < window_; ++k)
+        sum += channels_[c].held[static_cast<size_t>((write_ - 1 - k) & mask)];
+      channels_[c].sum = sum;
       // Refill the minimum's deque over the new span of required gains.
-      dequeHead_[c] = dequeTail_[c] = 0;
+      channels_[c].dequeHead = channels_[c].dequeTail = 0;
       const int span = window_ + 2 * guard_ + hold_;
       for (int k = span - 1; k >= 1; --k) pushRequired(c, (write_ - 1 - delay_ - k + 1) & mask, span);
     }
@@ -213,18 +246,19 @@ class Limiter {
 
   void pushRequired(int c, int index, int span) {
     const int mask = ringSize_ - 1;
-    auto& dq = dequeIndex_[c];
-    int& head = dequeHead_[c];
-    int& tail = dequeTail_[c];
-    const float r = required_[c][static_cast<size_t>(index)];
-    while (tail != head && required_[c][static_cast<size_t>(dq[static_cast<size_t>((tail - 1) & mask)])] >= r)
+    auto& dq = channels_[c].dequeIndex;
+    int& head = channels_[c].dequeHead;
+    int& tail = channels_[c].dequeTail;
+    const float r = channels_[c].required[static_cast<size_t>(index)];
+    while (tail != head &&
+           channels_[c].required[static_cast<size_t>(dq[static_cast<size_t>((tail - 1) & mask)])] >= r)
       tail = (tail - 1) & mask;
     dq[static_cast<size_t>(tail)] = index;
     tail = (tail + 1) & mask;
     while (((index - dq[static_cast<size_t>(head)]) & mask) >= span) head = (head + 1) & mask;
   }
 
-  void runLimiter(float* left, float* right, int n, bool writeOutput) {
+  void runLimiter(float* left, float* right, int n) {
     float* io[2] = {left, right};
     const int mask = ringSize_ - 1;
     // The hold extends the minimum's span into the past; a span grown by a style change fills
@@ -246,67 +280,69 @@ class Limiter {
     // Drive and band-limit the block up front (vectorised), then walk it sample by sample.
     for (int i = 0; i < n; ++i) {
       const float drive = static_cast<float>(driveGain_.next());
-      driven_[0][static_cast<size_t>(i)] = io[0][i] * drive;
-      driven_[1][static_cast<size_t>(i)] = io[1][i] * drive;
+      channels_[0].driven[static_cast<size_t>(i)] = io[0][i] * drive;
+      channels_[1].driven[static_cast<size_t>(i)] = io[1][i] * drive;
     }
-    for (int c = 0; c < 2; ++c) bandLimit_[c].processBlock(driven_[c].data(), limited_[c].data(), n);
+    for (int c = 0; c < 2; ++c)
+      channels_[c].bandLimit.processBlock(channels_[c].driven.data(), channels_[c].limited.data(), n);
     for (int i = 0; i < n; ++i) {
       const float ceiling = static_cast<float>(ceiling_.next());
       link_ += linkStep;
       float need[2];
       for (int c = 0; c < 2; ++c) {
-        const float x = limited_[c][static_cast<size_t>(i)];
-        audio_[c][static_cast<size_t>(write_)] = x;
+        const float x = channels_[c].limited[static_cast<size_t>(i)];
+        channels_[c].audio[static_cast<size_t>(write_)] = x;
         // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
-        recentMax_[c] = std::max(std::fabs(x), recentMax_[c] * recentDecay_);
-        if (recentMax_[c] * detector_[c].l1Norm() * 1.25f < ceiling) {
-          detector_[c].push(x);
+        channels_[c].recentMax = std::max(std::fabs(x), channels_[c].recentMax * recentDecay_);
+        if (channels_[c].recentMax * channels_[c].detector.l1Norm() * 1.25f < ceiling) {
+          channels_[c].detector.push(x);
           need[c] = 1.0f;
           continue;
         }
         // The refinement adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
-        const float peak = detector_[c].process(x, ceiling * 0.92f);
+        const float peak = channels_[c].detector.process(x, ceiling * 0.92f);
         need[c] = peak > ceiling ? ceiling / peak : 1.0f;
       }
       // Stereo link: the linked share follows the channel that needs more reduction.
       const float linked = std::min(need[0], need[1]);
       for (int c = 0; c < 2; ++c) {
         const float r = link_ * linked + (1.0f - link_) * need[c];
-        required_[c][static_cast<size_t>(write_)] = r;
+        channels_[c].required[static_cast<size_t>(write_)] = r;
         // Running minimum (monotonic deque) over `span` required gains ending `delay_` back.
         pushRequired(c, (write_ - delay_) & mask, span);
-        const double windowMin =
-            required_[c][static_cast<size_t>(dequeIndex_[c][static_cast<size_t>(dequeHead_[c])])];
+        const double windowMin = channels_[c].required[static_cast<size_t>(
+            channels_[c].dequeIndex[static_cast<size_t>(channels_[c].dequeHead)])];
         // Program stage: a slow follower of the held minimum, so it never sits below what the
         // material needs for long (the old auto release lengthened itself on dense music and
         // never let go).
         float floorLog = 0.0f;
         if (autoRelease_) {
-          program_[c] +=
-              (windowMin - program_[c]) * (windowMin < program_[c] ? programAttack : programRelease);
-          deepestProgram = std::min(deepestProgram, program_[c]);
+          channels_[c].program += (windowMin - channels_[c].program) *
+                                  (windowMin < channels_[c].program ? programAttack : programRelease);
+          deepestProgram = std::min(deepestProgram, channels_[c].program);
           // Part of the required reduction only: the rest is the peak stage's to recover, so
           // dense music keeps its transients' recoveries and loudness rises with drive.
           // The program stage moves by under 0.01 dB in 16 samples: its log is refreshed that often.
           if ((write_ & 15) == 0)
-            programLog_[c] = program_[c] < 0.99999 ? fastLog2(static_cast<float>(program_[c])) : 0.0f;
-          floorLog = programDepth * programLog_[c];
+            channels_[c].programLog =
+                channels_[c].program < 0.99999 ? fastLog2(static_cast<float>(channels_[c].program)) : 0.0f;
+          floorLog = programDepth * channels_[c].programLog;
         }
         // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
         // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
         // and never faster than kMaxRecoveryDbPerMs.
         float recoveredLog = floorLog;
-        if (releasedLog_[c] == 0.0f && floorLog == 0.0f && windowMin >= 1.0) {
+        if (channels_[c].releasedLog == 0.0f && floorLog == 0.0f && windowMin >= 1.0) {
           // Not limiting: the common case on most program, without the log-domain arithmetic.
           const size_t slot = static_cast<size_t>(write_);
-          sum_[c] += 1.0 - held_[c][static_cast<size_t>((write_ - window_) & mask)];
-          held_[c][slot] = 1.0f;
-          envelope_[c] = static_cast<float>(sum_[c] / window_);
+          channels_[c].sum += 1.0 - channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
+          channels_[c].held[slot] = 1.0f;
+          channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
           continue;
         }
-        if (releasedLog_[c] < floorLog)
-          recoveredLog =
-              std::min(floorLog + (releasedLog_[c] - floorLog) * peakRelease, releasedLog_[c] + maxRiseLog2);
+        if (channels_[c].releasedLog < floorLog)
+          recoveredLog = std::min(floorLog + (channels_[c].releasedLog - floorLog) * peakRelease,
+                                  channels_[c].releasedLog + maxRiseLog2);
         // The approach is asymptotic; within 1e-5 dB it has arrived (and the idle path above applies).
         if (floorLog - recoveredLog < 2e-6f) recoveredLog = floorLog;
         const double recovered = fastExp2(recoveredLog);
@@ -314,20 +350,20 @@ class Limiter {
         if (windowMin < recovered) {
           held = windowMin;
           // The minimum often stays put for many samples (one peak rules the span): reuse its log.
-          if (windowMin != lastMin_[c]) {
-            lastMin_[c] = windowMin;
-            lastMinLog_[c] = fastLog2(static_cast<float>(windowMin));
+          if (windowMin != channels_[c].lastMin) {
+            channels_[c].lastMin = windowMin;
+            channels_[c].lastMinLog = fastLog2(static_cast<float>(windowMin));
           }
-          releasedLog_[c] = lastMinLog_[c];
+          channels_[c].releasedLog = channels_[c].lastMinLog;
         } else {
           held = recovered;
-          releasedLog_[c] = recoveredLog;
+          channels_[c].releasedLog = recoveredLog;
         }
         const size_t slot = static_cast<size_t>(write_);
-        const double oldest = held_[c][static_cast<size_t>((write_ - window_) & mask)];
-        held_[c][slot] = static_cast<float>(held);
-        sum_[c] += held - oldest;
-        envelope_[c] = static_cast<float>(sum_[c] / window_);
+        const double oldest = channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
+        channels_[c].held[slot] = static_cast<float>(held);
+        channels_[c].sum += held - oldest;
+        channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
       }
       // Re-sum now and then: the running sum would otherwise drift by rounding over hours.
       if (++sinceRecompute_ >= 65536) {
@@ -337,14 +373,12 @@ class Limiter {
       const int readIndex = (write_ - (maxWindow_ + 2 * guard_ - 1)) & mask;
       write_ = (write_ + 1) & mask;
       for (int c = 0; c < 2; ++c) {
-        const float g = std::min(envelope_[c], 1.0f);
+        const float g = std::min(channels_[c].envelope, 1.0f);
         maxReduction = std::max(maxReduction, 1.0f - g);
-        if (writeOutput) {
-          float y = audio_[c][static_cast<size_t>(readIndex)] * g;
-          // Last resort against float rounding: no sample may exceed the ceiling itself.
-          const float hard = ceiling * kSafetyUndo;
-          io[c][i] = std::clamp(y, -hard, hard);
-        }
+        const float y = channels_[c].audio[static_cast<size_t>(readIndex)] * g;
+        // Last resort against float rounding: no sample may exceed the ceiling itself.
+        const float hard = ceiling * kSafetyUndo;
+        io[c][i] = std::clamp(y, -hard, hard);
       }
     }
     link_ = linkTarget_;
@@ -357,19 +391,7 @@ class Limiter {
   double sampleRate_ = 48000;
   int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512,
       window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
-  TruePeakDetector<32, true> detector_[2];
-  BandLimiter bandLimit_[2];
-  std::vector<float> driven_[2], limited_[2];
-  std::vector<float> audio_[2], required_[2], held_[2];
-  std::vector<int> dequeIndex_[2];
-  int dequeHead_[2] = {0, 0}, dequeTail_[2] = {0, 0};
-  double program_[2] = {1, 1}, sum_[2] = {0, 0};
-  float releasedLog_[2] = {0, 0};  // the peak stage's gain, log2
-  float programLog_[2] = {0, 0};   // the program stage's gain, log2 (refreshed every 16 samples)
-  double lastMin_[2] = {1, 1};     // the last window minimum the peak stage took, and its log2
-  float lastMinLog_[2] = {0, 0};
-  float envelope_[2] = {1, 1};
-  float recentMax_[2] = {0, 0};
+  Channel channels_[2];
   float recentDecay_ = 0.99f;
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;

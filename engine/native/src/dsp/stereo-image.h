@@ -14,8 +14,15 @@ namespace rig {
 
 class StereoImage {
  public:
-  static constexpr std::array<const char*, 5> kParamIds = {"image.bypass", "image.width", "image.bassMono.on",
-                                                           "image.bassMono.freq", "image.balance"};
+  // The chain routes by id; setParam switches on these, which the assert ties to the ids.
+  enum Param : int { kBypass, kWidth, kBassMonoOn, kBassMonoFreq, kBalance, kCount };
+  static constexpr std::array<const char*, kCount> kParamIds = {
+      "image.bypass", "image.width", "image.bassMono.on", "image.bassMono.freq", "image.balance"};
+  static_assert(sameId(kParamIds[kBypass], "image.bypass") && sameId(kParamIds[kWidth], "image.width") &&
+                    sameId(kParamIds[kBassMonoOn], "image.bassMono.on") &&
+                    sameId(kParamIds[kBassMonoFreq], "image.bassMono.freq") &&
+                    sameId(kParamIds[kBalance], "image.balance"),
+                "each Param enumerator names its id");
 
   void prepare(double sampleRate, int maxBlock) {
     sampleRate_ = sampleRate;
@@ -34,11 +41,11 @@ class StereoImage {
 
   void setParam(int local, double value) {
     switch (local) {
-      case 0: bypass_.setBypassed(value >= 0.5); break;
-      case 1: width_.setTarget(value / 100.0); break;
-      case 2: monoAmount_.setTarget(value >= 0.5 ? 1.0 : 0.0); break;
-      case 3: crossoverLog_.setTarget(std::log2(value)); break;
-      case 4: balance_.setTarget(value / 100.0); break;
+      case kBypass: bypass_.setBypassed(value >= 0.5); break;
+      case kWidth: width_.setTarget(value / 100.0); break;
+      case kBassMonoOn: monoAmount_.setTarget(value >= 0.5 ? 1.0 : 0.0); break;
+      case kBassMonoFreq: crossoverLog_.setTarget(std::log2(value)); break;
+      case kBalance: balance_.setTarget(value / 100.0); break;
     }
   }
 
