@@ -1,5 +1,6 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import './global.css';
 import { RigConnection } from './lib/connection.svelte.ts';
 import { publishColors } from './lib/theme.ts';
 

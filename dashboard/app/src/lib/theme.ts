@@ -23,9 +23,27 @@ export const COLORS = {
   cyan: '#3fd9e8',
   violet: '#b58cff',
   accent: '#ffab2e',
+  // Surfaces of the controls, a step above the panels.
+  button: '#1a212b',
+  control: '#232c38',
+  switchTrack: '#2a3340',
+  knobFace: '#1b222c',
+  knobEdge: '#2c3644',
+  // The ground under an alarm (a failed save, a lost engine), with white text on it.
+  alarm: '#5a1212',
+  // Text on bright fills (a lit button, a meter's reading on green), and shades over the page.
+  black: '#000000',
+  white: '#ffffff',
 } as const;
 
 export type ColorName = keyof typeof COLORS;
+
+/** A theme colour at some opacity, for canvases (which cannot read the CSS custom properties). */
+export function withAlpha(name: ColorName, alpha: number): string {
+  const hex = COLORS[name];
+  const channel = (at: number) => parseInt(hex.slice(at, at + 2), 16);
+  return `rgba(${channel(1)}, ${channel(3)}, ${channel(5)}, ${alpha})`;
+}
 
 export function publishColors(root: HTMLElement): void {
   for (const [name, value] of Object.entries(COLORS)) root.style.setProperty(`--c-${name}`, value);
