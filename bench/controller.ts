@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ParameterStore } from '../engine/src/parameter-store.ts';
-import { MappingEngine } from '../controller/src/mapping/engine.ts';
+import { Mapper } from '../controller/src/mapping/mapper.ts';
 import { builtinMappingDir, decoderConfig, loadMapping } from '../controller/src/mapping/load.ts';
 import { MidiDecoder, encodeFeedback } from '../controller/src/midi/bytes.ts';
 
@@ -67,7 +67,7 @@ export async function benchController(options: { seconds?: number } = {}): Promi
     changes++;
   });
   let feedbackBytes = 0;
-  const engine = new MappingEngine({
+  const engine = new Mapper({
     mapping,
     store,
     surfaceId: 'bench',

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { meterValue } from '../engine/src/meter-layout.ts';
 import { ChatterFilter } from '../engine/src/realtime/chatter-filter.ts';
-import { RealtimeEngine } from '../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../engine/src/realtime/live-audio.ts';
 import { CACHE, generated, hasCommand } from './material.ts';
 
 export interface RealtimeFigures {
@@ -120,7 +120,7 @@ export async function benchRealtime(
   raiseAudioServer(runtime);
   const program = generated(Math.ceil(seconds) + 10).file;
   const recording = path.join(CACHE, 'realtime-out.raw');
-  const engine = new RealtimeEngine({
+  const engine = new LiveAudio({
     block,
     source: { kind: 'device', input: 'pulse', output: 'pulse' },
     values: { 'limiter.gain': 6 },

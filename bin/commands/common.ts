@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { checkValue, getSpec, parseValue, type ParameterValues } from '../../engine/src/params.ts';
 import { ProgressBar } from '../../engine/src/progress.ts';
+import { storedSnapshotValues } from '../../engine/src/recall/recall.ts';
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}
@@ -11,8 +12,7 @@ export type ProgressCallback = (label: string, done: number, total: number) => v
 export async function parseSettingsFile(file: string): Promise<ParameterValues> {
   // A name that is not a file is a stored snapshot (`--settings "album master"`).
   if (!fs.existsSync(file)) {
-    const { snapshotValues } = await import('./snapshots.ts');
-    const stored = snapshotValues(file);
+    const stored = storedSnapshotValues(file);
     if (stored) return stored;
     throw new UsageError(
       `--settings ${file}: neither a file nor a stored snapshot (see \`rig snapshots list\`)`,

@@ -110,14 +110,3 @@ export function commandSnapshots(args: string[], out: (line: string) => void = c
     db.close();
   }
 }
-
-/** `master --settings NAME`: a stored snapshot's values, or undefined when no snapshot has that name. */
-export function snapshotValues(name: string): Snapshot['values'] | undefined {
-  const db = new SnapshotDatabase();
-  try {
-    const snapshot = db.getSnapshot(name);
-    return snapshot && sanitizeStoredValues(snapshot.values);
-  } finally {
-    db.close();
-  }
-}

@@ -17,7 +17,7 @@ import { DeviceState, meterValue } from '../../engine/src/meter-layout.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
 import { listDevices } from '../../engine/src/realtime/devices.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 import { LoudnessAssist } from '../../engine/src/realtime/loudness-assist.ts';
 import { getPreset } from '../../engine/src/presets.ts';
 import { RecallManager } from '../../engine/src/recall/recall.ts';
@@ -92,7 +92,7 @@ export async function commandStart(args: string[]): Promise<void> {
     mappings: () => surfaces?.mappingsInUse() ?? [],
   });
   store.setMany(setValues, 'cli'); // --set wins over the restored state
-  const engine = new RealtimeEngine({
+  const engine = new LiveAudio({
     sampleRate,
     block,
     // An interface when one is named; otherwise the embedded default, the demo program.
@@ -158,7 +158,7 @@ export async function commandStart(args: string[]): Promise<void> {
   surfaces = new SurfaceManager({
     store,
     actions: recall && {
-      recallSlot: (slot) => recall.manager.selectSlot(slot),
+      selectSlot: (slot) => recall.manager.selectSlot(slot),
       toggleAB: () => void recall.manager.toggleAB(),
       undo: () => void recall.manager.undo(),
       redo: () => void recall.manager.redo(),

@@ -50,15 +50,6 @@ export interface MidiDecoderConfig {
   readonly nrpn: boolean;
 }
 
-/** Things a button can do besides setting a parameter. The composition root supplies them. */
-export interface SurfaceActions {
-  recallSlot(slot: 'A' | 'B' | 'C' | 'D'): void;
-  /** Level-matched A/B between the active quick slot and the previous one. */
-  toggleAB(): void;
-  undo(): void;
-  redo(): void;
-}
-
 /** A connected device, as the rest of the rig sees it. */
 export interface SurfaceAdapter {
   /** Stable within a run: `midi:<port name>` or `serial:<path>`; the parameter-store origin is `controller:<id>`. */

@@ -6,8 +6,9 @@
  */
 import type { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { getSpec } from '../../engine/src/params.ts';
-import type { ControlEvent, SurfaceActions, SurfaceAdapter } from './events.ts';
-import { MappingEngine } from './mapping/engine.ts';
+import type { RecallActions } from '../../engine/src/recall/recall.ts';
+import type { ControlEvent, SurfaceAdapter } from './events.ts';
+import { Mapper } from './mapping/mapper.ts';
 import {
   startLearn,
   emptyMapping,
@@ -46,7 +47,8 @@ export interface LearnedBinding {
 
 export interface SurfaceManagerOptions {
   store: ParameterStore;
-  actions?: Partial<SurfaceActions>;
+  /** The recall verbs surface buttons reach; the composition root supplies them. */
+  actions?: Partial<RecallActions>;
   /** Where learned mappings are written, and read last (taking precedence); default: the user's config folder. */
   userMappingDir?: string;
   /** Read before the user's folder; default: the built-in mappings/. */
@@ -76,7 +78,7 @@ interface MidiRule extends MidiPortRule {
 interface Attached {
   adapter: SurfaceAdapter;
   mapping: Mapping;
-  engine: MappingEngine;
+  engine: Mapper;
   connected: boolean;
   lastEvent: { at: number; text: string } | null;
 }
@@ -223,8 +225,8 @@ export class SurfaceManager {
     this.log(`surface ${id} disconnected: ${reason}`);
   }
 
-  private engineFor(adapter: SurfaceAdapter, mapping: Mapping): MappingEngine {
-    return new MappingEngine({
+  private engineFor(adapter: SurfaceAdapter, mapping: Mapping): Mapper {
+    return new Mapper({
       mapping,
       store: this.options.store,
       surfaceId: adapter.id,

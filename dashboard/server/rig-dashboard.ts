@@ -7,7 +7,7 @@ import { DeviceState, METER_FRAME_LENGTH, meterValue } from '../../engine/src/me
 import type { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { checkValue, getSpec } from '../../engine/src/params.ts';
 import { getPreset } from '../../engine/src/presets.ts';
-import type { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import type { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 import type { RecallManager } from '../../engine/src/recall/recall.ts';
 import type { EngineStatus, SurfaceStatus, TargetState } from '../protocol.ts';
 import type { DashboardActions, DashboardStatus } from './hub.ts';
@@ -15,7 +15,7 @@ import { DashboardListenError, startDashboard, type DashboardServer } from './se
 import { ProtocolError } from './validate.ts';
 
 export interface RigDashboardOptions {
-  engine: Pick<RealtimeEngine, 'readMeters' | 'sampleRate' | 'block' | 'latencySamples' | 'ioLatencySamples'>;
+  engine: Pick<LiveAudio, 'readMeters' | 'sampleRate' | 'block' | 'latencySamples' | 'ioLatencySamples'>;
   store: ParameterStore;
   /** What plays through the chain, as the status panel names it. */
   device: string;

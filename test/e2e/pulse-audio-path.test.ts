@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoProgram } from '../../engine/src/demo-program.ts';
 import { measureLoudness } from '../../engine/src/loudness.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 import { WavWriter, interleave } from '../../engine/src/wav.ts';
 import { truePeakDbtp } from '../helpers/reference-true-peak.ts';
 import { meterValue } from '../../engine/src/meter-layout.ts';
@@ -39,7 +39,7 @@ afterAll(() => {
 });
 
 /** Waits until the engine reports its device running (input delivering, output taking blocks). */
-async function untilRunning(engine: RealtimeEngine, timeoutMs = 15000): Promise<void> {
+async function untilRunning(engine: LiveAudio, timeoutMs = 15000): Promise<void> {
   for (let waited = 0; meterValue(engine.readMeters(), 'engine.deviceState') !== 1; waited += 100) {
     if (waited > timeoutMs) throw new Error(`the device did not start within ${timeoutMs} ms`);
     await sleep(100);
@@ -88,7 +88,7 @@ describe('real audio path (PulseAudio through PortAudio)', () => {
     writer.close();
 
     const values = { 'limiter.gain': 8, 'limiter.ceiling': -1 };
-    const engine = new RealtimeEngine({
+    const engine = new LiveAudio({
       sampleRate,
       block: 512,
       source: { kind: 'device', input: 'pulse', output: 'pulse' },
@@ -272,7 +272,7 @@ describe('input channel selection and raw-input recording', () => {
     writer.close();
     const master = path.join(dir, 'swapped.wav');
     const raw = path.join(dir, 'raw.wav');
-    const engine = new RealtimeEngine({
+    const engine = new LiveAudio({
       sampleRate,
       source: { kind: 'device', input: 'pulse', output: 'pulse' },
       channels: [2, 1],

@@ -5,9 +5,9 @@
  */
 import readline from 'node:readline';
 import { meterValue } from '../../engine/src/meter-layout.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 
-const engine = new RealtimeEngine({ source: { kind: 'device', input: 'pulse', output: 'pulse' } });
+const engine = new LiveAudio({ source: { kind: 'device', input: 'pulse', output: 'pulse' } });
 await engine.start();
 const probe = () => {
   const m = engine.readMeters();

@@ -5,10 +5,10 @@
  */
 import path from 'node:path';
 import { meterValue } from '../../engine/src/meter-layout.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 
 const dir = process.argv[2];
-const engine = new RealtimeEngine({ record: { file: path.join(dir, 'full.wav'), format: 'float32' } });
+const engine = new LiveAudio({ record: { file: path.join(dir, 'full.wav'), format: 'float32' } });
 await engine.start();
 const blocks = () => meterValue(engine.readMeters(), 'engine.blocks');
 let blocksAtError = -1;

@@ -23,7 +23,7 @@ import { METER_FRAME_LENGTH, METER_LAYOUT } from '../../engine/src/meter-layout.
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { PARAMETERS } from '../../engine/src/params.ts';
 import { PRESETS } from '../../engine/src/presets.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 import { RecallManager } from '../../engine/src/recall/recall.ts';
 import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
 
@@ -630,7 +630,7 @@ describe('dashboard HTTP: the built page and nothing else', () => {
 
 describe('the dashboard as rig start runs it', () => {
   it('reports the running engine, serves its meters, and names what the rig does not provide', async () => {
-    const engine = new RealtimeEngine({ sampleRate: 48000, block: 512 });
+    const engine = new LiveAudio({ sampleRate: 48000, block: 512 });
     const store = new ParameterStore();
     engine.attach(store);
     await engine.start();

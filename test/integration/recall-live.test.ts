@@ -85,7 +85,7 @@ describe('recall in the running rig', () => {
       midiBackend: backend,
       midiPollMs: 60_000,
       userMappingDir: path.join(dir, 'mappings'),
-      actions: { recallSlot: (slot) => recall.selectSlot(slot), toggleAB: () => void recall.toggleAB() },
+      actions: { selectSlot: (slot) => recall.selectSlot(slot), toggleAB: () => void recall.toggleAB() },
     });
     surfaces.start();
     surfaces.pollNow();

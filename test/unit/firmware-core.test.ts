@@ -11,7 +11,7 @@ import { Duplex, type Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../controller/src/events.ts';
-import { KnobBoxSurface } from '../../controller/src/serial/adapter.ts';
+import { KnobBoxSurface } from '../../controller/src/serial/knob-box-surface.ts';
 import {
   LineAssembler,
   crc8,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlEvent, SurfaceAdapter } from '../../controller/src/events.ts';
-import { KnobBoxSurface, type KnobBoxSurfaceOptions } from '../../controller/src/serial/adapter.ts';
+import { KnobBoxSurface, type KnobBoxSurfaceOptions } from '../../controller/src/serial/knob-box-surface.ts';
 import { duplexPair } from '../../controller/src/serial/duplex-pair.ts';
 import type { KnobBoxPort } from '../../controller/src/serial/port.ts';
 import { KnobBoxSimulator } from '../../controller/src/serial/simulator.ts';

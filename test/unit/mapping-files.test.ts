@@ -5,7 +5,7 @@ import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { getSpec, isParameterId, positionToValue } from '../../engine/src/schema.ts';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
-import { MappingEngine } from '../../controller/src/mapping/engine.ts';
+import { Mapper } from '../../controller/src/mapping/mapper.ts';
 import {
   builtinMappingDir,
   decoderConfig,
@@ -124,13 +124,13 @@ describe('shipped mapping files', () => {
             if (!binding) continue;
             const store = new ParameterStore();
             const called: string[] = [];
-            const engine = new MappingEngine({
+            const engine = new Mapper({
               mapping,
               store,
               surfaceId: 'files',
               send: () => {},
               actions: {
-                recallSlot: (slot) => called.push(slot),
+                selectSlot: (slot) => called.push(slot),
                 toggleAB: () => called.push('ab'),
                 undo: () => called.push('undo'),
                 redo: () => called.push('redo'),
@@ -180,7 +180,7 @@ describe('shipped mapping files', () => {
               emit({ press: true });
               // A latching button sends one message per press (127, then 0 on the next press).
               if (!control.latching) emit({ press: false });
-              expect(called, where).toEqual([binding.action === 'recall' ? binding.slot : binding.action]);
+              expect(called, where).toEqual([binding.action === 'slot' ? binding.slot : binding.action]);
             }
             engine.dispose();
           }

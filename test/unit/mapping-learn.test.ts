@@ -6,7 +6,7 @@ import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { getSpec, valueToPosition } from '../../engine/src/schema.ts';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
-import { MappingEngine } from '../../controller/src/mapping/engine.ts';
+import { Mapper } from '../../controller/src/mapping/mapper.ts';
 import {
   emptyMapping,
   learnBinding,
@@ -158,7 +158,7 @@ describe('learned bindings are saved as user mappings', () => {
     expect(chosen.file).toBe(saved.file);
 
     const store = new ParameterStore();
-    const engine = new MappingEngine({ mapping: chosen, store, surfaceId: 'nano', send: () => {} });
+    const engine = new Mapper({ mapping: chosen, store, surfaceId: 'nano', send: () => {} });
     const decoder = new MidiDecoder(decoderConfig(chosen));
     const air = getSpec('character.air');
     const start = Math.round(valueToPosition(air, store.get('character.air')) * 127);

@@ -61,6 +61,28 @@ describe('loading one mapping', () => {
     expect(mapping.controls[0].name).toBe('knob 1');
   });
 
+  it('a quick-slot button under the old action name "recall" still loads, as "slot"', () => {
+    const button = { name: 'slot B', input: { kind: 'note', channel: 1, note: 3 } };
+    const file = write(
+      'old-names.json',
+      document({
+        layers: ['main', 'shift'],
+        controls: [
+          knob(1),
+          {
+            ...button,
+            bind: { action: 'recall', slot: 'B' },
+            onLayer: { shift: { action: 'recall', slot: 'D' } },
+          },
+        ],
+      }),
+    );
+    const mapping = loadMapping(file);
+    expect(mapping.controls[1].bind).toEqual({ action: 'slot', slot: 'B' });
+    expect(mapping.controls[1].onLayer).toEqual({ shift: { action: 'slot', slot: 'D' } });
+    expect(mapping.controls[0].bind).toEqual({ param: 'comp.threshold', mode: 'absolute' });
+  });
+
   it('invalid JSON names the file, line and column', () => {
     const file = write('broken.json', '{\n  "name": "x",\n  "description": "y"\n  "device": {}\n}\n');
     const error = refusal(file);

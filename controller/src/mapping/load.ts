@@ -22,6 +22,7 @@ import {
   type ControlSpec,
   type Mapping,
   type MappingDocument,
+  type QuickSlot,
 } from './types.ts';
 
 export class MappingError extends Error {
@@ -266,6 +267,27 @@ function claimInputs(file: string, controls: readonly ControlSpec[]): void {
   });
 }
 
+/** A quick-slot button's action was called "recall" before it was "slot"; the schema still accepts it. */
+type LegacyBinding = Binding | { readonly action: 'recall'; readonly slot: QuickSlot };
+
+function currentBinding(binding: LegacyBinding): Binding {
+  return 'action' in binding && binding.action === 'recall' ? { ...binding, action: 'slot' } : binding;
+}
+
+/** The document with old action names read as today's, so nothing past the loader sees them. */
+function withCurrentNames(mapping: MappingDocument): MappingDocument {
+  const controls = mapping.controls.map((control) => ({
+    ...control,
+    ...(control.bind && { bind: currentBinding(control.bind) }),
+    ...(control.onLayer && {
+      onLayer: Object.fromEntries(
+        Object.entries(control.onLayer).map(([layer, binding]) => [layer, currentBinding(binding)]),
+      ),
+    }),
+  }));
+  return { ...mapping, controls };
+}
+
 /** Checks a parsed document; returns it typed, or throws the first problem found. */
 export function validateMapping(document: unknown, file: string): Mapping {
   const validate = schemaValidator();
@@ -273,7 +295,7 @@ export function validateMapping(document: unknown, file: string): Mapping {
     const error = mostSpecific(validate.errors ?? []);
     throw new MappingError(file, jsonPathOf(error.instancePath), describeSchemaError(error));
   }
-  const mapping = document as MappingDocument;
+  const mapping = withCurrentNames(document as MappingDocument);
   if (mapping.device.kind === 'midi') {
     try {
       new RegExp(mapping.device.portName, 'i');

@@ -3,6 +3,7 @@
  * against the schema and the parameter schema before anything here sees it, so these types
  * describe data that is already known to be good.
  */
+import type { ParameterSpec } from '../../../engine/src/schema.ts';
 
 export type MidiAddress =
   | { kind: 'cc'; channel: number; controller: number }
@@ -45,7 +46,7 @@ export interface ParameterBinding {
 export type QuickSlot = 'A' | 'B' | 'C' | 'D';
 
 export type ActionBinding =
-  | { readonly action: 'recall'; readonly slot: QuickSlot }
+  | { readonly action: 'slot'; readonly slot: QuickSlot }
   | { readonly action: 'ab' | 'undo' | 'redo' | 'fine' }
   | { readonly action: 'layer'; readonly layer: string; readonly hold?: boolean };
 
@@ -89,6 +90,18 @@ export const RELATIVE_MODES: readonly BindingMode[] = [
   'relative',
 ];
 export const BUTTON_MODES: readonly BindingMode[] = ['toggle', 'momentary', 'step'];
+
+/** Bindings driven by presses: every action, and the button modes of a parameter. */
+export function isButtonBinding(binding: Binding | undefined): boolean {
+  return binding !== undefined && (!isParameterBinding(binding) || BUTTON_MODES.includes(binding.mode));
+}
+
+/** The detented positions a stepped or switch parameter can take, in order. */
+export function positionsOf(spec: ParameterSpec): readonly number[] | undefined {
+  if (spec.steps) return spec.steps;
+  if (spec.choices) return spec.choices.map((_, index) => index);
+  return undefined;
+}
 
 /** The first layer is the one active on connect; a file without layers has one, unnamed. */
 export const DEFAULT_LAYER = 'main';

@@ -5,7 +5,7 @@ export {
   type KnobBoxIdentity,
   type KnobBoxStats,
   type KnobBoxSurfaceOptions,
-} from './adapter.ts';
+} from './knob-box-surface.ts';
 export { KnobBoxPort } from './port.ts';
 export {
   KnobBoxWatcher,

@@ -5,7 +5,7 @@
  * the same when the box comes back, as a MIDI surface's do.
  */
 import type { ControlEvent, FeedbackMessage, SurfaceAdapter } from '../events.ts';
-import type { KnobBoxIdentity, KnobBoxSurface } from './adapter.ts';
+import type { KnobBoxIdentity, KnobBoxSurface } from './knob-box-surface.ts';
 
 export class KnobBoxPort implements SurfaceAdapter {
   readonly id: string;

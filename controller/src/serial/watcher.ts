@@ -13,7 +13,7 @@ import {
   NotAKnobBoxError,
   type KnobBoxIdentity,
   type KnobBoxSurfaceOptions,
-} from './adapter.ts';
+} from './knob-box-surface.ts';
 import { KnobBoxPort } from './port.ts';
 import { systemTimers, type Timers } from './timers.ts';
 

@@ -4,7 +4,7 @@
  */
 import { clampValue, getSpec, isParameterId, type ParameterValues } from '../params.ts';
 import type { ParameterChange, ParameterStore } from '../parameter-store.ts';
-import { QUICK_SLOTS, type QuickSlot, type SnapshotDatabase } from './snapshot-db.ts';
+import { QUICK_SLOTS, SnapshotDatabase, type QuickSlot } from './snapshot-db.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export const RECALL_ORIGIN = 'recall';
@@ -40,7 +40,26 @@ export function sanitizeStoredValues(values: unknown): ParameterValues {
   return out;
 }
 
-export class RecallManager {
+/** A stored snapshot's values by name (`master --settings NAME`), or undefined when there is none. */
+export function storedSnapshotValues(name: string, database?: SnapshotDatabase): ParameterValues | undefined {
+  const db = database ?? new SnapshotDatabase();
+  try {
+    const snapshot = db.getSnapshot(name);
+    return snapshot && sanitizeStoredValues(snapshot.values);
+  } finally {
+    if (!database) db.close();
+  }
+}
+
+/** The one set of recall verbs every surface picks from (buttons, the page, the command line). */
+export interface RecallActions {
+  selectSlot(slot: QuickSlot): void;
+  toggleAB(): void;
+  undo(): void;
+  redo(): void;
+}
+
+export class RecallManager implements RecallActions {
   private saveTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private readonly unsubscribe: () => void;

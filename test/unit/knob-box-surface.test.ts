@@ -7,7 +7,7 @@ import {
   KnobBoxSurface,
   NotAKnobBoxError,
   type KnobBoxSurfaceOptions,
-} from '../../controller/src/serial/adapter.ts';
+} from '../../controller/src/serial/knob-box-surface.ts';
 import { duplexPair } from '../../controller/src/serial/duplex-pair.ts';
 import { encodeDeviceMessage, frameLine } from '../../controller/src/serial/protocol.ts';
 import { KnobBoxSimulator, type SimulatorOptions } from '../../controller/src/serial/simulator.ts';

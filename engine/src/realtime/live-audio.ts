@@ -1,5 +1,5 @@
 /**
- * The real-time engine as the main thread sees it: start and stop the audio worker, change
+ * Live audio as the main thread sees it: start and stop the audio worker, change
  * parameters (one API for controllers, dashboard, recall and the CLI), read meters and health,
  * and record the master to WAV off the audio thread.
  */
@@ -8,12 +8,12 @@ import { METER_FRAME_LENGTH } from '../meter-layout.ts';
 import { PARAMETERS, parameterIndex, type ParameterValues } from '../params.ts';
 import type { ParameterStore } from '../parameter-store.ts';
 import { WavWriter, type SampleFormat } from '../wav.ts';
-import type { WorkerConfig } from './audio-worker.ts';
 import { RecordRing } from './record-ring.ts';
 import { SharedMeters } from './shared-meters.ts';
 import { SharedParams } from './shared-params.ts';
+import type { WorkerConfig } from './worker-context.ts';
 
-export interface EngineOptions {
+export interface LiveAudioOptions {
   sampleRate?: number;
   block?: number;
   source?: WorkerConfig['source'];
@@ -27,7 +27,7 @@ export interface EngineOptions {
   raisePriority?: boolean;
 }
 
-export class RealtimeEngine {
+export class LiveAudio {
   readonly sampleRate: number;
   readonly block: number;
   private readonly params = new SharedParams();
@@ -57,7 +57,7 @@ export class RealtimeEngine {
   /** Stream errors the devices reported; the engine keeps running. */
   readonly deviceErrors: string[] = [];
 
-  constructor(private readonly options: EngineOptions = {}) {
+  constructor(private readonly options: LiveAudioOptions = {}) {
     this.sampleRate = options.sampleRate ?? 48000;
     this.block = options.block ?? 512;
     for (const [id, value] of Object.entries(options.values ?? {}))

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { meterValue } from '../../engine/src/meter-layout.ts';
-import { RealtimeEngine } from '../../engine/src/realtime/engine.ts';
+import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
 import { WavReader, WavWriter, interleave } from '../../engine/src/wav.ts';
 import { whiteNoise } from '../helpers/signals.ts';
 
@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('real-time engine', () => {
   it('plays the demo program in a worker at real-time rate and publishes meters and health', async () => {
-    const engine = new RealtimeEngine({ sampleRate: 48000, block: 512 });
+    const engine = new LiveAudio({ sampleRate: 48000, block: 512 });
     await engine.start();
     try {
       const first = engine.readMeters();
@@ -45,7 +45,7 @@ describe('real-time engine', () => {
     const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
     writer.write(interleave(whiteNoise(48000 * 2, 0.1, 1), whiteNoise(48000 * 2, 0.1, 2), 2));
     writer.close();
-    const engine = new RealtimeEngine({
+    const engine = new LiveAudio({
       source: { kind: 'file', path: file },
       values: { 'comp.bypass': 1, 'limiter.bypass': 1 },
     });
@@ -64,7 +64,7 @@ describe('real-time engine', () => {
 
   it('starts integrated loudness and the maxima again when the meters are reset', async () => {
     // Loud first, then 20 dB quieter: the integrated value remembers the loud part until the reset.
-    const engine = new RealtimeEngine({ values: { 'comp.bypass': 1, 'limiter.bypass': 1 } });
+    const engine = new LiveAudio({ values: { 'comp.bypass': 1, 'limiter.bypass': 1 } });
     await engine.start();
     try {
       await sleep(1500);
@@ -92,7 +92,7 @@ describe('real-time engine', () => {
 
   it('records the master off the audio thread, playable while it is still being written', async () => {
     const file = path.join(dir, 'master.wav');
-    const engine = new RealtimeEngine({ record: { file, format: 'int24' } });
+    const engine = new LiveAudio({ record: { file, format: 'int24' } });
     await engine.start();
     await sleep(1600);
     // A crash now would leave this: the header was refreshed after the first second.
@@ -153,7 +153,7 @@ describe('real-time engine', () => {
     const writer = new WavWriter(file, { sampleRate: 44100, channels: 2, format: 'int16' });
     writer.write(new Float32Array(2 * 4410));
     writer.close();
-    const engine = new RealtimeEngine({ source: { kind: 'file', path: file } });
+    const engine = new LiveAudio({ source: { kind: 'file', path: file } });
     await expect(engine.start()).rejects.toThrow(
       /44100 Hz does not match the engine's 48000 Hz \(use --rate 44100\)/,
     );
@@ -168,7 +168,7 @@ describe('loudness assist on the running engine', () => {
     const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
     writer.write(interleave(whiteNoise(48000 * 3, 0.05, 3), whiteNoise(48000 * 3, 0.05, 4), 2));
     writer.close();
-    const engine = new RealtimeEngine({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1 } });
+    const engine = new LiveAudio({ source: { kind: 'file', path: file }, values: { 'comp.bypass': 1 } });
     await engine.start();
     const target = {
       readMeters: (f?: Float32Array) => engine.readMeters(f),

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { getSpec, positionToValue, valueToPosition } from '../../engine/src/schema.ts';
-import type { ControlEvent, FeedbackMessage, SurfaceActions } from '../../controller/src/events.ts';
+import type { RecallActions } from '../../engine/src/recall/recall.ts';
+import type { ControlEvent, FeedbackMessage } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
-import { MappingEngine } from '../../controller/src/mapping/engine.ts';
+import { Mapper } from '../../controller/src/mapping/mapper.ts';
 import { decoderConfig, validateMapping } from '../../controller/src/mapping/load.ts';
 import type { ControlSpec } from '../../controller/src/mapping/types.ts';
 
@@ -16,7 +17,7 @@ function rig(
   controls: ControlSpec[],
   options: {
     layers?: string[];
-    actions?: Partial<SurfaceActions>;
+    actions?: Partial<RecallActions>;
     serial?: boolean;
     fineFactor?: number;
   } = {},
@@ -41,7 +42,7 @@ function rig(
     sent.push(message);
     sentAtMs.push(Date.now());
   };
-  const engine = new MappingEngine({
+  const mapper = new Mapper({
     mapping,
     store,
     surfaceId: 'test',
@@ -50,9 +51,9 @@ function rig(
     now: () => Date.now(),
   });
   const decoder = new MidiDecoder(decoderConfig(mapping));
-  const midi = (...bytes: number[]) => decoder.feed(bytes, (event) => engine.handle(event));
-  const serial = (event: ControlEvent) => engine.handle(event);
-  return { store, engine, sent, sentAtMs, midi, serial };
+  const midi = (...bytes: number[]) => decoder.feed(bytes, (event) => mapper.handle(event));
+  const serial = (event: ControlEvent) => mapper.handle(event);
+  return { store, mapper, sent, sentAtMs, midi, serial };
 }
 
 /** A pot swept one value at a time, as a hand turning it slowly sends. */
@@ -210,11 +211,12 @@ describe('soft takeover', () => {
     expect(store.get('input.trim')).toBeCloseTo(positionToValue(spec, 100 / 127), 9);
   });
 
-  it('enterPickup after a recall makes every pot wait for its value', () => {
-    const { store, midi, engine } = rig([pot]);
+  it('a recall makes every pot wait for its value', () => {
+    const { store, midi } = rig([pot]);
     sweep(midi, 0, 1, 60, 70);
+    // 4 dB sits at position 0.583 = 74.1 of 127: above the pot, so its jump down to 20 does not cross it.
+    store.set('input.trim', 4, 'recall');
     const held = store.get('input.trim');
-    engine.enterPickup();
     midi(CC, 1, 20);
     expect(store.get('input.trim')).toBe(held);
     sweep(midi, 0, 1, 21, 80);
@@ -286,7 +288,7 @@ describe('relative encoders', () => {
       slow.serial({ kind: 'encoder', index: 0, delta: 1 });
     }
     expect(slow.store.get('comp.threshold')).toBeCloseTo(expectedAfter(start, [1, 1, 1, 1, 1]), 9);
-    slow.engine.dispose();
+    slow.mapper.dispose();
 
     const fast = rig([control], { serial: true });
     fast.serial({ kind: 'encoder', index: 0, delta: 1 }); // first tick: no speed known yet
@@ -454,19 +456,19 @@ describe('buttons', () => {
     expect(store.get('comp.ratio')).toBe(steps[(start + 1) % steps.length]);
   });
 
-  it('recall, A/B, undo and redo buttons call the surface actions', () => {
+  it('slot, A/B, undo and redo buttons call the recall actions', () => {
     const calls: string[] = [];
     const { midi } = rig(
       [
-        { name: 'A', input: { kind: 'note', channel: 1, note: 10 }, bind: { action: 'recall', slot: 'A' } },
-        { name: 'D', input: { kind: 'note', channel: 1, note: 11 }, bind: { action: 'recall', slot: 'D' } },
+        { name: 'A', input: { kind: 'note', channel: 1, note: 10 }, bind: { action: 'slot', slot: 'A' } },
+        { name: 'D', input: { kind: 'note', channel: 1, note: 11 }, bind: { action: 'slot', slot: 'D' } },
         { name: 'ab', input: { kind: 'note', channel: 1, note: 12 }, bind: { action: 'ab' } },
         { name: 'undo', input: { kind: 'note', channel: 1, note: 13 }, bind: { action: 'undo' } },
         { name: 'redo', input: { kind: 'note', channel: 1, note: 14 }, bind: { action: 'redo' } },
       ],
       {
         actions: {
-          recallSlot: (slot) => calls.push(`recall ${slot}`),
+          selectSlot: (slot) => calls.push(`recall ${slot}`),
           toggleAB: () => calls.push('ab'),
           undo: () => calls.push('undo'),
           redo: () => calls.push('redo'),
@@ -523,7 +525,7 @@ describe('layers', () => {
   const knobAt = (position: number) => Math.round(position * 1023);
 
   it('shift selects the layer while held; the same knob then sets another parameter after pickup', () => {
-    const { store, serial, engine, sent } = rig(controls, { serial: true, layers: ['main', 'shift'] });
+    const { store, serial, mapper, sent } = rig(controls, { serial: true, layers: ['main', 'shift'] });
     const atThreshold = knobAt(valueToPosition(threshold, store.get('comp.threshold')));
     serial({ kind: 'knob', index: 0, value: atThreshold });
     serial({ kind: 'knob', index: 0, value: 1000 });
@@ -531,7 +533,7 @@ describe('layers', () => {
 
     sent.length = 0;
     serial({ kind: 'button', index: 3, pressed: true });
-    expect(engine.activeLayer).toBe('shift');
+    expect(mapper.activeLayer).toBe('shift');
     // The page's feedback is sent at once: the ring shows the EQ gain, the shift light is lit.
     expect(sent).toContainEqual({
       kind: 'ring',
@@ -547,18 +549,18 @@ describe('layers', () => {
     expect(store.get('comp.threshold')).toBeCloseTo(positionToValue(threshold, 1000 / 1023), 9);
 
     serial({ kind: 'button', index: 3, pressed: false });
-    expect(engine.activeLayer).toBe('main');
+    expect(mapper.activeLayer).toBe('main');
     serial({ kind: 'knob', index: 0, value: 420 }); // back on main, far from the threshold: pickup again
     expect(store.get('comp.threshold')).toBeCloseTo(positionToValue(threshold, 1000 / 1023), 9);
   });
 
   it('a page button selects its layer and a second press returns to the first', () => {
-    const { serial, engine } = rig(controls, { serial: true, layers: ['main', 'shift'] });
+    const { serial, mapper } = rig(controls, { serial: true, layers: ['main', 'shift'] });
     serial({ kind: 'button', index: 2, pressed: true });
     serial({ kind: 'button', index: 2, pressed: false });
-    expect(engine.activeLayer).toBe('shift');
+    expect(mapper.activeLayer).toBe('shift');
     serial({ kind: 'button', index: 2, pressed: true });
-    expect(engine.activeLayer).toBe('main');
+    expect(mapper.activeLayer).toBe('main');
   });
 });
 
@@ -629,7 +631,7 @@ describe('feedback', () => {
   });
 
   it('syncAll sends every control its current state; dispose stops feedback and timers', () => {
-    const { store, engine, sent } = rig([
+    const { store, mapper, sent } = rig([
       ringed,
       {
         name: 'b',
@@ -644,7 +646,7 @@ describe('feedback', () => {
         bind: { param: 'output.trim', mode: 'absolute' },
       },
     ]);
-    engine.syncAll();
+    mapper.syncAll();
     expect(sent).toEqual([
       { kind: 'cc', channel: 0, controller: 1, value: ccAt(store.get('comp.threshold')) },
       { kind: 'note', channel: 1, note: 4, velocity: store.get('limiter.autoRelease') ? 1 : 0 },
@@ -656,7 +658,7 @@ describe('feedback', () => {
     ]);
     store.set('comp.threshold', -3, 'recall');
     store.set('comp.threshold', -4, 'recall'); // within the interval: a trailing send is pending
-    engine.dispose();
+    mapper.dispose();
     const count = sent.length;
     vi.advanceTimersByTime(100);
     store.set('comp.threshold', -5, 'recall');
