@@ -41,11 +41,11 @@ const limiterAlone = (values: ParameterValues = {}): ParameterValues => ({
 describe('limiter quality', () => {
   it('pumps a steady tone under a kick for at most 50 ms per beat at +6 dB drive', () => {
     // Issue 11's figures on this signal: x42 dpl 56 ms, ffmpeg alimiter 52 ms, the old limiter
-    // 481 ms; the issue's goal is 50 ms. Today's limiter measures 73 ms (its hold and 20 ms
-    // release); this bound keeps that from sliding back while the goal stays open.
+    // 481 ms. Today's limiter measures 48 ms: an exponential release alone (73 ms) crawled over
+    // its last dB slower than the kick decays.
     const x = kickAndTone(SR, 4);
     const out = render(x, x.slice(), limiterAlone({ 'limiter.gain': 6 }));
-    expect(pumpingMs(x, out.left, SR, 0, 6)).toBeLessThanOrEqual(80);
+    expect(pumpingMs(x, out.left, SR, 0, 6)).toBeLessThanOrEqual(50);
   });
 
   for (const [hz, goalDb] of [
@@ -97,14 +97,38 @@ describe('limiter quality', () => {
     }
     const lufs = measureLoudness(out.left, out.right, SR).integratedLufs!;
     const tp = stereoTruePeak(out);
-    // 0.3 LU: the rig's promise for a mastered file. The issue asks for the true peak within
-    // 0.05 dB of the ceiling; the limiter aims 0.1 dB under it (limiter.h, kSafetyDb) and this
-    // program lands at -1.10, so the bound is 0.12 dB until the margin can go.
+    // 0.3 LU: the rig's promise for a mastered file; the true peak within 0.05 dB of the ceiling
+    // (the limiter aims 0.02 dB under it, limiter.h's kSafetyDb).
     expect({
       lufs: Math.abs(lufs - target) <= 0.3 ? 'on target' : lufs,
       over: tp <= CEILING + FLOAT_SLACK_DB ? 'none' : tp,
     }).toEqual({ lufs: 'on target', over: 'none' });
-    expect(tp).toBeGreaterThanOrEqual(CEILING - 0.12);
+    expect(tp).toBeGreaterThanOrEqual(CEILING - 0.05);
+  });
+
+  it('keeps deep limiting under the ceiling across its periodic re-sums', () => {
+    // The limiter re-sums its gain average every 65536 samples (1.4 s). Done before the write
+    // position moved, it left the newest gain out of the sum and the oldest in, until the next
+    // re-sum; where the gain had just fallen into deep reduction at that instant, the error (a
+    // fixed amount of linear gain) was a large part of a small gain: up to 0.12 dB over on real
+    // music at +14 dB, hidden under the old 0.1 dB margin. Noise bursts out of silence that start
+    // just before each re-sum catch it.
+    const random = seededRandom(0x5eed);
+    // The onset reaches the limiter's newest gain some samples after it enters the chain (its
+    // detector's delay, the bypassed stages' alignment): onsets over a range of leads cover it.
+    const leads = [40, 100, 160, 220, 280, 340, 400, 460];
+    const l = new Float32Array((leads.length + 1) * 65536);
+    const r = new Float32Array(l.length);
+    leads.forEach((lead, k) => {
+      for (let i = (k + 1) * 65536 - lead; i < (k + 1) * 65536 + SR / 2; i++) {
+        l[i] = 0.7 * (random() * 2 - 1);
+        r[i] = 0.7 * (random() * 2 - 1);
+      }
+    });
+    for (const drive of [14, 20]) {
+      const tp = stereoTruePeak(render(l, r, limiterAlone({ 'limiter.gain': drive })));
+      expect({ drive, over: tp <= CEILING + FLOAT_SLACK_DB ? 'none' : tp }).toEqual({ drive, over: 'none' });
+    }
   });
 
   it('blocks a DC offset at the input by default, and passes it with input.dcBlock off', () => {
