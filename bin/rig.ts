@@ -4,7 +4,7 @@
  * Each command's module loads only when that command runs, so one part's missing dependency
  * (a native module, a device library) never stops the others.
  */
-import { PRESETS } from '../engine/src/presets.ts';
+import { PRESETS } from '../engine/src/index.ts';
 import { UsageError } from './commands/common.ts';
 
 const HELP = `rig: a live mastering rig

@@ -1,12 +1,12 @@
 /**
  * The dashboard's WebSocket protocol (../shared/DESIGN.md): JSON text frames for control in both
  * directions, binary frames for meters. Imported by the server and bundled into the page, so it
- * depends on nothing but the engine's pure schema.
+ * depends on nothing but the engine's browser-safe surface.
  *
  * Binary frame: exactly METER_FRAME_LENGTH little-endian Float32 values in METER_LAYOUT order
  * (engine/src/meter-layout.ts), one per meter tick (30-60 Hz). Nothing else travels as binary.
  */
-import type { ParameterSpec } from '../engine/src/params.ts';
+import type { ParameterSpec } from '../engine/src/browser-safe.ts';
 
 export const PROTOCOL_VERSION = 1;
 

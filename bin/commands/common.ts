@@ -1,8 +1,13 @@
 /** What every command shares: usage errors, --set / --settings parsing, progress. */
 import fs from 'node:fs';
-import { checkValue, getSpec, parseValue, type ParameterValues } from '../../engine/src/params.ts';
-import { ProgressBar } from '../../engine/src/progress.ts';
-import { storedSnapshotValues } from '../../engine/src/recall/recall.ts';
+import {
+  ProgressBar,
+  checkValue,
+  getSpec,
+  parseValue,
+  storedSnapshotValues,
+  type ParameterValues,
+} from '../../engine/src/index.ts';
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}

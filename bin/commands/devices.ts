@@ -1,6 +1,6 @@
 /** `rig devices`: the audio interfaces PortAudio sees, with channels and sample rates. */
 import { parseArgs } from 'node:util';
-import { listDevices } from '../../engine/src/realtime/devices.ts';
+import { listDevices } from '../../engine/src/index.ts';
 
 export function commandDevices(args: string[]): void {
   const { values: flags } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });

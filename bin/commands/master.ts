@@ -2,16 +2,17 @@
 import { parseArgs } from 'node:util';
 import {
   analyzeFile,
+  checkValue,
+  formatReports,
+  getPreset,
+  getSpec,
   master,
+  parseSampleFormat,
   renderToTarget,
   targetPath,
   type MasterOptions,
   type RenderedFile,
-} from '../../engine/src/master.ts';
-import { checkValue, getSpec } from '../../engine/src/params.ts';
-import { getPreset } from '../../engine/src/presets.ts';
-import { formatReports } from '../../engine/src/report.ts';
-import { parseSampleFormat } from '../../engine/src/wav.ts';
+} from '../../engine/src/index.ts';
 import {
   UsageError,
   joinNegativeValues,

@@ -1,6 +1,6 @@
 /** `rig params`: the schema, for people. */
 import { parseArgs } from 'node:util';
-import { PARAMETERS, formatValue } from '../../engine/src/params.ts';
+import { PARAMETERS, formatValue } from '../../engine/src/index.ts';
 
 export function commandParams(args: string[]): void {
   const { values: flags } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });

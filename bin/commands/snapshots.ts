@@ -1,12 +1,17 @@
 /** `rig snapshots list|save|recall|export|import|diff|sheet`: recall from the command line. */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { RecallManager, sanitizeStoredValues } from '../../engine/src/recall/recall.ts';
-import { renderRecallSheet } from '../../engine/src/recall/recall-sheet.ts';
-import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
-import { diffSnapshots, parseExport, toExport, type Snapshot } from '../../engine/src/recall/snapshot.ts';
-
+import {
+  ParameterStore,
+  RecallManager,
+  SnapshotDatabase,
+  diffSnapshots,
+  parseExport,
+  renderRecallSheet,
+  sanitizeStoredValues,
+  toExport,
+  type Snapshot,
+} from '../../engine/src/index.ts';
 import { UsageError as SnapshotUsageError } from './common.ts';
 
 const USAGE =

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SurfaceManager } from '../../controller/src/surfaces.ts';
+import { SurfaceManager } from '../../controller/src/index.ts';
 import {
   DEFAULT_PORT,
   DashboardListenError,
@@ -13,16 +13,19 @@ import {
   type DashboardServer,
   type RigDashboardOptions,
 } from '../../dashboard/server/index.ts';
-import { DeviceState, meterValue } from '../../engine/src/meter-layout.ts';
-import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { ChatterFilter } from '../../engine/src/realtime/chatter-filter.ts';
-import { listDevices } from '../../engine/src/realtime/devices.ts';
-import { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
-import { LoudnessAssist } from '../../engine/src/realtime/loudness-assist.ts';
-import { getPreset } from '../../engine/src/presets.ts';
-import { RecallManager } from '../../engine/src/recall/recall.ts';
-import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
-import { parseSampleFormat } from '../../engine/src/wav.ts';
+import {
+  ChatterFilter,
+  LiveAudio,
+  LoudnessAssist,
+  ParameterStore,
+  RecallManager,
+  SnapshotDatabase,
+  getPreset,
+  listDevices,
+  parseSampleFormat,
+} from '../../engine/src/index.ts';
+import { LiveRig, type LiveRecall } from './live-rig.ts';
+import { StatusLine } from './status-line.ts';
 import { knobBoxWatcher } from './surfaces.ts';
 import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
 
@@ -81,193 +84,145 @@ export async function commandStart(args: string[]): Promise<void> {
         : [...args, ...(flags['input-file'] ? [] : ['--demo']), '--output', monitor!],
     );
   }
-  // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
-  const store = new ParameterStore();
-  // The page may pick another target; a snapshot saved afterwards stores that one.
-  let targetPreset: string | null = flags['target-preset'] ?? null;
-  let surfaces: SurfaceManager | undefined;
-  const recall = openRecall(store, {
-    fresh: flags.fresh,
-    targetPreset: () => targetPreset,
-    mappings: () => surfaces?.mappingsInUse() ?? [],
-  });
-  store.setMany(setValues, 'cli'); // --set wins over the restored state
-  const engine = new LiveAudio({
-    sampleRate,
-    block,
-    // An interface when one is named; otherwise the embedded default, the demo program.
-    source: flags['input-file']
-      ? { kind: 'file', path: flags['input-file'] }
-      : deviceMode
-        ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
-        : { kind: 'demo' },
-    record: flags.record
-      ? { file: flags.record, format: parseSampleFormat(flags['record-bits']), input: flags['record-input'] }
-      : undefined,
-    channels: channels as [number, number],
-    monitor,
-  });
-  engine.attach(store);
-  await engine.start();
+  const rig = new LiveRig();
+  let failure: unknown;
+  try {
+    // Recall before the engine starts, so the chain opens with the last sound rather than ramping to it.
+    const store = new ParameterStore();
+    // The page may pick another target; a snapshot saved afterwards stores that one.
+    let targetPreset: string | null = flags['target-preset'] ?? null;
+    const recall = openRecall(store, {
+      fresh: flags.fresh,
+      targetPreset: () => targetPreset,
+      mappings: () => rig.surfaces?.mappingsInUse() ?? [],
+    });
+    rig.recall = recall;
+    store.setMany(setValues, 'cli'); // --set wins over the restored state
+    const engine = new LiveAudio({
+      sampleRate,
+      block,
+      // An interface when one is named; otherwise the embedded default, the demo program.
+      source: flags['input-file']
+        ? { kind: 'file', path: flags['input-file'] }
+        : deviceMode
+          ? { kind: 'device', input: flags.input ?? flags.output!, output: flags.output ?? flags.input! }
+          : { kind: 'demo' },
+      record: flags.record
+        ? {
+            file: flags.record,
+            format: parseSampleFormat(flags['record-bits']),
+            input: flags['record-input'],
+          }
+        : undefined,
+      channels: channels as [number, number],
+      monitor,
+    });
+    rig.engine = engine;
+    engine.attach(store);
+    await engine.start();
 
-  let assist: LoudnessAssist | undefined;
-  if (flags['target-preset']) {
-    const preset = getPreset(flags['target-preset']);
-    const [minGainDb, maxGainDb] = (flags['assist-range'] ?? '0,12')
-      .split(',')
-      .map((v) => parseNumber('--assist-range', v) as number);
-    store.set('limiter.ceiling', preset.ceilingDbtp, 'assist');
-    // Through the store, so every surface sees the drive move.
-    assist = new LoudnessAssist(
-      {
-        readMeters: (f) => engine.readMeters(f),
-        get: (id) => store.get(id),
-        apply: (id, v) => void store.set(id, v, 'assist'),
-      },
-      { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
-    );
-    assist.start();
+    let assist: LoudnessAssist | undefined;
+    if (flags['target-preset']) {
+      const preset = getPreset(flags['target-preset']);
+      const [minGainDb, maxGainDb] = (flags['assist-range'] ?? '0,12')
+        .split(',')
+        .map((v) => parseNumber('--assist-range', v) as number);
+      store.set('limiter.ceiling', preset.ceilingDbtp, 'assist');
+      // Through the store, so every surface sees the drive move.
+      assist = new LoudnessAssist(
+        {
+          readMeters: (f) => engine.readMeters(f),
+          get: (id) => store.get(id),
+          apply: (id, v) => void store.set(id, v, 'assist'),
+        },
+        { targetLufs: preset.targetLufs, minGainDb, maxGainDb },
+      );
+      rig.assist = assist;
+      assist.start();
+      console.log(
+        `     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`,
+      );
+    }
+
+    const played = engine.monitorOutput
+      ? ` -> "${engine.monitorOutput}"`
+      : monitor
+        ? ' (no output: the device did not open)'
+        : '';
+    const source = engine.devices
+      ? `"${engine.devices.input}" -> "${engine.devices.output}"`
+      : `${flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program'}${played}`;
     console.log(
-      `     loudness assist: ${preset.targetLufs} LUFS under ${preset.ceilingDbtp} dBTP, drive within ${minGainDb}..${maxGainDb} dB`,
+      `rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`,
     );
+    const ms = (samples: number) => `${((samples / sampleRate) * 1000).toFixed(1)} ms`;
+    const io =
+      engine.devices || engine.monitorOutput
+        ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)`
+        : `block ${ms(block)}`;
+    console.log(
+      `     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`,
+    );
+    console.log(`     audio thread priority: ${engine.audioPriority}`);
+
+    // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
+    const surfaceLog = (line: string) => console.log(`surfaces: ${line}`);
+    const surfaces = new SurfaceManager({
+      store,
+      actions: recall && {
+        selectSlot: (slot) => recall.manager.selectSlot(slot),
+        toggleAB: () => void recall.manager.toggleAB(),
+        undo: () => void recall.manager.undo(),
+        redo: () => void recall.manager.redo(),
+      },
+      serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], surfaceLog),
+      log: surfaceLog,
+    });
+    rig.surfaces = surfaces;
+    surfaces.start();
+
+    // In the process that owns the engine (the filtered child in device mode): meters come from its shared memory.
+    const dashboard = await openDashboard({
+      engine,
+      store,
+      device: source,
+      host: flags.host,
+      port: parseNumber('--port', flags.port),
+      targetPreset: flags['target-preset'],
+      recall: recall && {
+        manager: recall.manager,
+        snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name),
+      },
+      resetMeters: () => engine.resetMeters(),
+      surfaces: () => surfaces.status(),
+      learn: surfaces.learn,
+      onTarget: (next) => {
+        targetPreset = next.preset;
+        if (assist && next.lufs !== null) assist.retarget(next.lufs);
+      },
+    });
+    rig.dashboard = dashboard;
+    console.log(`dashboard: ${dashboard.url}`);
+    surfaces.onLearned((learned) =>
+      dashboard.broadcast({
+        type: 'learned',
+        id: learned.id,
+        surface: learned.surface,
+        control: learned.control,
+      }),
+    );
+
+    rig.status = new StatusLine(engine, store, { block, sampleRate, record: flags.record });
+    rig.status.start();
+    await rig.stopRequested(duration);
+  } catch (error) {
+    failure = error;
   }
-
-  const played = engine.monitorOutput
-    ? ` -> "${engine.monitorOutput}"`
-    : monitor
-      ? ' (no output: the device did not open)'
-      : '';
-  const source = engine.devices
-    ? `"${engine.devices.input}" -> "${engine.devices.output}"`
-    : `${flags['input-file'] ? `"${flags['input-file']}" (looping)` : 'the built-in demo program'}${played}`;
-  console.log(
-    `rig: ${source} through the chain in real time (${sampleRate / 1000} kHz, ${block}-frame blocks)`,
-  );
-  const ms = (samples: number) => `${((samples / sampleRate) * 1000).toFixed(1)} ms`;
-  const io =
-    engine.devices || engine.monitorOutput
-      ? `engine I/O ${ms(engine.ioLatencySamples)} (block + output cushion; the driver's buffers come on top)`
-      : `block ${ms(block)}`;
-  console.log(
-    `     latency: ${ms(engine.latencySamples + engine.ioLatencySamples)} = chain ${ms(engine.latencySamples)} + ${io}${flags.record ? `; recording to ${flags.record}` : ''}. Ctrl-C stops.`,
-  );
-  console.log(`     audio thread priority: ${engine.audioPriority}`);
-
-  // Control surfaces: MIDI devices by their mapping's port pattern, knob boxes by handshake.
-  const surfaceLog = (line: string) => console.log(`surfaces: ${line}`);
-  surfaces = new SurfaceManager({
-    store,
-    actions: recall && {
-      selectSlot: (slot) => recall.manager.selectSlot(slot),
-      toggleAB: () => void recall.manager.toggleAB(),
-      undo: () => void recall.manager.undo(),
-      redo: () => void recall.manager.redo(),
-    },
-    serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], surfaceLog),
-    log: surfaceLog,
-  });
-  surfaces.start();
-
-  // In the process that owns the engine (the filtered child in device mode): meters come from its shared memory.
-  const dashboard = await openDashboard({
-    engine,
-    store,
-    device: source,
-    host: flags.host,
-    port: parseNumber('--port', flags.port),
-    targetPreset: flags['target-preset'],
-    recall: recall && {
-      manager: recall.manager,
-      snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name),
-    },
-    resetMeters: () => engine.resetMeters(),
-    surfaces: () => surfaces!.status(),
-    learn: surfaces.learn,
-    onTarget: (next) => {
-      targetPreset = next.preset;
-      if (assist && next.lufs !== null) assist.retarget(next.lufs);
-    },
-  }).catch(async (error) => {
-    await surfaces!.close();
-    recall?.close();
-    await engine.stop();
-    throw error;
-  });
-  console.log(`dashboard: ${dashboard.url}`);
-  surfaces.onLearned((learned) =>
-    dashboard.broadcast({
-      type: 'learned',
-      id: learned.id,
-      surface: learned.surface,
-      control: learned.control,
-    }),
-  );
-
-  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     —');
-  const frame = new Float32Array(engine.readMeters().length);
-  const line = () => {
-    const m = engine.readMeters(frame);
-    const seconds = (meterValue(m, 'engine.blocks') * block) / sampleRate;
-    return (
-      `${fmt(seconds)} s  M in ${fmt(meterValue(m, 'input.momentaryLufs'))}  out ${fmt(meterValue(m, 'output.momentaryLufs'))} LUFS` +
-      `  I ${fmt(meterValue(m, 'output.integratedLufs'))}  TP ${fmt(meterValue(m, 'output.truePeakMaxDbtp'))} dBTP` +
-      `  S ${fmt(meterValue(m, 'output.shortTermLufs'))}  drive ${fmt(store.get('limiter.gain'))}  GR comp ${fmt(meterValue(m, 'comp.grDb'))} lim ${fmt(meterValue(m, 'limiter.grDb'))} dB` +
-      `  DSP ${(meterValue(m, 'engine.dspLoadMean') * 100 || 0).toFixed(1)} %` +
-      (engine.devices
-        ? `  xruns ${meterValue(m, 'engine.inputOverflows') || 0}/${meterValue(m, 'engine.outputUnderflows') || 0}  ${stateText(meterValue(m, 'engine.deviceState'))}`
-        : '')
-    );
-  };
-  const health = () => {
-    const m = engine.readMeters(frame);
-    const pct = (v: number) => `${((v || 0) * 100).toFixed(1)} %`;
-    return (
-      `health: DSP load mean ${pct(meterValue(m, 'engine.dspLoadMean'))}, max ${pct(meterValue(m, 'engine.dspLoadMax'))}` +
-      (engine.devices
-        ? `; input overflows ${meterValue(m, 'engine.inputOverflows') || 0}, output underflows ${meterValue(m, 'engine.outputUnderflows') || 0}`
-        : '') +
-      (engine.deviceErrors.length ? `; device events: ${engine.deviceErrors.slice(-3).join(' | ')}` : '') +
-      (engine.droppedRecordingFrames ? `; recorder dropped ${engine.droppedRecordingFrames} frames` : '')
-    );
-  };
-  let reported = 0;
-  let recordErrorShown = false;
-  const tty = process.stdout.isTTY || process.env.RIG_STATUS_TTY === '1';
-  const status = setInterval(
-    () => {
-      // Device events (loss, reopen failures) on lines of their own, as they happen.
-      for (; reported < engine.deviceErrors.length; reported++)
-        process.stdout.write(`${tty ? '\r\x1b[K' : ''}device: ${engine.deviceErrors[reported]}\n`);
-      if (engine.recordError && !recordErrorShown) {
-        recordErrorShown = true;
-        process.stdout.write(
-          `${tty ? '\r\x1b[K' : ''}recording to ${flags.record} stopped: ${engine.recordError.message} (the audio goes on; what was written is kept)\n`,
-        );
-      }
-      if (tty) process.stdout.write(`\r${line()} `);
-      else console.log(line());
-    },
-    tty ? 250 : 1000,
-  );
-  await new Promise<void>((resolve) => {
-    // `on`, not `once`: a second Ctrl-C (or one from the terminal and one forwarded by the
-    // filtering parent) must not kill the process before the recording is closed.
-    process.on('SIGINT', () => resolve());
-    process.on('SIGTERM', () => resolve());
-    if (duration !== undefined) setTimeout(resolve, duration * 1000);
-  });
-  clearInterval(status);
-  assist?.stop();
-  if (tty) process.stdout.write('\n');
-  console.log(line());
-  console.log(health());
-  await dashboard.close();
-  await surfaces.close();
-  recall?.close();
-  await engine.stop();
-  if (engine.stuck) console.log('rig: the audio driver did not let go of its stream; left it behind');
-  if (engine.recordError)
-    throw new Error(`recording to ${flags.record} failed: ${engine.recordError.message}`);
+  // The one way out, whether the rig was stopped or failed while starting.
+  await rig.close(failure === undefined ? 0 : 1).catch((error) => void (failure ??= error));
+  if (failure !== undefined) throw failure;
+  if (rig.engine?.recordError)
+    throw new Error(`recording to ${flags.record} failed: ${rig.engine.recordError.message}`);
 }
 
 /**
@@ -278,7 +233,7 @@ export async function commandStart(args: string[]): Promise<void> {
 function openRecall(
   store: ParameterStore,
   options: { fresh: boolean; targetPreset: () => string | null; mappings: () => string[] },
-): { manager: RecallManager; db: SnapshotDatabase; close(): void } | undefined {
+): LiveRecall | undefined {
   let db: SnapshotDatabase;
   try {
     db = new SnapshotDatabase();
@@ -318,12 +273,6 @@ async function openDashboard(options: RigDashboardOptions): Promise<DashboardSer
     }
   }
   return startRigDashboard({ ...options, port: 0 });
-}
-
-/** The device state for the status line; a lost device in capitals, to be seen at a glance. */
-function stateText(state: number): string {
-  const name = DeviceState[state] ?? '';
-  return state === DeviceState.Lost ? name.toUpperCase() : name.toLowerCase();
 }
 
 /** The output a demo plays on by default: PortAudio's "default" device, else the first output; none without a sound system. */

@@ -3,11 +3,8 @@
  * `rig learn PARAM`: binds the next control moved to a parameter, in the user's mapping folder.
  */
 import { parseArgs } from 'node:util';
-import { findMapping } from '../../controller/src/mapping/load.ts';
-import { KnobBoxWatcher, probeKnobBoxes } from '../../controller/src/serial/watcher.ts';
-import { SurfaceManager } from '../../controller/src/surfaces.ts';
-import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { getSpec } from '../../engine/src/params.ts';
+import { KnobBoxWatcher, SurfaceManager, findMapping, probeKnobBoxes } from '../../controller/src/index.ts';
+import { ParameterStore, getSpec } from '../../engine/src/index.ts';
 import { UsageError } from './common.ts';
 
 /** The serial side of the surface manager, with its problems in the terminal (each once per streak). */

@@ -4,9 +4,8 @@
  * rebinds a control on whichever surface moves next. The composition root (rig start), the
  * dashboard's status panel and `rig surfaces` all see surfaces through this class.
  */
-import type { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { getSpec } from '../../engine/src/params.ts';
-import type { RecallActions } from '../../engine/src/recall/recall.ts';
+import { getSpec } from '../../engine/src/browser-safe.ts';
+import type { ParameterStore, RecallActions } from '../../engine/src/index.ts';
 import type { ControlEvent, SurfaceAdapter } from './events.ts';
 import { Mapper } from './mapping/mapper.ts';
 import {

@@ -6,10 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { METER_FRAME_LENGTH, METER_LAYOUT } from '../../engine/src/meter-layout.ts';
-import type { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { PARAMETERS } from '../../engine/src/params.ts';
-import { PRESETS } from '../../engine/src/presets.ts';
+import {
+  METER_FRAME_LENGTH,
+  METER_LAYOUT,
+  PARAMETERS,
+  PRESETS,
+  type ParameterStore,
+} from '../../engine/src/index.ts';
 import {
   PROTOCOL_VERSION,
   type ClientMessage,

@@ -3,12 +3,17 @@
  * latency), the parameter store, and whichever of recall, surfaces and learn the rig has. A
  * part the rig does not run answers the page with an error naming what is missing.
  */
-import { DeviceState, METER_FRAME_LENGTH, meterValue } from '../../engine/src/meter-layout.ts';
-import type { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { checkValue, getSpec } from '../../engine/src/params.ts';
-import { getPreset } from '../../engine/src/presets.ts';
-import type { LiveAudio } from '../../engine/src/realtime/live-audio.ts';
-import type { RecallManager } from '../../engine/src/recall/recall.ts';
+import {
+  DeviceState,
+  METER_FRAME_LENGTH,
+  checkValue,
+  getPreset,
+  getSpec,
+  meterValue,
+  type LiveAudio,
+  type ParameterStore,
+  type RecallManager,
+} from '../../engine/src/index.ts';
 import type { EngineStatus, SurfaceStatus, TargetState } from '../protocol.ts';
 import type { DashboardActions, DashboardStatus } from './hub.ts';
 import { DashboardListenError, startDashboard, type DashboardServer } from './server.ts';

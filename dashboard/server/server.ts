@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import type { ParameterStore } from '../../engine/src/parameter-store.ts';
+import type { ParameterStore } from '../../engine/src/index.ts';
 import { MAX_CLIENT_MESSAGE_BYTES, type ServerMessage } from '../protocol.ts';
 import { generateToken, hostPort, isLoopbackHost, judgeUpgrade, ownOrigins } from './access.ts';
 import { DashboardHub, type DashboardActions, type DashboardStatus } from './hub.ts';

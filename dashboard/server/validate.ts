@@ -4,8 +4,7 @@
  * known parameter ids, bounded strings), so the rest of the server trusts what it gets.
  * A bad frame becomes a ProtocolError whose code and message go back to that client.
  */
-import { UnknownParameterError, checkValue, getSpec } from '../../engine/src/params.ts';
-import { PRESETS } from '../../engine/src/presets.ts';
+import { PRESETS, UnknownParameterError, checkValue, getSpec } from '../../engine/src/index.ts';
 import type { ClientMessage, SlotName } from '../protocol.ts';
 
 export type ErrorCode =

@@ -69,4 +69,28 @@ function load(): Addon {
   }
 }
 
-export const addon: Addon = load();
+let loaded: Addon | undefined;
+const loadOnce = (): Addon => (loaded ??= load());
+
+/**
+ * The addon, loaded on first use rather than on import: the engine's index re-exports the chain,
+ * and a command that never runs it (`rig --help`, `rig snapshots`) must keep working while the
+ * addon is unbuilt or being rebuilt.
+ */
+export const addon: Addon = {
+  get NativeChain() {
+    return loadOnce().NativeChain;
+  },
+  get NativeAnalyzer() {
+    return loadOnce().NativeAnalyzer;
+  },
+  get NativeResampler() {
+    return loadOnce().NativeResampler;
+  },
+  get NativeDither() {
+    return loadOnce().NativeDither;
+  },
+  get countOvers() {
+    return loadOnce().countOvers;
+  },
+};

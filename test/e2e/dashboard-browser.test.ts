@@ -17,7 +17,7 @@ import {
   meterValue,
   positionToValue,
   valueToPosition,
-} from '../../engine/src/schema.ts';
+} from '../../engine/src/browser-safe.ts';
 import {
   REPO_ROOT,
   RigSocket,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { getSpec, positionToValue, valueToPosition } from '../../engine/src/schema.ts';
+import { getSpec, positionToValue, valueToPosition } from '../../engine/src/browser-safe.ts';
 import type { RecallActions } from '../../engine/src/recall/recall.ts';
 import type { ControlEvent, FeedbackMessage } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { getSpec, isParameterId, positionToValue } from '../../engine/src/schema.ts';
+import { getSpec, isParameterId, positionToValue } from '../../engine/src/browser-safe.ts';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
 import { Mapper } from '../../controller/src/mapping/mapper.ts';

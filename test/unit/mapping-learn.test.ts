@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
-import { getSpec, valueToPosition } from '../../engine/src/schema.ts';
+import { getSpec, valueToPosition } from '../../engine/src/browser-safe.ts';
 import type { ControlEvent } from '../../controller/src/events.ts';
 import { MidiDecoder } from '../../controller/src/midi/bytes.ts';
 import { Mapper } from '../../controller/src/mapping/mapper.ts';

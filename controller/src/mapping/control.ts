@@ -4,7 +4,7 @@
  * button went down under. Each gesture says what value it asks of its parameter; the mapper
  * sets it, so this holds no store and no layer state of its own.
  */
-import { getSpec, positionToValue, valueToPosition } from '../../../engine/src/schema.ts';
+import { getSpec, positionToValue, valueToPosition } from '../../../engine/src/browser-safe.ts';
 import { accelerationFactor, clamp01 } from './decode.ts';
 import type { FeedbackOutlet } from './feedback.ts';
 import {

@@ -4,7 +4,7 @@
  * control with the last value always following, so a recall moves the hardware without
  * flooding a slow MIDI port.
  */
-import { getSpec, valueToPosition } from '../../../engine/src/schema.ts';
+import { getSpec, valueToPosition } from '../../../engine/src/browser-safe.ts';
 import type { FeedbackMessage } from '../events.ts';
 import { KNOB_MAX, MIDI_14_BIT_MAX, MIDI_7_BIT_MAX } from './decode.ts';
 import {

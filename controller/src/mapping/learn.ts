@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getSpec, type ParameterSpec } from '../../../engine/src/schema.ts';
+import { getSpec, type ParameterSpec } from '../../../engine/src/browser-safe.ts';
 import type { ControlEvent } from '../events.ts';
 import {
   addressKey,

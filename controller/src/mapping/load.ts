@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { checkValue, getSpec, type ParameterSpec } from '../../../engine/src/schema.ts';
+import { checkValue, getSpec, type ParameterSpec } from '../../../engine/src/browser-safe.ts';
 import type { MidiDecoderConfig } from '../events.ts';
 import {
   BUTTON_MODES,

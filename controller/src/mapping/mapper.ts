@@ -7,8 +7,7 @@
  * decoded in decode.ts, each control's gestures kept in control.ts, feedback rendered and paced
  * in feedback.ts; this class routes between them and holds the surface's layer and fine state.
  */
-import type { ParameterChange, ParameterStore } from '../../../engine/src/index.ts';
-import type { RecallActions } from '../../../engine/src/recall/recall.ts';
+import type { ParameterChange, ParameterStore, RecallActions } from '../../../engine/src/index.ts';
 import type { ControlEvent, FeedbackMessage } from '../events.ts';
 import { Control, buttonValue } from './control.ts';
 import { absolutePosition, isPress, onWire, relativeTicks, sourceKey } from './decode.ts';

@@ -3,7 +3,7 @@
  * against the schema and the parameter schema before anything here sees it, so these types
  * describe data that is already known to be good.
  */
-import type { ParameterSpec } from '../../../engine/src/schema.ts';
+import type { ParameterSpec } from '../../../engine/src/browser-safe.ts';
 
 export type MidiAddress =
   | { kind: 'cc'; channel: number; controller: number }

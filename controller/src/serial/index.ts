@@ -1,4 +1,4 @@
-/** The serial knob box: what the composition root and `rig surfaces` use. */
+/** The serial knob box's public surface, re-exported by the controllers' index (../index.ts). */
 export {
   KnobBoxSurface,
   NotAKnobBoxError,

@@ -3,7 +3,7 @@
  * parameter batches and status as reactive state; meter frames as plain data the canvases read
  * on their own clock, so a 60 Hz stream never goes through the component tree.
  */
-import type { ParameterSpec } from '../../../../engine/src/schema.ts';
+import type { ParameterSpec } from '../../../../engine/src/browser-safe.ts';
 import type { ClientMessage, ServerMessage, SlotName, StatusMessage } from '../../../protocol.ts';
 import { MeterFrame } from './meter-frame.ts';
 import { MeterHistory } from './meter-history.ts';

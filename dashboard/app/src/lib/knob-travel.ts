@@ -8,7 +8,7 @@ import {
   positionToValue,
   valueToPosition,
   type ParameterSpec,
-} from '../../../../engine/src/schema.ts';
+} from '../../../../engine/src/browser-safe.ts';
 
 /** Pixels of vertical drag for the whole travel; with shift, ten times finer. */
 export const DRAG_TRAVEL_PX = 240;

@@ -2,7 +2,7 @@
  * One binary meter frame read through the layout the server announced in its hello, so a page
  * and a rig of different versions read each field where it really is (or NaN when it is not).
  */
-import type { MeterField, TapField, TapName } from '../../../../engine/src/schema.ts';
+import type { MeterField, TapField, TapName } from '../../../../engine/src/browser-safe.ts';
 
 export interface MeterLayoutMessage {
   offsets: Record<string, number>;

@@ -4,7 +4,7 @@
  * the sidechain filter). A section's common label words become its heading, so its knobs can
  * say just "frequency", "gain", "Q".
  */
-import { STAGE_TITLES, type ParameterSpec } from '../../../../engine/src/schema.ts';
+import { STAGE_TITLES, type ParameterSpec } from '../../../../engine/src/browser-safe.ts';
 
 export interface PanelControl {
   spec: ParameterSpec;
