@@ -6,10 +6,13 @@
 //
 // Release in two stages, applied to the minimum before averaging (each can only lower the
 // gain below the minimum, so the proof still holds):
-//  - the peak stage holds the minimum a little longer than the lookahead (the hold), then
-//    recovers fast. The hold spans a half period of the lowest bass the style protects (50 Hz in
-//    the transparent style): a steady low note then sees a constant gain instead of one that
-//    breathes within each cycle, which is what sets a limiter's low-frequency THD;
+//  - the peak stage holds each peak's requirement a little longer than the lookahead (the hold),
+//    then recovers fast. The hold is the peak's own half period, read from the waveform (twice
+//    the time from its last zero crossing to the peak), up to that of the lowest bass the style
+//    protects (50 Hz in the transparent style): a steady low note then sees a constant gain
+//    instead of one that breathes within each cycle, which is what sets a limiter's
+//    low-frequency THD, while a snare or a hi-hat is released after its own short half period
+//    instead of a bass note's (a fixed 10 ms hold took 0.5 LU of loudness range from music);
 //  - the program stage (auto release) follows the required gain slowly, attacking over hundreds
 //    of milliseconds and releasing over longer. The peak stage recovers only to it, so on dense
 //    music the gain rests where the material needs it instead of swinging to unity between
@@ -81,6 +84,7 @@ class Limiter {
       ch.required.assign(static_cast<size_t>(ringSize_), 1.0f);
       ch.held.assign(static_cast<size_t>(ringSize_), 1.0f);
       ch.dequeIndex.assign(static_cast<size_t>(ringSize_), 0);
+      ch.holdLength.assign(static_cast<size_t>(ringSize_), 0);
     }
     driveGain_.prepare(sampleRate, 20.0);
     ceiling_.prepare(sampleRate, 20.0);
@@ -190,8 +194,15 @@ class Limiter {
     float releasedLog = 0;  // the peak stage's gain, log2
     double lastMin = 1;     // the last window minimum the peak stage took, and its log2
     float lastMinLog = 0;
-    float envelope = 1;   // the gain applied to the sample leaving the delay
-    float recentMax = 0;  // a decaying peak of the input: quiet stretches skip the interpolator
+    float envelope = 1;           // the gain applied to the sample leaving the delay
+    float recentMax = 0;          // a decaying peak of the input: quiet stretches skip the interpolator
+    std::vector<int> holdLength;  // ring: how long each required gain is held after its span
+    long long lastCrossing = 0;   // when the band-limited input last changed sign (sample count)
+    bool positive = true;
+    // The holds: the deepest requirement that left the span and is still held, and the next one
+    // to take over when it ends (a decaying note's later, shallower peaks).
+    float holdValue = 1, nextValue = 1;
+    long long holdUntil = 0, nextUntil = 0;
   };
 
   void clearState() {
@@ -208,6 +219,9 @@ class Limiter {
       ch.sum = window_;
       ch.envelope = 1.0f;
       ch.recentMax = 0.0f;
+      ch.lastCrossing = now_;
+      ch.holdValue = ch.nextValue = 1.0f;
+      ch.holdUntil = ch.nextUntil = 0;
     }
     link_ = linkTarget_;
     write_ = 0;
@@ -217,8 +231,8 @@ class Limiter {
 
   double ceilingLinear() const { return dbToGain(ceilingDb_ - kSafetyDb); }
 
-  // The minimum's whole span (lookahead, guard and hold) covers half a period of the style's
-  // protected frequency, whatever the lookahead: the hold makes up what the lookahead lacks.
+  // The longest hold: with it, the minimum's whole reach (lookahead, guard and hold) covers half a
+  // period of the style's protected frequency, whatever the lookahead.
   void updateHold() {
     const double halfPeriod = sampleRate_ / (2.0 * kStyles[static_cast<size_t>(style_)].protectedHz);
     hold_ = std::clamp(static_cast<int>(std::ceil(halfPeriod)) + 2 - (window_ + 2 * guard_), 0, maxHold_);
@@ -245,9 +259,28 @@ class Limiter {
       channels_[c].sum = sum;
       // Refill the minimum's deque over the new span of required gains.
       channels_[c].dequeHead = channels_[c].dequeTail = 0;
-      const int span = window_ + 2 * guard_ + hold_;
+      const int span = window_ + 2 * guard_;
       for (int k = span - 1; k >= 1; --k) pushRequired(c, (write_ - 1 - delay_ - k + 1) & mask, span);
     }
+  }
+
+  void hold(Channel& ch, float value, long long until) const {
+    if (now_ >= ch.holdUntil) {
+      ch.holdValue = value;
+      ch.holdUntil = until;
+    } else if (value <= ch.holdValue) {
+      // Deeper: it rules now; the current hold, if it outlasts it, waits as the next.
+      if (ch.holdUntil > until) merge(ch.nextValue, ch.nextUntil, ch.holdValue, ch.holdUntil);
+      ch.holdValue = value;
+      ch.holdUntil = until;
+    } else if (until > ch.holdUntil) {
+      // Shallower but longer: it takes over when the current hold ends.
+      merge(ch.nextValue, ch.nextUntil, value, until);
+    }
+  }
+  static void merge(float& value, long long& until, float addValue, long long addUntil) {
+    value = std::min(value, addValue);
+    until = std::max(until, addUntil);
   }
 
   void pushRequired(int c, int index, int span) {
@@ -261,15 +294,22 @@ class Limiter {
       tail = (tail - 1) & mask;
     dq[static_cast<size_t>(tail)] = index;
     tail = (tail + 1) & mask;
-    while (((index - dq[static_cast<size_t>(head)]) & mask) >= span) head = (head + 1) & mask;
+    while (((index - dq[static_cast<size_t>(head)]) & mask) >= span) {
+      // A requirement leaving the span stays in force for its hold. Two holds keep overlapping
+      // ones: the deepest, and the next, which merges the rest (their deepest value to their latest
+      // end: held longer or deeper than asked, never less, so it can only overstate).
+      Channel& ch = channels_[c];
+      const int leaving = dq[static_cast<size_t>(head)];
+      const float value = ch.required[static_cast<size_t>(leaving)];
+      if (value < 1.0f) hold(ch, value, now_ + ch.holdLength[static_cast<size_t>(leaving)]);
+      head = (head + 1) & mask;
+    }
   }
 
   void runLimiter(float* left, float* right, int n) {
     float* io[2] = {left, right};
     const int mask = ringSize_ - 1;
-    // The hold extends the minimum's span into the past; a span grown by a style change fills
-    // over the next milliseconds, never dropping under the lookahead's own span.
-    const int span = window_ + 2 * guard_ + hold_;
+    const int span = window_ + 2 * guard_;
     const Style& style = kStyles[static_cast<size_t>(style_)];
     const auto coefficient = [this](double ms) {
       return std::exp(-1.0 / (std::max(0.1, ms) * 1e-3 * sampleRate_));
@@ -301,6 +341,10 @@ class Limiter {
       for (int c = 0; c < 2; ++c) {
         const float x = channels_[c].limited[static_cast<size_t>(i)];
         channels_[c].audio[static_cast<size_t>(write_)] = x;
+        if ((x >= 0.0f) != channels_[c].positive) {
+          channels_[c].positive = x >= 0.0f;
+          channels_[c].lastCrossing = now_;
+        }
         // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
         channels_[c].recentMax = std::max(std::fabs(x), channels_[c].recentMax * recentDecay_);
         if (channels_[c].recentMax * channels_[c].detector.l1Norm() * 1.25f < ceiling) {
@@ -314,13 +358,27 @@ class Limiter {
       }
       // Stereo link: the linked share follows the channel that needs more reduction.
       const float linked = std::min(need[0], need[1]);
+      const int deeper = need[0] <= need[1] ? 0 : 1;
       for (int c = 0; c < 2; ++c) {
         const float r = link_ * linked + (1.0f - link_) * need[c];
         channels_[c].required[static_cast<size_t>(write_)] = r;
+        // The peak's half period: twice the time since the waveform that sets its requirement
+        // (the deeper channel's, when linked) crossed zero; the detector reads guard_ behind.
+        const long long sinceCrossing = now_ - guard_ - channels_[link_ > 0.5f ? deeper : c].lastCrossing;
+        channels_[c].holdLength[static_cast<size_t>(write_)] =
+            static_cast<int>(std::clamp<long long>(2 * sinceCrossing + 2 - (window_ + 2 * guard_), 0, hold_));
         // Running minimum (monotonic deque) over `span` required gains ending `delay_` back.
         pushRequired(c, (write_ - delay_) & mask, span);
-        const double windowMin = channels_[c].required[static_cast<size_t>(
+        double windowMin = channels_[c].required[static_cast<size_t>(
             channels_[c].dequeIndex[static_cast<size_t>(channels_[c].dequeHead)])];
+        Channel& holds = channels_[c];
+        if (now_ >= holds.holdUntil && now_ < holds.nextUntil) {
+          holds.holdValue = holds.nextValue;
+          holds.holdUntil = holds.nextUntil;
+          holds.nextValue = 1.0f;
+          holds.nextUntil = 0;
+        }
+        if (now_ < holds.holdUntil) windowMin = std::min<double>(windowMin, holds.holdValue);
         // Program stage: a slow follower of the held minimum, so it never sits below what the
         // material needs for long (the old auto release lengthened itself on dense music and
         // never let go).
@@ -377,6 +435,7 @@ class Limiter {
       }
       const int readIndex = (write_ - (maxWindow_ + 2 * guard_ - 1)) & mask;
       write_ = (write_ + 1) & mask;
+      ++now_;
       // Re-sum now and then: the running sum would otherwise drift by rounding over hours. Only
       // here, between samples, does the window end at write_ - 1 as setWindow sums it. (Re-summing
       // before the write position moved left the newest gain out of the sum and the oldest in:
@@ -406,6 +465,7 @@ class Limiter {
   int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512,
       window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   Channel channels_[2];
+  long long now_ = 0;  // samples since prepare: the holds' clock
   float recentDecay_ = 0.99f;
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
