@@ -30,8 +30,8 @@ usage: npm run rig -- <command> [options]
                              knob boxes (found by handshake), mapping files rejected and why
   learn PARAM [--serial PATH] [--timeout S]
                              binds the next control moved on a surface to PARAM (user mapping)
-  snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F] | import F
-            | diff A B | sheet NAME [-o F.html] | delete NAME
+  snapshots list | save NAME [--notes T] | recall NAME | export NAME [-o F]
+            | import F [--replace | --as NAME] | diff A B | sheet NAME [-o F.html] | delete NAME
                              recall: named snapshots of every parameter (SQLite, $XDG_DATA_HOME/rig)
   start [--input DEV --output DEV | --demo | --input-file F.wav] [--record OUT.wav] [--duration S] [--set ID=VALUE ...]
         [--channels 1,2] [--record-input RAW.wav] [--rate HZ] [--block FRAMES]
@@ -78,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`rig ${command}: ${(error as Error).message}\n`);
+    // A command stopped by a signal says which exit code tells it (130 for Ctrl-C, 143 for SIGTERM).
+    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    if (typeof exitCode === 'number') return exitCode;
     const code = (error as { code?: string }).code;
     return error instanceof UsageError ||
       code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||

@@ -57,6 +57,8 @@ export interface SurfaceStatus {
   mapping: string | null;
   connected: boolean;
   lastEvent: { at: number; text: string } | null;
+  /** Serial knob boxes only: lines from the box refused as bad since the rig started. */
+  badLines?: number;
 }
 
 export interface EngineStatus {
@@ -68,6 +70,14 @@ export interface EngineStatus {
   ioLatencyMs: number;
 }
 
+/** What is wrong with recall (engine/src/recall/live-recall.ts keeps it); the audio runs on regardless. */
+export interface RecallStatus {
+  /** Why the live state is not being autosaved (a full disk, a read-only database), or null while it is. */
+  autosaveError: string | null;
+  /** Damage found in the recall database and what was done about it, each naming the file. */
+  problems: string[];
+}
+
 export interface StatusMessage {
   type: 'status';
   engine: EngineStatus;
@@ -76,6 +86,8 @@ export interface StatusMessage {
   snapshots: string[];
   target: TargetState;
   learning: { id: string } | null;
+  /** Absent from a rig that does not report on recall. */
+  recall?: RecallStatus;
 }
 
 /** Server -> client. */

@@ -1,5 +1,6 @@
-/** What every command shares: usage errors, --set / --settings parsing, progress. */
+/** What every command shares: usage errors, --set / --settings parsing, progress, signals. */
 import fs from 'node:fs';
+import os from 'node:os';
 import {
   ProgressBar,
   checkValue,
@@ -11,6 +12,37 @@ import {
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}
+
+/** A command stopped by Ctrl-C or SIGTERM: exits with the shell's code for the signal (130, 143). */
+export class InterruptedError extends Error {
+  readonly exitCode: number;
+
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`stopped by ${signal}`);
+    this.name = 'InterruptedError';
+    this.exitCode = 128 + os.constants.signals[signal];
+  }
+}
+
+/**
+ * Runs `job` with a signal that Ctrl-C (SIGINT) and SIGTERM abort with an InterruptedError; the
+ * job stops at its next block and cleans up. The handlers are removed when the job ends, so a
+ * signal after that takes its default course.
+ */
+export async function stoppableBySignals<T>(job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await job(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
 
 export type ProgressCallback = (label: string, done: number, total: number) => void;
 
@@ -68,10 +100,11 @@ export function parseNumber(flag: string, text: string | undefined): number | un
   return value;
 }
 
-export function progress(): ProgressCallback {
+/** A progress callback drawing one bar per label; clear() wipes the bar of a job that stopped early. */
+export function progress(): ProgressCallback & { clear(): void } {
   let bar: ProgressBar | undefined;
   let current = '';
-  return (label, done, total) => {
+  const callback: ProgressCallback = (label, done, total) => {
     if (label !== current) {
       bar?.done();
       bar = new ProgressBar(label, total);
@@ -80,6 +113,7 @@ export function progress(): ProgressCallback {
     bar?.update(done);
     if (done >= total) bar?.done();
   };
+  return Object.assign(callback, { clear: () => bar?.done() });
 }
 
 /**

@@ -5,15 +5,8 @@
  */
 import type { SurfaceManager } from '../../controller/src/index.ts';
 import type { DashboardServer } from '../../dashboard/server/index.ts';
-import type { LiveAudio, LoudnessAssist, RecallManager, SnapshotDatabase } from '../../engine/src/index.ts';
+import type { LiveAudio, LiveRecall, LoudnessAssist } from '../../engine/src/index.ts';
 import type { StatusLine } from './status-line.ts';
-
-/** The recall database as the live rig holds it (autosave and polling run until `close`). */
-export interface LiveRecall {
-  manager: RecallManager;
-  db: SnapshotDatabase;
-  close(): void;
-}
 
 export class LiveRig {
   recall?: LiveRecall;

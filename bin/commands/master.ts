@@ -2,6 +2,9 @@
 import { parseArgs } from 'node:util';
 import {
   analyzeFile,
+  analyzeInput,
+  cdPath,
+  checkMasterFiles,
   checkValue,
   formatReports,
   getPreset,
@@ -14,12 +17,14 @@ import {
   type RenderedFile,
 } from '../../engine/src/index.ts';
 import {
+  InterruptedError,
   UsageError,
   joinNegativeValues,
   parseNumber,
   parseSet,
   parseSettingsFile,
   progress,
+  stoppableBySignals,
 } from './common.ts';
 
 export async function commandMaster(args: string[]): Promise<void> {
@@ -56,6 +61,7 @@ export async function commandMaster(args: string[]): Promise<void> {
     : [parseNumber('--target', flags.target) ?? preset?.targetLufs ?? -14];
   for (const t of targets)
     if (t > 0 || t < -40) throw new UsageError(`target ${t} LUFS is outside -40..0 LUFS`);
+  const bar = flags.json ? undefined : progress();
   const options: MasterOptions = {
     input: positionals[0],
     output: flags.output,
@@ -65,33 +71,70 @@ export async function commandMaster(args: string[]): Promise<void> {
     format: parseSampleFormat(flags.bits ?? '24'),
     noiseShaping: flags['noise-shaping'],
     cd: flags.cd || Boolean(preset?.cd),
-    onProgress: flags.json ? undefined : progress(),
+    onProgress: bar,
   };
+  const outputs =
+    targets.length === 1
+      ? [options.output, ...(options.cd ? [cdPath(options.output)] : [])]
+      : targets.map((target) => targetPath(options.output, target));
+  // Written so far, for the message when a signal stops the rest.
+  const written: string[] = [];
+  try {
+    await stoppableBySignals((signal) =>
+      render({ ...options, signal }, targets, flags.json ?? false, written),
+    );
+  } catch (error) {
+    bar?.clear();
+    if (error instanceof InterruptedError) {
+      const rest = outputs.filter((f) => !written.includes(f));
+      error.message = `${error.message}: ${written.length ? `wrote ${written.join(', ')}; ` : ''}${rest.join(', ')} left as ${rest.length > 1 ? 'they were' : 'it was'}, no partial file left behind`;
+    }
+    throw error;
+  }
+}
 
+async function render(
+  options: MasterOptions,
+  targets: number[],
+  json: boolean,
+  written: string[],
+): Promise<void> {
   if (targets.length === 1) {
-    const result = master(options);
-    if (flags.json) return void console.log(JSON.stringify(result, null, 2));
+    const result = await master(options);
+    written.push(result.output.file, ...(result.cd ? [result.cd.file] : []));
+    if (json) return void console.log(JSON.stringify(result, null, 2));
     const columns: Record<string, RenderedFile['report']> = {
       input: result.input,
       output: result.output.report,
     };
     if (result.cd) columns['cd master'] = result.cd.report;
     console.log(formatReports(columns));
+    const trimmed =
+      result.output.inputTrimDb !== (options.values['input.trim'] ?? getSpec('input.trim').default)
+        ? `, input trim ${result.output.inputTrimDb.toFixed(2)} dB`
+        : '';
     console.log(
-      `\nwrote ${result.output.file} (limiter drive ${result.output.limiterGainDb.toFixed(2)} dB, ${result.output.passes} passes)`,
+      `\nwrote ${result.output.file} (limiter drive ${result.output.limiterGainDb.toFixed(2)} dB${trimmed}, ${result.output.passes} passes)`,
     );
     if (result.cd) console.log(`wrote ${result.cd.file} (16-bit 44.1 kHz, dithered)`);
     if (result.output.warning) console.warn(`warning: ${result.output.warning}`);
     return;
   }
 
-  const input = analyzeFile(options.input, options.onProgress);
+  checkMasterFiles(
+    options.input,
+    targets.map((target) => targetPath(options.output, target)),
+  );
+  const input = await analyzeInput(options);
   if (input.integratedLufs === null)
     throw new UsageError(`${options.input}: the input is silent; there is no loudness to master to a target`);
-  const rendered = targets.map((target) =>
-    renderToTarget({ ...options, targetLufs: target }, input, targetPath(options.output, target)),
-  );
-  if (flags.json) return void console.log(JSON.stringify({ input, outputs: rendered }, null, 2));
+  const rendered: RenderedFile[] = [];
+  for (const target of targets) {
+    const file = targetPath(options.output, target);
+    rendered.push(await renderToTarget({ ...options, targetLufs: target }, input, file));
+    written.push(file);
+  }
+  if (json) return void console.log(JSON.stringify({ input, outputs: rendered }, null, 2));
   console.log(
     formatReports({ input, ...Object.fromEntries(rendered.map((r) => [`${r.targetLufs} LUFS`, r.report])) }),
   );

@@ -16,15 +16,14 @@ import {
 import {
   ChatterFilter,
   LiveAudio,
+  LiveRecall,
   LoudnessAssist,
   ParameterStore,
-  RecallManager,
-  SnapshotDatabase,
   getPreset,
   listDevices,
   parseSampleFormat,
 } from '../../engine/src/index.ts';
-import { LiveRig, type LiveRecall } from './live-rig.ts';
+import { LiveRig } from './live-rig.ts';
 import { StatusLine } from './status-line.ts';
 import { knobBoxWatcher } from './surfaces.ts';
 import { UsageError, joinNegativeValues, parseNumber, parseSet } from './common.ts';
@@ -91,10 +90,12 @@ export async function commandStart(args: string[]): Promise<void> {
     const store = new ParameterStore();
     // The page may pick another target; a snapshot saved afterwards stores that one.
     let targetPreset: string | null = flags['target-preset'] ?? null;
-    const recall = openRecall(store, {
+    // A database that cannot be opened or is damaged costs recall, never the audio: this never throws.
+    const recall = LiveRecall.open(store, {
       fresh: flags.fresh,
       targetPreset: () => targetPreset,
       mappings: () => rig.surfaces?.mappingsInUse() ?? [],
+      log: (line) => console.log(`recall: ${line}`),
     });
     rig.recall = recall;
     store.setMany(setValues, 'cli'); // --set wins over the restored state
@@ -169,12 +170,7 @@ export async function commandStart(args: string[]): Promise<void> {
     const surfaceLog = (line: string) => console.log(`surfaces: ${line}`);
     const surfaces = new SurfaceManager({
       store,
-      actions: recall && {
-        selectSlot: (slot) => recall.manager.selectSlot(slot),
-        toggleAB: () => void recall.manager.toggleAB(),
-        undo: () => void recall.manager.undo(),
-        redo: () => void recall.manager.redo(),
-      },
+      actions: recall.actions,
       serial: knobBoxWatcher(flags.serial ?? [], !flags['no-serial-scan'], surfaceLog),
       log: surfaceLog,
     });
@@ -189,10 +185,11 @@ export async function commandStart(args: string[]): Promise<void> {
       host: flags.host,
       port: parseNumber('--port', flags.port),
       targetPreset: flags['target-preset'],
-      recall: recall && {
+      recall: recall.manager && {
         manager: recall.manager,
-        snapshotNames: () => recall.db.listSnapshots().map((snapshot) => snapshot.name),
+        snapshotNames: () => recall.snapshotNames(),
       },
+      recallStatus: () => recall.status(),
       resetMeters: () => engine.resetMeters(),
       surfaces: () => surfaces.status(),
       learn: surfaces.learn,
@@ -223,40 +220,6 @@ export async function commandStart(args: string[]): Promise<void> {
   if (failure !== undefined) throw failure;
   if (rig.engine?.recordError)
     throw new Error(`recording to ${flags.record} failed: ${rig.engine.recordError.message}`);
-}
-
-/**
- * The recall database for the live rig: restores the last autosaved sound (unless `--fresh`),
- * autosaves every change (at most 250 ms behind) and picks up `rig snapshots recall` from another
- * terminal. A database that cannot be opened costs recall, never the audio.
- */
-function openRecall(
-  store: ParameterStore,
-  options: { fresh: boolean; targetPreset: () => string | null; mappings: () => string[] },
-): LiveRecall | undefined {
-  let db: SnapshotDatabase;
-  try {
-    db = new SnapshotDatabase();
-  } catch (error) {
-    console.log(`recall: ${(error as Error).message}; running without recall (nothing will be autosaved)`);
-    return undefined;
-  }
-  const manager = new RecallManager(store, db, {
-    autosaveMs: 250,
-    pollMs: 500,
-    targetPreset: options.targetPreset,
-    mappings: options.mappings,
-  });
-  if (!options.fresh && manager.restore())
-    console.log(`recall: restored the last live state from ${db.file}`);
-  return {
-    manager,
-    db,
-    close() {
-      manager.close();
-      db.close();
-    },
-  };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface SurfaceStatus {
   mapping: string | null;
   connected: boolean;
   lastEvent: { at: number; text: string } | null;
+  /** Serial boxes only: lines from the box refused as bad since the rig started (each told in the log). */
+  badLines?: number;
 }
 
 export interface LearnedBinding {
@@ -57,7 +59,7 @@ export interface SurfaceManagerOptions {
   midiPollMs?: number;
   /** Serial discovery: explicit paths always, plus a scan of stable paths unless told not to. */
   serial?: SerialDiscovery | null;
-  /** Problems worth a line in the terminal (a device gone, a mapping rejected). */
+  /** Problems worth a line in the terminal (a device gone, a mapping rejected, a box's bad lines). */
   log?: (line: string) => void;
 }
 
@@ -66,6 +68,8 @@ export interface SerialDiscovery {
   start(
     onConnected: (adapter: SurfaceAdapter, deviceKind: string) => void,
     onDisconnected: (id: string, reason: string) => void,
+    /** A line for the log about a connected box, counting `badLines` of its lines as refused. */
+    onProblem: (id: string, message: string, badLines: number) => void,
   ): void;
   close(): Promise<void>;
 }
@@ -80,6 +84,7 @@ interface Attached {
   engine: Mapper;
   connected: boolean;
   lastEvent: { at: number; text: string } | null;
+  badLines: number;
 }
 
 export class SurfaceManager {
@@ -128,6 +133,11 @@ export class SurfaceManager {
         this.connected(adapter, mapping);
       },
       (id, reason) => this.disconnected(id, reason),
+      (id, message, badLines) => {
+        const entry = this.attached.get(id);
+        if (entry) entry.badLines += badLines;
+        this.log(message);
+      },
     );
   }
 
@@ -140,6 +150,7 @@ export class SurfaceManager {
       mapping: a.mapping.name,
       connected: a.connected,
       lastEvent: a.lastEvent,
+      ...(a.adapter.kind === 'serial' && { badLines: a.badLines }),
     }));
   }
 
@@ -210,6 +221,7 @@ export class SurfaceManager {
       engine: this.engineFor(adapter, mapping),
       connected: true,
       lastEvent: null,
+      badLines: 0,
     };
     this.attached.set(adapter.id, entry);
     adapter.onEvent((event) => this.onEvent(entry, event));

@@ -14,7 +14,7 @@ import {
   type ParameterStore,
   type RecallManager,
 } from '../../engine/src/index.ts';
-import type { EngineStatus, SurfaceStatus, TargetState } from '../protocol.ts';
+import type { EngineStatus, RecallStatus, SurfaceStatus, TargetState } from '../protocol.ts';
 import type { DashboardActions, DashboardStatus } from './hub.ts';
 import { DashboardListenError, startDashboard, type DashboardServer } from './server.ts';
 import { ProtocolError } from './validate.ts';
@@ -32,6 +32,8 @@ export interface RigDashboardOptions {
     manager: Pick<RecallManager, 'slot' | 'selectSlot' | 'toggleAB' | 'undo' | 'redo' | 'save' | 'recall'>;
     snapshotNames: () => string[];
   };
+  /** Damage to the recall database, a failing autosave: shown in the page's snapshot menu. */
+  recallStatus?: () => RecallStatus;
   surfaces?: () => SurfaceStatus[];
   learn?: { start(id: string): void; cancel(): void; current(): { id: string } | null };
   resetMeters?: () => void;
@@ -70,8 +72,12 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
   const snapshots = (refresh = false): string[] => {
     // The list comes from the database; a few reads a minute are plenty, plus one after each save.
     if (recall && (refresh || performance.now() - snapshotsReadAt > SNAPSHOT_LIST_REFRESH_MS)) {
-      snapshotNames = recall.snapshotNames();
       snapshotsReadAt = performance.now();
+      try {
+        snapshotNames = recall.snapshotNames();
+      } catch {
+        // The last list read stays: an unreadable list must not take the engine's status with it.
+      }
     }
     return snapshotNames;
   };
@@ -94,6 +100,7 @@ export async function startRigDashboard(options: RigDashboardOptions): Promise<D
       snapshots: snapshots(),
       target,
       learning: options.learn?.current() ?? null,
+      recall: options.recallStatus?.(),
     };
   };
 

@@ -4,7 +4,14 @@
  * known parameter ids, bounded strings), so the rest of the server trusts what it gets.
  * A bad frame becomes a ProtocolError whose code and message go back to that client.
  */
-import { PRESETS, UnknownParameterError, checkValue, getSpec } from '../../engine/src/index.ts';
+import {
+  MAX_SNAPSHOT_NAME_LENGTH,
+  PRESETS,
+  UnknownParameterError,
+  checkValue,
+  getSpec,
+  snapshotNameProblem,
+} from '../../engine/src/index.ts';
 import type { ClientMessage, SlotName } from '../protocol.ts';
 
 export type ErrorCode =
@@ -36,9 +43,10 @@ export class ProtocolError extends Error {
 }
 
 export const SLOT_NAMES: readonly SlotName[] = ['A', 'B', 'C', 'D'];
-// A snapshot name is a label on a button and in a list; notes are a few lines of text. Both are
-// far below what fits in a frame (MAX_CLIENT_MESSAGE_BYTES), so the bound is about sanity.
-export const MAX_NAME_LENGTH = 120;
+// A snapshot name is a label on a button and in a list (the engine's rule, the same for imports and
+// the command line); notes are a few lines of text. Both are far below what fits in a frame
+// (MAX_CLIENT_MESSAGE_BYTES), so the bound is about sanity.
+export const MAX_NAME_LENGTH = MAX_SNAPSHOT_NAME_LENGTH;
 export const MAX_NOTES_LENGTH = 2000;
 
 type Fields = Record<string, unknown>;
@@ -61,21 +69,12 @@ const boolean: FieldCheck = (value, where) => {
     fail('bad-field', `${where}: expected true or false, got ${describe(value)}`);
 };
 
-// Control characters have no place in a name shown in a list (and newlines would break one).
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
-function text(
-  maxLength: number,
-  { singleLine, nonEmpty }: { singleLine: boolean; nonEmpty: boolean },
-): FieldCheck {
+function text(maxLength: number): FieldCheck {
   return (value, where) => {
     if (typeof value !== 'string')
       return fail('bad-field', `${where}: expected a string, got ${describe(value)}`);
-    if (nonEmpty && value.trim() === '') fail('bad-field', `${where}: must not be empty`);
     if (value.length > maxLength)
       fail('bad-field', `${where}: ${value.length} characters, at most ${maxLength}`);
-    if (singleLine && CONTROL_CHARACTERS.test(value))
-      fail('bad-field', `${where}: contains control characters`);
   };
 }
 
@@ -110,8 +109,13 @@ const presetOrNull: FieldCheck = (value, where) => {
     );
 };
 
-const snapshotName = text(MAX_NAME_LENGTH, { singleLine: true, nonEmpty: true });
-const notes = text(MAX_NOTES_LENGTH, { singleLine: false, nonEmpty: false });
+const snapshotName: FieldCheck = (value, where) => {
+  if (typeof value !== 'string')
+    return fail('bad-field', `${where}: expected a string, got ${describe(value)}`);
+  const problem = snapshotNameProblem(value);
+  if (problem) fail('bad-field', `${where}: ${problem}`);
+};
+const notes = text(MAX_NOTES_LENGTH);
 
 interface MessageRule {
   required: Record<string, FieldCheck>;

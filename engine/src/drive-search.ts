@@ -4,6 +4,10 @@
  */
 
 export interface DrivePass {
+  /**
+   * The drive, dB: the limiter's, and below the limiter's least, that least with input.trim
+   * turned down by the rest (master.ts's driveSettings).
+   */
   gainDb: number;
   /** Integrated loudness of the pass; -Infinity when it measured silent. */
   lufs: number;

@@ -10,7 +10,13 @@ export { ParameterStore, type Origin, type ParameterChange, type ChangeListener 
 // The chain, and the chain over files.
 export { MasteringChain, type ChainOptions } from './chain.ts';
 export { DemoProgram } from './demo-program.ts';
-export { LoudnessAnalyzer, measureLoudness, type LoudnessReport } from './loudness.ts';
+export {
+  LoudnessAnalyzer,
+  measureLoudness,
+  type LoudnessReport,
+  type SignalCounts,
+  type SignalReport,
+} from './loudness.ts';
 export {
   MAX_PASSES,
   TOLERANCE_LU,
@@ -21,7 +27,9 @@ export {
 } from './drive-search.ts';
 export {
   analyzeFile,
+  analyzeInput,
   cdPath,
+  checkMasterFiles,
   master,
   renderToTarget,
   targetPath,
@@ -31,6 +39,7 @@ export {
 } from './master.ts';
 export { formatReports } from './report.ts';
 export { WavError, WavReader, WavWriter, parseSampleFormat, type SampleFormat, type WavInfo } from './wav.ts';
+export { OutputFileError } from './file-checks.ts';
 export { ProgressBar } from './progress.ts';
 
 // Live: the real-time engine and what runs beside it.
@@ -49,6 +58,20 @@ export {
   type RecallOptions,
 } from './recall/recall.ts';
 export { QUICK_SLOTS, SnapshotDatabase, defaultDataDir, type QuickSlot } from './recall/snapshot-db.ts';
+export {
+  RecallDamageError,
+  RecallDatabaseError,
+  SnapshotExistsError,
+  isCorruption,
+} from './recall/recall-errors.ts';
+export { openRecallDatabase, type OpenedRecall } from './recall/salvage.ts';
+export { LiveRecall, type LiveRecallOptions, type RecallStatus } from './recall/live-recall.ts';
+export {
+  MAX_SNAPSHOT_NAME_LENGTH,
+  checkSnapshotName,
+  printableName,
+  snapshotNameProblem,
+} from './recall/snapshot-name.ts';
 export {
   SnapshotError,
   diffSnapshots,

@@ -14,6 +14,24 @@ export interface LoudnessReport {
   plr: number | null;
 }
 
+/**
+ * What a measurement took in beside the loudness: how much signal, and what it had to repair to
+ * measure it as the live chain plays it (engine/native/src/dsp/input-guard.h).
+ */
+export interface SignalCounts {
+  /** Frames measured; 0 is an empty signal, and then every measure is null. */
+  frames: number;
+  /** The source's channels (a mono source is measured in both sides, and counted once). */
+  channels: 1 | 2;
+  /** NaN or infinite samples, measured as silence (the live chain plays them so). */
+  nonFiniteSamples: number;
+  /** Finite samples beyond +30 dBFS (+-31.6), measured at that level (the live chain clamps them so). */
+  clampedSamples: number;
+}
+
+/** A file's or a stream's report: its loudness and what was measured to get it. */
+export type SignalReport = LoudnessReport & SignalCounts;
+
 const BLOCK = 4096;
 const EMPTY = new Float32Array(0);
 
@@ -25,6 +43,7 @@ function finiteOrNull(value: number): number | null {
 export class LoudnessAnalyzer {
   private readonly frame = new Float32Array(METER_FRAME_LENGTH);
   private readonly native: NativeAnalyzer;
+  private frames = 0;
 
   constructor(readonly sampleRate: number) {
     this.native = new addon.NativeAnalyzer({
@@ -35,6 +54,8 @@ export class LoudnessAnalyzer {
       meterFrame: this.frame,
       tap: 'input',
     });
+    // Until audio arrives the frame reads as silence and "not defined yet", not as zeros (0 LUFS).
+    this.refreshFrame();
   }
 
   push(left: Float32Array, right: Float32Array): void {
@@ -42,17 +63,20 @@ export class LoudnessAnalyzer {
       const end = Math.min(left.length, start + BLOCK);
       this.native.process(left.subarray(start, end), right.subarray(start, end));
     }
+    this.frames += left.length;
   }
 
   /** A new song: integrated loudness, LRA and maxima start again. */
   resetIntegrated(): void {
     this.native.resetIntegrated();
+    this.frames = 0;
     this.refreshFrame();
   }
 
   /** Everything starts again, as a new analyzer would (for reuse across files). */
   reset(): void {
     this.native.reset();
+    this.frames = 0;
     this.refreshFrame();
   }
 
@@ -71,6 +95,22 @@ export class LoudnessAnalyzer {
       truePeakDbtp: finiteOrNull(meterValue(f, 'input.truePeakMaxDbtp')),
       samplePeakDbfs: finiteOrNull(meterValue(f, 'input.samplePeakMaxDbfs')),
       plr: finiteOrNull(meterValue(f, 'input.plr')),
+    };
+  }
+
+  /**
+   * Frames pushed and samples repaired since the last reset() or resetIntegrated() (paused spans
+   * included). `channels` is the source's: a mono source feeds both sides the same samples, so
+   * each repaired sample counts once.
+   */
+  signal(channels: 1 | 2 = 2): SignalCounts {
+    const { nonFinite, clamped } = this.native.guardCounts();
+    const count = ([left, right]: [number, number]) => (channels === 1 ? left : left + right);
+    return {
+      frames: this.frames,
+      channels,
+      nonFiniteSamples: count(nonFinite),
+      clampedSamples: count(clamped),
     };
   }
 

@@ -28,6 +28,8 @@ export interface NativeAnalyzer {
   reset(): void;
   resetIntegrated(): void;
   setIntegrationPaused(paused: boolean): void;
+  /** Samples the input guard repaired since reset()/resetIntegrated(), per channel [left, right]. */
+  guardCounts(): { nonFinite: [number, number]; clamped: [number, number] };
 }
 
 export interface NativeResampler {

@@ -2,11 +2,13 @@
  * Streamed WAV reading and writing: PCM 16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE,
  * RF64 (EBU Tech 3306) in both directions. Memory stays flat whatever the file's length.
  *
+ * Readers open regular files only; writers write or replace regular files only (file-checks.ts).
  * Writers never leave a half-written file under the requested name: they write to a
  * sibling `.partial` file and rename it on close(); abort() removes it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { OutputFileError, checkOutputFile, describeKind } from './file-checks.ts';
 
 export type SampleFormat = 'int16' | 'int24' | 'int32' | 'float32';
 
@@ -59,16 +61,22 @@ export class WavReader {
   }
 
   static open(file: string): WavReader {
+    const cannotOpen = (error: unknown) =>
+      new WavError(file, `cannot open: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const refuseKind = (stats: fs.Stats) => {
+      if (!stats.isFile()) throw new WavError(file, `is ${describeKind(stats)}, not a WAV file`);
+    };
     let fd: number;
     try {
-      fd = fs.openSync(file, 'r');
+      // Checked before opening: opening some devices acts on them (a tape rewinds).
+      refuseKind(fs.statSync(file));
+      // Non-blocking, so a FIFO swapped in after the check still cannot hang the open.
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (error) {
-      throw new WavError(
-        file,
-        `cannot open: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw error instanceof WavError ? error : cannotOpen(error);
     }
     try {
+      refuseKind(fs.fstatSync(fd));
       const { info, dataStart } = parseHeader(file, fd);
       return new WavReader(file, fd, info, dataStart);
     } catch (error) {
@@ -88,13 +96,21 @@ export class WavReader {
     if (this.chunk.length < bytes) this.chunk = Buffer.alloc(bytes);
     let got = 0;
     while (got < bytes) {
-      const n = fs.readSync(
-        this.fd,
-        this.chunk,
-        got,
-        bytes - got,
-        this.dataStart + this.framesRead * this.frameBytes + got,
-      );
+      let n: number;
+      try {
+        n = fs.readSync(
+          this.fd,
+          this.chunk,
+          got,
+          bytes - got,
+          this.dataStart + this.framesRead * this.frameBytes + got,
+        );
+      } catch (error) {
+        throw new WavError(
+          this.file,
+          `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
       if (n === 0)
         throw new WavError(
           this.file,
@@ -161,22 +177,33 @@ function parseHeader(file: string, fd: number): { info: WavInfo; dataStart: numb
   let fmt: Buffer | undefined;
   let ds64DataSize: number | undefined;
   const chunkHeader = Buffer.alloc(8);
+  /** A chunk's first `length` bytes, or a clear error when the file ends inside them. */
+  const body = (id: string, size: number, start: number, length: number): Buffer => {
+    const buf = Buffer.alloc(length);
+    if (fs.readSync(fd, buf, 0, length, start) < length)
+      throw new WavError(
+        file,
+        `truncated: the ${id.trim()} chunk declares ${size} bytes but the file ends ${Math.max(0, fileSize - start)} bytes into it`,
+      );
+    return buf;
+  };
   while (offset + 8 <= fileSize) {
     fs.readSync(fd, chunkHeader, 0, 8, offset);
     const id = chunkHeader.toString('latin1', 0, 4);
     let size = chunkHeader.readUInt32LE(4);
     const bodyStart = offset + 8;
     if (id === 'ds64') {
-      const body = Buffer.alloc(Math.min(size, 28));
-      fs.readSync(fd, body, 0, body.length, bodyStart);
-      ds64DataSize = Number(body.readBigUInt64LE(8));
+      // EBU Tech 3306: RIFF size, data size and sample count, 8 bytes each, then a table.
+      if (size < 28) throw new WavError(file, `the ds64 chunk of ${size} bytes is too short (RF64 needs 28)`);
+      ds64DataSize = Number(body(id, size, bodyStart, 28).readBigUInt64LE(8));
     } else if (id === 'fmt ') {
       if (size < 16) throw new WavError(file, `fmt chunk of ${size} bytes is too short`);
-      fmt = Buffer.alloc(Math.min(size, 40));
-      fs.readSync(fd, fmt, 0, fmt.length, bodyStart);
+      fmt = body(id, size, bodyStart, Math.min(size, 40));
     } else if (id === 'data') {
       if (!fmt) throw new WavError(file, 'data chunk comes before the fmt chunk');
       if (size === 0xffffffff && ds64DataSize !== undefined) size = ds64DataSize;
+      else if (size === 0xffffffff && riff !== 'RIFF')
+        throw new WavError(file, `${riff} data chunk without a ds64 chunk giving its size`);
       const info = describeFormat(file, fmt);
       const frameBytes = bytesPerSample(info.format) * info.channels;
       const available = fileSize - bodyStart;
@@ -189,7 +216,7 @@ function parseHeader(file: string, fd: number): { info: WavInfo; dataStart: numb
       const frames = Math.floor(size / frameBytes);
       return { info: { ...info, frames, durationSeconds: frames / info.sampleRate }, dataStart: bodyStart };
     }
-    offset = bodyStart + size + (size & 1);
+    offset = bodyStart + size + (size % 2);
   }
   throw new WavError(file, fmt ? 'truncated: no data chunk' : 'no fmt chunk');
 }
@@ -198,6 +225,7 @@ function describeFormat(file: string, fmt: Buffer): Omit<WavInfo, 'frames' | 'du
   let tag = fmt.readUInt16LE(0);
   const channels = fmt.readUInt16LE(2);
   const sampleRate = fmt.readUInt32LE(4);
+  const blockAlign = fmt.readUInt16LE(12);
   const bits = fmt.readUInt16LE(14);
   if (tag === FORMAT_EXTENSIBLE) {
     if (fmt.length < 40) throw new WavError(file, 'WAVE_FORMAT_EXTENSIBLE fmt chunk is too short');
@@ -222,6 +250,14 @@ function describeFormat(file: string, fmt: Buffer): Omit<WavInfo, 'frames' | 'du
       file,
       `unsupported sample format (format tag ${tag}, ${bits} bits); use 16/24/32-bit PCM or 32-bit float`,
     );
+  // The frame layout is the channels times the sample width; a file saying otherwise is damaged
+  // (or holds a layout the rig cannot read), and reading it anyway would play noise.
+  const frameBytes = bytesPerSample(format) * channels;
+  if (blockAlign !== frameBytes)
+    throw new WavError(
+      file,
+      `block align ${blockAlign} does not match ${channels} channel${channels > 1 ? 's' : ''} of ${bits}-bit samples (${frameBytes} bytes a frame)`,
+    );
   return { sampleRate, channels, format };
 }
 
@@ -237,21 +273,52 @@ export interface WavWriterOptions {
 const RIFF_LIMIT = 0xffffffff;
 const HEADER_BYTES = 12 + (8 + 28) + (8 + 40) + 8; // RIFF, JUNK/ds64 reserve, fmt (extensible-sized), data header
 
+/** The hidden sibling a file is written to until it is complete: `dir/.name.partial`. */
+export function partialPathOf(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.partial`);
+}
+
+/** Opens `file` for writing as a new regular file, never through what was left at its name. */
+function createFresh(file: string): number {
+  const stale = fs.lstatSync(file, { throwIfNoEntry: false });
+  // A partial left by a killed process, or a symlink planted there: writing through it with 'w'
+  // would truncate whatever it points at. Only a file or a link is removed; anything else is named.
+  if (stale && !stale.isFile() && !stale.isSymbolicLink())
+    throw new OutputFileError(file, `is ${describeKind(stale)} where a partial file goes; remove it`);
+  if (stale) fs.rmSync(file);
+  return fs.openSync(file, 'wx');
+}
+
 export class WavWriter {
   readonly partialPath: string;
   private readonly fd: number;
   private dataBytes = 0;
   private framesSinceHeader = 0;
-  private closed = false;
+  private state: 'writing' | 'finished' | 'closed' = 'writing';
   private buffer = Buffer.alloc(0);
 
+  /** Refuses, before writing anything, an output that is not a regular file or whose folder is missing. */
   constructor(
     readonly file: string,
     readonly options: WavWriterOptions,
   ) {
-    this.partialPath = path.join(path.dirname(file), `.${path.basename(file)}.partial`);
-    this.fd = fs.openSync(this.partialPath, 'w');
-    this.writeHeader();
+    checkOutputFile(file);
+    this.partialPath = partialPathOf(file);
+    try {
+      this.fd = createFresh(this.partialPath);
+    } catch (error) {
+      if (error instanceof OutputFileError) throw error;
+      throw new OutputFileError(
+        file,
+        `cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    try {
+      this.writeHeader();
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
   }
 
   get frames(): number {
@@ -298,22 +365,53 @@ export class WavWriter {
     }
   }
 
-  /** Finishes the header and moves the file under its real name. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Completes the file under its partial name (readable there) without replacing the real one
+   * yet: several files that belong together are finished first, then committed together.
+   */
+  finish(): void {
+    if (this.state !== 'writing') return;
     this.writeHeader();
     fs.fsyncSync(this.fd);
+    this.state = 'finished';
     fs.closeSync(this.fd);
-    fs.renameSync(this.partialPath, this.file);
+  }
+
+  /**
+   * Moves the finished file under its real name, if that is still a regular file or nothing;
+   * otherwise (it became a folder or a FIFO meanwhile) removes the partial and says why.
+   */
+  commit(): void {
+    this.finish();
+    if (this.state === 'closed') return;
+    try {
+      checkOutputFile(this.file);
+      fs.renameSync(this.partialPath, this.file);
+    } catch (error) {
+      fs.rmSync(this.partialPath, { force: true });
+      throw error instanceof OutputFileError
+        ? error
+        : new OutputFileError(
+            this.file,
+            `cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          );
+    } finally {
+      this.state = 'closed';
+    }
+  }
+
+  /** Finishes the header and moves the file under its real name. */
+  close(): void {
+    this.commit();
   }
 
   /** Gives up: removes the partial file; the real name is never touched. */
   abort(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.state === 'closed') return;
+    const open = this.state === 'writing';
+    this.state = 'closed';
     try {
-      fs.closeSync(this.fd);
+      if (open) fs.closeSync(this.fd);
     } finally {
       fs.rmSync(this.partialPath, { force: true });
     }

@@ -436,6 +436,40 @@ describe('dashboard in Chromium against rig start --demo', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test("bad lines from the knob box reach the rig's log and the page's bad-lines figure", async () => {
+    const surface = observer.status.surfaces.find((s) => s.kind === 'serial' && s.connected)!;
+    expect(surface.badLines).toBe(0);
+    const logged = rig.output().length;
+    // Garbage, 500 bad checksums (K 3 512 gives 9F) and 64 KB of NULs, in one burst.
+    await box.injectRaw(
+      Buffer.concat([
+        Buffer.from('noise without a checksum\n'.repeat(20) + 'K 3 512*00\n'.repeat(500)),
+        Buffer.alloc(64 * 1024),
+        Buffer.from('\n'),
+      ]),
+    );
+    await expect
+      .poll(() => observer.status.surfaces.find((s) => s.id === surface.id)?.badLines, { timeout: 5000 })
+      .toBe(521);
+    await expect.poll(() => readout('surface-bad-lines')).toBe('521 bad lines');
+    await page.getByTestId('surfaces').screenshot({ path: `${ARTIFACTS}/dashboard-bad-lines.png` });
+    // The terminal's copy may come a moment after the page's: it is the same report.
+    await expect.poll(() => rig.output().slice(logged)).toContain('overlong line dropped');
+    // One line a second, so as many as the seconds the pty took to carry the burst.
+    const reports = rig
+      .output()
+      .slice(logged)
+      .split('\n')
+      .filter((line) => line.startsWith(`surfaces: ${cable.hostLink}: `));
+    const counted = (pattern: RegExp) =>
+      reports.reduce((sum, line) => sum + Number(pattern.exec(line)?.[1] ?? 0), 0);
+    expect(counted(/(\d+) lines? with (?:bad checksums|a bad checksum)/)).toBe(500);
+    expect(counted(/(\d+) lines? with bad framing/)).toBe(20);
+    expect(counted(/(\d+) overlong lines? dropped/)).toBe(1);
+    expect(reports.at(-1)).toMatch(/ in the last second \(last: a line of 65536 bytes\)$/);
+    expect(pageErrors).toEqual([]);
+  });
+
   test('learn from the page binds the next pot moved on the knob box, and it then turns the parameter', async () => {
     const id = 'character.drive';
     const learnPot = 7;

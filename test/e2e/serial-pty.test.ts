@@ -40,6 +40,8 @@ describe('knob box over a real pty', () => {
   const store = new ParameterStore();
   const changes: ParameterChange[] = [];
   const watcherLog: string[] = [];
+  /** What the rig's terminal log gets from the surface manager, with when. */
+  const rigLog: Array<{ at: number; line: string }> = [];
 
   const box = () => watcher.boxes()[0];
   const status = () => manager.status()[0];
@@ -66,6 +68,7 @@ describe('knob box over a real pty', () => {
       midiBackend: null,
       userMappingDir: path.join(dir, 'mappings'),
       serial: watcher,
+      log: (line) => rigLog.push({ at: Date.now(), line }),
     });
     manager.start();
   });
@@ -121,6 +124,8 @@ describe('knob box over a real pty', () => {
   it('counts and ignores garbage, overlong lines, bad checksums and a flood, in bounded memory', async () => {
     const surface = box().surface!;
     const before = surface.stats();
+    const statusBefore = status();
+    const logBefore = rigLog.length;
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     gc();
@@ -178,6 +183,21 @@ describe('knob box over a real pty', () => {
 
     simulator.turnKnob(0, 0);
     await until(() => store.get('input.trim') === getSpec('input.trim').min, 'a knob after the abuse');
+
+    // The rig's log heard of it: at most one line a second, naming the port and counting by
+    // fault, and the status's figure counts the same lines (PROTOCOL.md, "Bad lines").
+    const badLines = (stats: typeof before) => Object.values(stats.faults).reduce((sum, n) => sum + n, 0);
+    const refused = badLines(surface.stats()) - badLines(before);
+    await until(() => status().badLines === (statusBefore.badLines ?? 0) + refused, 'the bad lines reported');
+    const reports = rigLog.slice(logBefore).filter(({ line }) => line.startsWith(`${hostLink}: `));
+    expect(reports.length).toBeGreaterThan(0);
+    for (let i = 1; i < reports.length; i++)
+      // Timers may fire a millisecond early against Date.now.
+      expect(reports[i].at - reports[i - 1].at).toBeGreaterThanOrEqual(990);
+    const counted = (pattern: RegExp) =>
+      reports.reduce((sum, { line }) => sum + Number(pattern.exec(line)?.[1] ?? 0), 0);
+    expect(counted(/(\d+) lines? with (?:bad checksums|a bad checksum)/)).toBe(1000);
+    expect(counted(/(\d+) overlong lines? dropped/)).toBe(after.faults.overlong - before.faults.overlong);
   });
 
   it('reconnects by itself when the pty pair is killed and made again at the same paths', async () => {

@@ -1,5 +1,5 @@
 /** `rig master` and `rig analyze` as a user runs them: real processes, real files. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,8 @@ async function rig(...args: string[]): Promise<{ code: number; stdout: string; s
     const { stdout, stderr } = await run(
       process.execPath,
       ['--import', 'tsx', path.join(ROOT, 'bin/rig.ts'), ...args],
-      { cwd: ROOT, maxBuffer: 1 << 24 },
+      // Bounded: a rig that hangs (a FIFO opened for reading) fails the test instead of the suite.
+      { cwd: ROOT, maxBuffer: 1 << 24, timeout: 60_000 },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -255,6 +256,177 @@ describe('rig master', () => {
       expect(fs.existsSync(out)).toBe(false);
     }
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+});
+
+describe('rig master refuses what it must not read or write', () => {
+  /** The CLI's error: one line naming the problem, never a stack trace. */
+  const oneLine = (stderr: string) => {
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  };
+  const partials = () => fs.readdirSync(dir).filter((f) => f.includes('.partial'));
+
+  it('refuses to write the master over its own input, by path or through a link', async () => {
+    const own = path.join(dir, 'own.wav');
+    fs.copyFileSync(input, own);
+    const before = fs.readFileSync(own);
+    const link = path.join(dir, 'own-link.wav');
+    fs.symlinkSync(own, link);
+    for (const output of [own, link]) {
+      const result = await rig('master', own, '-o', output);
+      expect(result.code, output).toBe(1);
+      expect(result.stderr, output).toContain(`${output}: is the input ${own}`);
+      oneLine(result.stderr);
+    }
+    expect(fs.readFileSync(own).equals(before)).toBe(true);
+    expect(partials()).toEqual([]);
+  });
+
+  it('does not replace a device node or a folder with a regular file', async () => {
+    const device = path.join(dir, 'null');
+    execFileSync('mknod', [device, 'c', '1', '3']);
+    const device_ = await rig('master', input, '-o', device);
+    expect(device_.code).toBe(1);
+    expect(device_.stderr).toMatch(/null: is a device; only regular files are written or replaced/);
+    oneLine(device_.stderr);
+    expect(fs.statSync(device).isCharacterDevice()).toBe(true);
+    const folder = path.join(dir, 'a-folder');
+    fs.mkdirSync(folder);
+    const folder_ = await rig('master', input, '-o', folder);
+    expect(folder_.code).toBe(1);
+    expect(folder_.stderr).toMatch(/a-folder: is a folder; only regular files are written or replaced/);
+    oneLine(folder_.stderr);
+    expect(partials()).toEqual([]);
+  });
+
+  it('refuses an input with no audio frames and writes nothing', async () => {
+    const empty = path.join(dir, 'IN.wav');
+    writeWav(empty, new Float32Array(0), new Float32Array(0));
+    const out = path.join(dir, 'empty-master.wav');
+    const result = await rig('master', empty, '-o', out);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/IN\.wav has no audio frames/);
+    oneLine(result.stderr);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('names a folder or a FIFO given as input instead of failing bare or hanging', async () => {
+    const folder = path.join(dir, 'takes.wav');
+    fs.mkdirSync(folder);
+    const asFolder = await rig('master', folder, '-o', path.join(dir, 'never.wav'));
+    expect(asFolder.stderr).toMatch(/takes\.wav: is a folder, not a WAV file/);
+    expect(asFolder.stderr).not.toMatch(/EISDIR/);
+    oneLine(asFolder.stderr);
+    const fifo = path.join(dir, 'f.wav');
+    execFileSync('mkfifo', [fifo]);
+    const started = Date.now();
+    const asFifo = await rig('analyze', fifo);
+    expect(asFifo.code).toBe(1);
+    expect(asFifo.stderr).toMatch(/f\.wav: is a FIFO \(named pipe\), not a WAV file/);
+    oneLine(asFifo.stderr);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('brings a +30 dBFS float input down to the target', async () => {
+    const hot = path.join(dir, 'hot.wav');
+    const { left, right } = readAll(input);
+    let peak = 0;
+    for (let i = 0; i < left.length; i++) peak = Math.max(peak, Math.abs(left[i]), Math.abs(right[i]));
+    // 31x full scale: just under the chain's input clamp (+30 dBFS, kInputClamp in chain.cpp).
+    const k = 31 / peak;
+    writeWav(
+      hot,
+      left.map((v) => v * k),
+      right.map((v) => v * k),
+      48000,
+      'float32',
+    );
+    const out = path.join(dir, 'hot-master.wav');
+    const result = await rig('master', hot, '-o', out, '--target', '-14', '--json');
+    expect(result.code).toBe(0);
+    const { output } = JSON.parse(result.stdout);
+    expect(output.warning).toBeUndefined();
+    expect(output.stoppedBecause).toBe('on-target');
+    const master = readAll(out);
+    expect(
+      Math.abs(measureLoudness(master.left, master.right, 48000).integratedLufs! + 14),
+    ).toBeLessThanOrEqual(0.3);
+  });
+});
+
+describe('rig master stopped by a signal', () => {
+  const long = path.join(dir, 'long.wav');
+  beforeAll(() => {
+    // 80 s of the demo program: long enough that a signal lands while a pass renders.
+    const { left, right } = readAll(input);
+    const tile = (x: Float32Array) => {
+      const out = new Float32Array(x.length * 4);
+      for (let i = 0; i < 4; i++) out.set(x, i * x.length);
+      return out;
+    };
+    writeWav(long, tile(left), tile(right));
+  });
+
+  /**
+   * Starts a master, sends `signal` as soon as `partial` appears (a pass is rendering), and
+   * resolves with how the process ended and how long it took after the signal.
+   */
+  async function interrupt(
+    launcher: 'node' | 'tsx',
+    signal: NodeJS.Signals,
+    args: string[],
+    partial: string,
+  ): Promise<{ code: number | null; stderr: string; afterSignalMs: number }> {
+    const command =
+      launcher === 'node'
+        ? [process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/rig.ts')]
+        : [path.join(ROOT, 'node_modules/.bin/tsx'), path.join(ROOT, 'bin/rig.ts')];
+    const child = spawn(command[0], [...command.slice(1), ...args], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(partial) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(fs.existsSync(partial), `${partial} never appeared: ${stderr}`).toBe(true);
+    const sent = Date.now();
+    child.kill(signal);
+    const code = await exited;
+    return { code, stderr, afterSignalMs: Date.now() - sent };
+  }
+
+  for (const [launcher, signal, code] of [
+    ['node', 'SIGTERM', 143],
+    ['tsx', 'SIGINT', 130],
+  ] as const) {
+    it(`stops promptly on ${signal} (${launcher}), keeps the old output and removes the partial`, async () => {
+      const out = path.join(dir, `stopped-${signal}.wav`);
+      fs.writeFileSync(out, 'the previous master');
+      const partial = path.join(dir, `.stopped-${signal}.wav.partial`);
+      const result = await interrupt(launcher, signal, ['master', long, '-o', out], partial);
+      expect(result.code, result.stderr).toBe(code);
+      // Between blocks: a block is a few ms; 2 s allows a loaded machine's scheduling.
+      expect(result.afterSignalMs).toBeLessThan(2000);
+      expect(result.stderr).toMatch(new RegExp(`stopped by ${signal}`));
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(fs.readFileSync(out, 'utf8')).toBe('the previous master');
+      expect(fs.readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    });
+  }
+
+  it('during the CD render, keeps the master and the CD master as they were, the temporary file gone', async () => {
+    const out = path.join(dir, 'stopped-cd.wav');
+    fs.writeFileSync(out, 'the previous master');
+    const partial = path.join(dir, '.stopped-cd.cd.wav.float.partial');
+    const result = await interrupt('node', 'SIGTERM', ['master', long, '-o', out, '--cd'], partial);
+    expect(result.code, result.stderr).toBe(143);
+    // The two go out together: the finished master waits for its CD master.
+    expect(fs.readFileSync(out, 'utf8')).toBe('the previous master');
+    expect(fs.existsSync(path.join(dir, 'stopped-cd.cd.wav'))).toBe(false);
+    expect(result.stderr).toContain(
+      `stopped by SIGTERM: ${out}, ${path.join(dir, 'stopped-cd.cd.wav')} left as they were`,
+    );
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
   });
 });
 

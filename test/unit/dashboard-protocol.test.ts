@@ -168,9 +168,9 @@ describe('client messages the server rejects, naming the problem', () => {
     ],
     [
       'target of an unknown preset',
-      { type: 'target', preset: 'tidal' },
+      { type: 'target', preset: 'napster' },
       'unknown-preset',
-      /unknown preset "tidal" \(one of: spotify, apple/,
+      /unknown preset "napster" \(one of: spotify, apple/,
     ],
     [
       'target with a string loudness',

@@ -1,6 +1,7 @@
 /** The drive search's decisions, without rendering audio: when to step, and which of the ways of stopping applies. */
 import { describe, expect, it } from 'vitest';
 import { MAX_PASSES, decideDrive, plateauStart, type DrivePass } from '../../engine/src/drive-search.ts';
+import { describeStop } from '../../engine/src/master.ts';
 
 // limiter.gain's range in the schema.
 const RANGE = { min: -12, max: 24 };
@@ -52,5 +53,25 @@ describe('drive search', () => {
     const passes = Array.from({ length: MAX_PASSES }, (_, i) => pass(6 + (i % 2) * 2, i % 2 ? -13 : -15));
     expect(decideDrive(passes, -14, RANGE)).toEqual({ stop: 'pass-limit' });
     expect(decideDrive(passes.slice(0, -1), -14, RANGE)).toHaveProperty('next');
+  });
+});
+
+describe('the warning when the drive search stops short of the target', () => {
+  const reduction = { loudestDb: 0.5, maxDb: 1 };
+
+  it('names the bottom of the range when even the least drive is too loud, with the input trim it took', () => {
+    // Below the limiter's least drive (-12 dB) the search turns input.trim down, to -24 dB:
+    // a drive of -36 dB is the bottom of the range.
+    const warning = describeStop('range-ended', -40, pass(-36, -31.5), reduction, {});
+    expect(warning).toBe(
+      'target -40 LUFS not reached: the drive range ends at its bottom, limiter drive -12.0 dB with input.trim -24.0 dB (-31.5 LUFS, limiter reducing 0.5 dB on the loudest passages), 8.5 LU over; lower output.trim',
+    );
+    expect(warning).not.toMatch(/raise|short/);
+  });
+
+  it('names the top of the range when the most drive is not loud enough', () => {
+    expect(describeStop('range-ended', -14, pass(24, -36), reduction, {})).toMatch(
+      /^target -14 LUFS not reached: the drive range ends at \+24\.0 dB \(-36\.0 LUFS.*\), 22\.0 LU short; raise input\.trim$/,
+    );
   });
 });

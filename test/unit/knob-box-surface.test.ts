@@ -207,7 +207,7 @@ describe('knob box events and feedback', () => {
     await until(() => simulator.rings[1] === 1023, 'the clamped ring');
     expect(surface.stats().feedbackRefused).toBe(4);
     expect(problems[0]).toMatch(
-      /^serial:\/dev\/simulated: cannot show feedback \{"kind":"cc".*\(rings 0\.\.9, LEDs 0\.\.3\)$/,
+      /^\/dev\/simulated: cannot show feedback \{"kind":"cc".*\(rings 0\.\.9, LEDs 0\.\.3\)$/,
     );
     expect(simulator.faults).toMatchObject({ range: 0, syntax: 0 });
   });
@@ -232,7 +232,7 @@ describe('knob box events and feedback', () => {
   });
 
   it('keeps delivering to the other listeners when one throws', async () => {
-    const { surface, simulator, events, problems } = await connectQuiet();
+    const { surface, simulator, events, problems } = await connectQuiet({}, { problemReportIntervalMs: 0 });
     surface.onEvent(() => {
       throw new Error('listener bug');
     });
@@ -320,6 +320,106 @@ describe('knob box floods', () => {
     // Had the partial line been kept, the heap would have grown by the 16 MB it held; 2 MB is
     // room for what vitest and V8 allocate on their own meanwhile.
     expect(heapGrowth).toBeLessThan(2 * 1024 * 1024);
+  });
+});
+
+describe('knob box problem reports', () => {
+  // 64 bytes a line: 1024 of them are the 64 KB of garbage (no "*CC": frame faults).
+  const garbageLine = 'noise from a wrong baud rate or another device'.padEnd(63, '~') + '\n';
+  // A knob line whose checksum is wrong (K 3 512 gives 9F).
+  const badChecksum = 'K 3 512*00\n';
+
+  it('logs garbage, bad checksums and NULs at most once a second, naming the port and counting each fault', async () => {
+    const timers = new ManualTimers();
+    const { surface, deviceEnd } = await connect({}, { timers });
+    const reports: Array<{ at: number; message: string; badLines: number }> = [];
+    surface.onProblem((message, badLines) => reports.push({ at: timers.now(), message, badLines }));
+    await timers.advance(10);
+    deviceEnd.write(garbageLine.repeat(1024));
+    deviceEnd.write(badChecksum.repeat(500));
+    deviceEnd.write(Buffer.alloc(1024 * 1024));
+    deviceEnd.write('\n');
+    await settle();
+    expect(reports).toEqual([]); // counted, and told once the second is over
+    await timers.advance(1000);
+    expect(reports).toEqual([
+      {
+        at: 1010,
+        message:
+          '/dev/simulated: 1024 lines with bad framing, 500 lines with bad checksums, 1 overlong line dropped in the last second (last: a line of 1048576 bytes)',
+        badLines: 1525,
+      },
+    ]);
+
+    // The next bad line opens the next second: no second report before it is over.
+    deviceEnd.write(badChecksum);
+    await timers.advance(999);
+    expect(reports.length).toBe(1);
+    await timers.advance(1);
+    expect(reports[1]).toEqual({
+      at: 2010,
+      message:
+        '/dev/simulated: 1 line with a bad checksum in the last second (last: checksum 00, payload gives 9F)',
+      badLines: 1,
+    });
+    await timers.advance(10_000);
+    expect(reports.length).toBe(2); // quiet line, quiet log
+    expect(surface.stats().faults).toMatchObject({ frame: 1024, checksum: 501, overlong: 1 });
+    expect(surface.isOpen).toBe(true);
+  });
+
+  it('says so while an unterminated line is being dropped, once a second', async () => {
+    const timers = new ManualTimers();
+    const { surface, deviceEnd } = await connect({}, { timers });
+    const reports: string[] = [];
+    surface.onProblem((message) => reports.push(message));
+    await timers.advance(10);
+    deviceEnd.write(Buffer.alloc(512 * 1024));
+    await timers.advance(1000);
+    deviceEnd.write(Buffer.alloc(512 * 1024));
+    await timers.advance(1000);
+    expect(reports).toEqual([
+      '/dev/simulated: dropping a line with no end (524288 bytes so far)',
+      '/dev/simulated: dropping a line with no end (1048576 bytes so far)',
+    ]);
+    deviceEnd.write('\n');
+    await timers.advance(1000);
+    expect(reports[2]).toBe(
+      '/dev/simulated: 1 overlong line dropped in the last second (last: a line of 1048576 bytes)',
+    );
+  });
+
+  it('counts refused host lines by the ERR code the box sent', async () => {
+    const timers = new ManualTimers();
+    const { surface, deviceEnd } = await connect({}, { timers });
+    const reports: Array<[string, number]> = [];
+    surface.onProblem((message, badLines) => reports.push([message, badLines]));
+    await timers.advance(10);
+    deviceEnd.write(encodeDeviceMessage({ type: 'error', code: 'checksum', detail: '' }).repeat(3));
+    deviceEnd.write(encodeDeviceMessage({ type: 'error', code: 'range', detail: 'R 12' }));
+    await timers.advance(1000);
+    expect(reports).toEqual([
+      [
+        '/dev/simulated: 3 host lines refused by the box (ERR checksum), 1 host line refused by the box (ERR range) in the last second',
+        0,
+      ],
+    ]);
+  });
+
+  it('tells what is still counted when the connection ends', async () => {
+    const timers = new ManualTimers();
+    const { surface, deviceEnd } = await connect({}, { timers });
+    const heard: string[] = [];
+    surface.onProblem((message) => heard.push(message));
+    surface.onClose((reason) => heard.push(`closed: ${reason}`));
+    await timers.advance(10);
+    deviceEnd.write(badChecksum.repeat(2));
+    await settle();
+    await surface.close();
+    expect(heard).toEqual([
+      '/dev/simulated: 2 lines with bad checksums in the last second (last: checksum 00, payload gives 9F)',
+      'closed: closed by the host',
+    ]);
   });
 });
 

@@ -6,6 +6,8 @@ import type { KnobBoxPort } from '../../controller/src/serial/port.ts';
 import { KnobBoxSimulator } from '../../controller/src/serial/simulator.ts';
 import { ManualTimers, settle } from '../../controller/src/serial/timers.ts';
 import { KnobBoxWatcher, type KnobBoxWatcherOptions } from '../../controller/src/serial/watcher.ts';
+import { SurfaceManager } from '../../controller/src/surfaces.ts';
+import { ParameterStore } from '../../engine/src/parameter-store.ts';
 
 /**
  * Serial ports as the watcher sees them, without hardware: a path has a box plugged in (a
@@ -225,5 +227,39 @@ describe('knob box watcher', () => {
     await settle();
     expect(ports.attemptTimes('/dev/ttyACM0')).toEqual([0]);
     expect(watcher.boxes()[0].connected).toBe(false);
+  });
+
+  it("puts a box's bad-line reports in the surface manager's log and counts them in its status", async () => {
+    const ports = new FakePorts();
+    const simulator = ports.plug('/dev/ttyACM0');
+    const { watcher } = watch(ports, { paths: ['/dev/ttyACM0'], scan: false, backoffInitialMs: 100 });
+    const log: string[] = [];
+    const manager = new SurfaceManager({
+      store: new ParameterStore(),
+      midiBackend: null,
+      userMappingDir: '/nonexistent/rig-test-mappings',
+      serial: watcher,
+      log: (line) => log.push(line),
+    });
+    manager.start();
+    await ports.timers.advance(10);
+    expect(manager.status()[0]).toMatchObject({ connected: true, badLines: 0 });
+    await simulator.injectRaw('K 3 512*00\n'.repeat(500));
+    await simulator.injectRaw(`${'K'.repeat(200)}\n`.repeat(3));
+    await ports.timers.advance(1000);
+    expect(log.filter((line) => line.startsWith('/dev/ttyACM0:'))).toEqual([
+      '/dev/ttyACM0: 500 lines with bad checksums, 3 overlong lines dropped in the last second (last: a line of 200 bytes)',
+    ]);
+    expect(manager.status()[0].badLines).toBe(503);
+
+    // Unplugged and back: the figure is the box's since the rig started, not the connection's.
+    await ports.unplug('/dev/ttyACM0');
+    const again = ports.plug('/dev/ttyACM0');
+    await ports.timers.advance(500);
+    expect(manager.status()[0].connected).toBe(true);
+    await again.injectRaw('K 3 512*00\n');
+    await ports.timers.advance(1000);
+    expect(manager.status()[0].badLines).toBe(504);
+    await manager.close();
   });
 });

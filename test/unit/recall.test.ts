@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PARAMETERS, positionToValue } from '../../engine/src/params.ts';
 import { ParameterStore } from '../../engine/src/parameter-store.ts';
 import { RecallManager } from '../../engine/src/recall/recall.ts';
 import { renderRecallSheet } from '../../engine/src/recall/recall-sheet.ts';
 import { SnapshotDatabase } from '../../engine/src/recall/snapshot-db.ts';
-import { diffSnapshots, parseExport, toExport } from '../../engine/src/recall/snapshot.ts';
+import { printableName, snapshotNameProblem } from '../../engine/src/recall/snapshot-name.ts';
+import { diffSnapshots, parseExport, toExport, type Snapshot } from '../../engine/src/recall/snapshot.ts';
 
 let dir: string;
 let db: SnapshotDatabase;
@@ -179,5 +181,154 @@ describe('recall', () => {
     expect(html).toContain('Night &lt;mix&gt;');
     expect(html.match(/<figure class="knob">/g)?.length).toBe(PARAMETERS.length);
     expect(html).toContain('tube');
+  });
+
+  it('refuses snapshot names with control characters, blank or too long, wherever a name enters', () => {
+    const hostile = [
+      '\u001b[2Jcleared',
+      'two\nlines',
+      'nul\u0000byte',
+      'bell\u0007',
+      'c1\u009b2J',
+      '   ',
+      'n'.repeat(121),
+    ];
+    for (const name of hostile) {
+      expect(snapshotNameProblem(name), JSON.stringify(name)).toBeDefined();
+      const file = JSON.stringify({ format: 'rig-snapshot', version: 1, name, values: {} });
+      expect(() => parseExport(file, 'evil.json'), JSON.stringify(name)).toThrow(/evil\.json: "name" /);
+      const recall = new RecallManager(new ParameterStore(), db);
+      expect(() => recall.save(name), JSON.stringify(name)).toThrow(/snapshot name/);
+      recall.close();
+    }
+    expect(db.listSnapshots()).toEqual([]);
+    // Printable text of any script stays welcome, and the bound is the page's (120).
+    for (const name of ['Nachtmix – Übergang', '夜のミックス', 'n'.repeat(120)])
+      expect(snapshotNameProblem(name)).toBeUndefined();
+    // A name stored before names were checked prints escaped, never as a terminal command.
+    expect(printableName('x\u001b[2J\ny')).toBe('x\\u001b[2J\\u000ay');
+  });
+
+  it("takes only the preset list's own names as a target preset, never an inherited property", () => {
+    for (const preset of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const file = JSON.stringify({
+        format: 'rig-snapshot',
+        version: 1,
+        name: 'x',
+        values: {},
+        targetPreset: preset,
+      });
+      expect(() => parseExport(file, 'evil.json'), preset).toThrow(/"targetPreset" .* is not one of/);
+    }
+    const good = JSON.stringify({
+      format: 'rig-snapshot',
+      version: 1,
+      name: 'x',
+      values: {},
+      targetPreset: 'spotify',
+    });
+    expect(parseExport(good, 'good.json').targetPreset).toBe('spotify');
+  });
+
+  it('refuses to replace a snapshot on import unless asked', () => {
+    const snapshot: Snapshot = {
+      name: 'take',
+      notes: 'first',
+      createdAt: new Date(0).toISOString(),
+      values: { 'comp.ratio': 4 },
+      targetPreset: null,
+      mappings: [],
+    };
+    db.saveSnapshot(snapshot, { replace: false });
+    expect(() => db.saveSnapshot({ ...snapshot, notes: 'second' }, { replace: false })).toThrow(
+      /a snapshot named "take" already exists in .*recall\.db/,
+    );
+    expect(db.getSnapshot('take')!.notes).toBe('first');
+    db.saveSnapshot({ ...snapshot, notes: 'second' }, { replace: true });
+    expect(db.getSnapshot('take')!.notes).toBe('second');
+  });
+});
+
+describe('recall with a damaged row', () => {
+  function rawDb(): Database.Database {
+    return new Database(db.file);
+  }
+
+  it('skips a snapshot with bad JSON, naming it, and lists and recalls the others', () => {
+    const store = new ParameterStore();
+    const recall = new RecallManager(store, db);
+    for (let i = 0; i < 30; i++) {
+      store.set('input.trim', -i / 2, 'cli');
+      recall.save(`take ${i}`);
+    }
+    const raw = rawDb();
+    raw.prepare("UPDATE snapshots SET values_json = '{bad' WHERE name = 'take 7'").run();
+    raw.close();
+
+    const { snapshots, damaged } = db.readSnapshots();
+    expect(snapshots).toHaveLength(29);
+    expect(snapshots.map((s) => s.name)).not.toContain('take 7');
+    expect(damaged).toEqual([
+      { name: 'take 7', problem: expect.stringMatching(/values are not valid JSON/) },
+    ]);
+    expect(db.listSnapshots()).toHaveLength(29);
+    recall.recall('take 12');
+    expect(store.get('input.trim')).toBe(-6);
+    expect(() => recall.recall('take 7')).toThrow(
+      /recall\.db: snapshot "take 7" is damaged \(values are not valid JSON/,
+    );
+    recall.close();
+  });
+
+  it('starts from the defaults when the live state is bad JSON, naming the database, and keeps polling', async () => {
+    db.writeLiveState({ 'input.trim': -3 }, null);
+    const raw = rawDb();
+    raw.prepare("UPDATE live_state SET values_json = '{bad'").run();
+    raw.close();
+    const store = new ParameterStore();
+    const warnings: string[] = [];
+    const recall = new RecallManager(store, db, { pollMs: 10, warn: (line) => warnings.push(line) });
+    expect(() => recall.restore()).toThrow(
+      /recall\.db: the live state is damaged \(values are not valid JSON/,
+    );
+    expect(store.get('input.trim')).toBe(0);
+    // A recall from another terminal that left the row as bad: the poll warns once, the rig goes on.
+    const bump = rawDb();
+    bump.prepare('UPDATE live_state SET recall_seq = recall_seq + 1').run();
+    bump.close();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/recall\.db: the live state is damaged/);
+    // The next autosave replaces the bad row.
+    store.set('input.trim', -1, 'cli');
+    recall.flush();
+    expect(db.readLiveState()!.values['input.trim']).toBe(-1);
+    recall.close();
+  });
+});
+
+describe('autosave', () => {
+  it('says when the live state cannot be saved (a read-only database) and keeps the rig running', async () => {
+    db.writeLiveState({}, null);
+    const readOnly = new SnapshotDatabase(db.file, { readonly: true });
+    const store = new ParameterStore();
+    const warnings: string[] = [];
+    const recall = new RecallManager(store, readOnly, {
+      autosaveMs: 10,
+      warn: (line) => warnings.push(line),
+    });
+    expect(recall.autosaveError).toBeNull();
+    store.set('input.trim', -2, 'dashboard:1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(recall.autosaveError).toMatch(
+      /autosave to .*recall\.db failed \(attempt to write a readonly database\)/,
+    );
+    expect(warnings).toEqual([recall.autosaveError]);
+    // More changes while it fails: still one warning, not one every 250 ms.
+    store.set('input.trim', -3, 'dashboard:1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(warnings).toHaveLength(1);
+    expect(() => recall.close()).not.toThrow();
+    readOnly.close();
   });
 });

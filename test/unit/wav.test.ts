@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,5 +137,89 @@ describe('WAV files', () => {
     expect(reader.info.frames).toBe(frames);
     reader.close();
     fs.rmSync(file);
+  });
+});
+
+describe('WAV files from hostile paths and headers', () => {
+  /** An RF64 header whose ds64 chunk is `ds64Bytes` long, then fmt and a small data chunk. */
+  function rf64(ds64Bytes: number): Buffer {
+    const plain = plainPcm(2, 16, 48000, Buffer.alloc(400));
+    const ds64 = Buffer.alloc(8 + ds64Bytes);
+    ds64.write('ds64', 0, 'latin1');
+    ds64.writeUInt32LE(ds64Bytes, 4);
+    const out = Buffer.concat([plain.subarray(0, 12), ds64, plain.subarray(12)]);
+    out.write('RF64', 0, 'latin1');
+    return out;
+  }
+
+  it('names the file and the problem for a ds64 chunk too short to hold its sizes', () => {
+    const file = path.join(dir, 'short-ds64.wav');
+    fs.writeFileSync(file, rf64(20));
+    expect(() => WavReader.open(file)).toThrow(/^short-ds64\.wav: the ds64 chunk of 20 bytes is too short/);
+  });
+
+  it('refuses a folder, a FIFO and a device as input without blocking on them', () => {
+    const folder = path.join(dir, 'album.wav');
+    fs.mkdirSync(folder);
+    expect(() => WavReader.open(folder)).toThrow(/^album\.wav: is a folder, not a WAV file/);
+    const fifo = path.join(dir, 'f.wav');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO for reading blocks until a writer comes: this would hang, not throw.
+    expect(() => WavReader.open(fifo)).toThrow(/^f\.wav: is a FIFO \(named pipe\), not a WAV file/);
+    expect(() => WavReader.open('/dev/zero')).toThrow(/^zero: is a device, not a WAV file/);
+  });
+
+  it('names a fmt chunk cut off by the end of the file', () => {
+    const file = path.join(dir, 'cut-fmt.wav');
+    fs.writeFileSync(file, plainPcm(2, 16, 48000, Buffer.alloc(0)).subarray(0, 28));
+    expect(() => WavReader.open(file)).toThrow(/^cut-fmt\.wav: truncated: the fmt chunk declares 16 bytes/);
+  });
+
+  it('refuses a block align that does not match the channels and sample width', () => {
+    const bad = plainPcm(2, 16, 48000, Buffer.alloc(400));
+    bad.writeUInt16LE(3, 32);
+    const file = path.join(dir, 'align.wav');
+    fs.writeFileSync(file, bad);
+    expect(() => WavReader.open(file)).toThrow(
+      /^align\.wav: block align 3 does not match 2 channels of 16-bit samples \(4 bytes a frame\)/,
+    );
+  });
+
+  it('writes or replaces only regular files, and leaves no partial when it refuses', () => {
+    const fifo = path.join(dir, 'out-pipe.wav');
+    execFileSync('mkfifo', [fifo]);
+    const folder = path.join(dir, 'out-folder.wav');
+    fs.mkdirSync(folder);
+    const options = { sampleRate: 48000, channels: 2, format: 'int24' } as const;
+    expect(() => new WavWriter(fifo, options)).toThrow(
+      /out-pipe\.wav: is a FIFO.*only regular files are written/,
+    );
+    expect(() => new WavWriter(folder, options)).toThrow(/out-folder\.wav: is a folder.*only regular files/);
+    expect(() => new WavWriter(path.join(dir, 'nowhere', 'x.wav'), options)).toThrow(
+      /nowhere.*does not exist/,
+    );
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+    // Turned into a FIFO while writing: close() refuses the rename and removes the partial.
+    const late = path.join(dir, 'late.wav');
+    const writer = new WavWriter(late, options);
+    writer.write(new Float32Array(200));
+    execFileSync('mkfifo', [late]);
+    expect(() => writer.close()).toThrow(/late\.wav: is a FIFO/);
+    expect(fs.statSync(late).isFIFO()).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('does not write through a symlink left where its partial file goes', () => {
+    const victim = path.join(dir, 'victim.txt');
+    fs.writeFileSync(victim, 'keep me');
+    const file = path.join(dir, 'trap.wav');
+    fs.symlinkSync(victim, path.join(dir, '.trap.wav.partial'));
+    const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'int16' });
+    writer.write(new Float32Array(200));
+    writer.close();
+    expect(fs.readFileSync(victim, 'utf8')).toBe('keep me');
+    const reader = WavReader.open(file);
+    expect(reader.info.frames).toBe(100);
+    reader.close();
   });
 });

@@ -17,7 +17,7 @@ import {
 } from './input-coalescer.ts';
 import { LineReceiver, type ReceiverStats } from './line-receiver.ts';
 import { openSerialLink, streamLink, type Link } from './link.ts';
-import { ProblemReports, type ProblemReportOptions } from './problem-reports.ts';
+import { ProblemReports, type ProblemListener, type ProblemReportOptions } from './problem-reports.ts';
 import type { DeviceMessage, LineFault } from './protocol.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
@@ -59,10 +59,18 @@ export class KnobBoxSurface implements SurfaceAdapter {
   ) {
     this.id = `serial:${path}`;
     const timers = options.timers ?? systemTimers;
-    this.problems = new ProblemReports(this.id, timers, options);
+    // Named by the path alone, as the watcher's other lines about this port are.
+    this.problems = new ProblemReports(path, timers, options);
     const isSession = () => this.phase === 'session';
     const problem = (message: string) => this.problems.report(message);
-    this.receiver = new LineReceiver({ isSession, problem }, (message) => this.message(message));
+    this.receiver = new LineReceiver(
+      {
+        isSession,
+        badLine: (fault, reason) => this.problems.badLine(fault, reason),
+        unterminated: (bytesSoFar) => this.problems.unterminated(bytesSoFar),
+      },
+      (message) => this.message(message),
+    );
     // One host for the other parts; each names the few members it needs.
     const host = {
       path,
@@ -164,8 +172,11 @@ export class KnobBoxSurface implements SurfaceAdapter {
     this.closeListeners.push(listener);
   }
 
-  /** Refused lines, device errors, throwing listeners: rate-limited one-line reports for a log. */
-  onProblem(listener: (message: string) => void): void {
+  /**
+   * Refused lines, device errors, throwing listeners: one line a second at most for a log,
+   * naming the port and counting by kind, with how many device lines it counts as refused.
+   */
+  onProblem(listener: ProblemListener): void {
     this.problems.addListener(listener);
   }
 
@@ -230,10 +241,7 @@ export class KnobBoxSurface implements SurfaceAdapter {
         this.deviceErrors[message.code] = (this.deviceErrors[message.code] ?? 0) + 1;
         // The device forgot the session (it reset without the USB link dropping): say HELLO? again.
         if (message.code === 'hello') return this.handshake.requestRehello();
-        this.problems.report(
-          `the device refused a line from the host: ERR ${message.code}${message.detail ? ` ${message.detail}` : ''}`,
-        );
-        return;
+        return this.problems.deviceError(message.code);
       case 'pong':
         return;
     }
@@ -255,6 +263,9 @@ export class KnobBoxSurface implements SurfaceAdapter {
     this.handshake.stopRehello();
     this.receiver.reset();
     this.handshake.settle(handshakeError);
+    // What the last second counted is told before the close is.
+    this.problems.flush();
+    this.problems.close();
     if (!wasSession) return;
     for (const listener of this.closeListeners) {
       try {

@@ -26,7 +26,10 @@ export interface ReceiverStats {
 /** What the receiver needs from the surface it feeds. */
 export interface ReceiverHost {
   isSession(): boolean;
-  problem(message: string): void;
+  /** A line refused in a session; the log counts these (PROTOCOL.md, "Bad lines"). */
+  badLine(fault: LineFault, reason: string): void;
+  /** A line is being dropped that has not ended yet, `bytesSoFar` of it by now. */
+  unterminated(bytesSoFar: number): void;
 }
 
 export class LineReceiver {
@@ -55,13 +58,16 @@ export class LineReceiver {
 
   push(chunk: Buffer): void {
     this.assembler.push(chunk, this.lineSink);
+    // NULs or noise with no LF are counted only once their line ends, which may take long.
+    const dropping = this.assembler.discardingBytes;
+    if (dropping > 0 && this.host.isSession()) this.host.unterminated(dropping);
   }
 
   /** Counts a refused line; during the handshake only the timeout's error tells of them. */
   refuse(fault: LineFault, reason: string, bytes: number): void {
     this.faults[fault]++;
     this.discardedBytes += bytes;
-    if (this.host.isSession()) this.host.problem(`ignored a line from the device (${fault}): ${reason}`);
+    if (this.host.isSession()) this.host.badLine(fault, reason);
   }
 
   reset(): void {

@@ -375,6 +375,11 @@ export class LineAssembler {
     return this.length;
   }
 
+  /** Bytes of the overlong line being dropped right now (0: none), so far. */
+  get discardingBytes(): number {
+    return this.discarding ? this.discarded : 0;
+  }
+
   push(chunk: Uint8Array, sink: LineSink): void {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i];

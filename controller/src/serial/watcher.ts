@@ -63,6 +63,11 @@ export interface KnobBoxWatcherEvents {
   /** A box answered on this port (the first time, or again after an unplug). */
   connected: [port: KnobBoxPort];
   disconnected: [port: KnobBoxPort, reason: string];
+  /**
+   * A connected box's bad lines and other trouble, one line a second at most (PROTOCOL.md, "Bad
+   * lines"), with how many of its lines that line counts as refused.
+   */
+  problem: [port: KnobBoxPort, message: string, badLines: number];
   /** A port that opened but did not answer as a knob box; reported once per streak. */
   rejected: [path: string, reason: string];
   /** A port that could not be opened, or a failed scan; reported once per streak of the same error. */
@@ -95,6 +100,7 @@ export class KnobBoxWatcher {
   private readonly listeners: { [E in keyof KnobBoxWatcherEvents]: Array<Listener<E>> } = {
     connected: [],
     disconnected: [],
+    problem: [],
     rejected: [],
     error: [],
   };
@@ -136,17 +142,19 @@ export class KnobBoxWatcher {
   }
 
   /**
-   * Starts connecting. The two callbacks make the watcher the SurfaceManager's SerialDiscovery:
-   * they hear the same connects and disconnects as the events, with the mapping's device kind.
+   * Starts connecting. The callbacks make the watcher the SurfaceManager's SerialDiscovery: they
+   * hear the same connects, disconnects and problems as the events, with the mapping's device kind.
    */
   start(
     onConnected?: (adapter: SurfaceAdapter, deviceKind: string) => void,
     onDisconnected?: (id: string, reason: string) => void,
+    onProblem?: (id: string, message: string, badLines: number) => void,
   ): void {
     if (this.started || this.closed) return;
     this.started = true;
     if (onConnected) this.on('connected', (port) => onConnected(port, port.identity?.kind ?? ''));
     if (onDisconnected) this.on('disconnected', (port, reason) => onDisconnected(port.id, reason));
+    if (onProblem) this.on('problem', (port, message, badLines) => onProblem(port.id, message, badLines));
     for (const path of this.settings.paths) {
       const entry: Watched = {
         path,
@@ -243,6 +251,7 @@ export class KnobBoxWatcher {
     entry.failures = 0;
     entry.lastReport = undefined;
     port.attach(surface);
+    surface.onProblem((message, badLines) => this.emit('problem', port, message, badLines));
     surface.onClose((reason) => {
       this.emit('disconnected', port, reason);
       if (this.closed || port.closed || this.watched.get(entry.path) !== entry) return;

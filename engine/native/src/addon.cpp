@@ -8,6 +8,7 @@
 
 #include "chain.h"
 #include "dsp/dither.h"
+#include "dsp/input-guard.h"
 #include "dsp/meters.h"
 #include "dsp/over-counter.h"
 #include "dsp/resampler.h"
@@ -197,7 +198,9 @@ class NativeChain : public Napi::ObjectWrap<NativeChain> {
   int parameterCount_ = 0;
 };
 
-// The meters alone, for `analyze` and for measuring renders: one tap writing into a frame.
+// The meters alone, for `analyze` and for measuring renders: one tap writing into a frame. The
+// input is guarded as the live chain guards its own (a file's NaN is measured as the silence the
+// chain would play), and what the guard repaired is counted for the report.
 class NativeAnalyzer : public Napi::ObjectWrap<NativeAnalyzer> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -205,7 +208,8 @@ class NativeAnalyzer : public Napi::ObjectWrap<NativeAnalyzer> {
         env, "NativeAnalyzer",
         {InstanceMethod("process", &NativeAnalyzer::Process), InstanceMethod("reset", &NativeAnalyzer::Reset),
          InstanceMethod("resetIntegrated", &NativeAnalyzer::ResetIntegrated),
-         InstanceMethod("setIntegrationPaused", &NativeAnalyzer::SetIntegrationPaused)});
+         InstanceMethod("setIntegrationPaused", &NativeAnalyzer::SetIntegrationPaused),
+         InstanceMethod("guardCounts", &NativeAnalyzer::GuardCounts)});
   }
 
   explicit NativeAnalyzer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeAnalyzer>(info) {
@@ -235,6 +239,7 @@ class NativeAnalyzer : public Napi::ObjectWrap<NativeAnalyzer> {
       return;
     }
     meter_.prepare(sampleRate, maxBlock_);
+    guard_.prepare(maxBlock_);
   }
 
  private:
@@ -243,25 +248,45 @@ class NativeAnalyzer : public Napi::ObjectWrap<NativeAnalyzer> {
     int n;
     if (checkStereoBlock(info, maxBlock_, left, right, n)) {
       rig::ScopedFlushDenormals noDenormals;
-      meter_.process(left, right, n);
+      const float *safeLeft = left, *safeRight = right;
+      guard_.guard(safeLeft, safeRight, n);
+      meter_.process(safeLeft, safeRight, n);
       meter_.writeFrame(frame_.data);
     }
     return info.Env().Undefined();
   }
   Napi::Value Reset(const Napi::CallbackInfo& info) {
     meter_.reset();
+    guard_.reset();
     return info.Env().Undefined();
   }
+  // A new song: its report counts its own repaired samples, not the last song's.
   Napi::Value ResetIntegrated(const Napi::CallbackInfo& info) {
     meter_.resetIntegrated();
+    guard_.reset();
     return info.Env().Undefined();
   }
   Napi::Value SetIntegrationPaused(const Napi::CallbackInfo& info) {
     meter_.setIntegrationPaused(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
+  // { nonFinite: [left, right], clamped: [left, right] }: read once per report, off the audio path.
+  Napi::Value GuardCounts(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto pair = [env](double left, double right) {
+      Napi::Array array = Napi::Array::New(env, 2);
+      array.Set(0u, left);
+      array.Set(1u, right);
+      return array;
+    };
+    Napi::Object counts = Napi::Object::New(env);
+    counts.Set("nonFinite", pair(guard_.nonFinite(0), guard_.nonFinite(1)));
+    counts.Set("clamped", pair(guard_.clamped(0), guard_.clamped(1)));
+    return counts;
+  }
 
   rig::TapMeter meter_;
+  rig::InputGuard guard_;
   HeldFrame frame_;
   int maxBlock_ = 0;
 };

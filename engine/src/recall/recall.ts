@@ -4,7 +4,9 @@
  */
 import { clampValue, getSpec, isParameterId, type ParameterValues } from '../params.ts';
 import type { ParameterChange, ParameterStore } from '../parameter-store.ts';
+import { RecallDatabaseError } from './recall-errors.ts';
 import { QUICK_SLOTS, SnapshotDatabase, type QuickSlot } from './snapshot-db.ts';
+import { checkSnapshotName } from './snapshot-name.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export const RECALL_ORIGIN = 'recall';
@@ -17,6 +19,11 @@ export interface RecallOptions {
   pollMs?: number;
   targetPreset?: () => string | null;
   mappings?: () => string[];
+  /**
+   * Told what goes wrong away from any caller (an autosave that fails and when it works again, a
+   * poll that cannot read): once per problem, not once per attempt.
+   */
+  warn?: (line: string) => void;
 }
 
 interface UndoStep {
@@ -28,6 +35,9 @@ interface UndoStep {
 // A knob turn is many changes; within this long, changes to one parameter from one origin are one undo step.
 const UNDO_MERGE_MS = 1000;
 const UNDO_DEPTH = 200;
+// A failed autosave is tried again this often, so a disk that frees up (or is remounted) takes the
+// live state again without a knob having to move.
+const AUTOSAVE_RETRY_MS = 2000;
 
 /** Values from our own database, made safe for this schema: unknown ids dropped, the rest clamped. */
 export function sanitizeStoredValues(values: unknown): ParameterValues {
@@ -70,6 +80,9 @@ export class RecallManager implements RecallActions {
   private activeSlot: QuickSlot = 'A';
   private previousSlot: QuickSlot = 'B';
   private readonly autosaveMs: number;
+  private autosaveFailure: string | null = null;
+  private pollFailure: string | null = null;
+  private closing = false;
 
   constructor(
     private readonly store: ParameterStore,
@@ -77,7 +90,11 @@ export class RecallManager implements RecallActions {
     private readonly options: RecallOptions = {},
   ) {
     this.autosaveMs = options.autosaveMs ?? 250;
-    this.seenRecallSeq = db.readLiveState()?.recallSeq ?? 0;
+    try {
+      this.seenRecallSeq = db.readRecallSeq();
+    } catch (error) {
+      this.pollFailed(error);
+    }
     this.unsubscribe = store.subscribe((change) => this.onChange(change));
     if (options.pollMs) this.pollTimer = setInterval(() => this.pollExternalRecall(), options.pollMs);
   }
@@ -86,7 +103,15 @@ export class RecallManager implements RecallActions {
     return this.activeSlot;
   }
 
-  /** Brings back the last autosaved sound (on start). Returns false when there is none. */
+  /** Why the live state is not being saved (the last autosave failed), or null while it is. */
+  get autosaveError(): string | null {
+    return this.autosaveFailure;
+  }
+
+  /**
+   * Brings back the last autosaved sound (on start). Returns false when there is none; throws
+   * (naming the database) when the stored state is damaged.
+   */
   restore(): boolean {
     const live = this.db.readLiveState();
     if (!live) return false;
@@ -95,9 +120,8 @@ export class RecallManager implements RecallActions {
   }
 
   save(name: string, notes = ''): Snapshot {
-    if (name.trim() === '') throw new Error('a snapshot needs a name');
     const snapshot: Snapshot = {
-      name: name.trim(),
+      name: checkSnapshotName(name),
       notes,
       createdAt: new Date().toISOString(),
       values: this.store.snapshot(),
@@ -151,25 +175,54 @@ export class RecallManager implements RecallActions {
     return true;
   }
 
-  /** Writes the live state now (also what the autosave timer calls). */
+  /**
+   * Writes the live state now (also what the autosave timer calls). Never throws: a failure is
+   * `autosaveError`, told once through `warn`, and tried again until it works.
+   */
   flush(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    this.db.writeLiveState(this.store.snapshot(), this.options.targetPreset?.() ?? null);
+    try {
+      this.db.writeLiveState(this.store.snapshot(), this.options.targetPreset?.() ?? null);
+    } catch (error) {
+      const problem = error instanceof RecallDatabaseError ? error.problem : (error as Error).message;
+      const message = `autosave to ${this.db.file} failed (${problem}): the live state is not being saved`;
+      if (message !== this.autosaveFailure) this.options.warn?.(message);
+      this.autosaveFailure = message;
+      if (!this.closing) this.saveTimer = setTimeout(() => this.flush(), AUTOSAVE_RETRY_MS);
+      return;
+    }
+    if (this.autosaveFailure) {
+      this.autosaveFailure = null;
+      this.options.warn?.(`autosave to ${this.db.file} works again`);
+    }
   }
 
   /** A recall made by another process (`rig snapshots recall`) shows up as a new recall sequence. */
   pollExternalRecall(): void {
-    const live = this.db.readLiveState();
-    if (!live || live.recallSeq === this.seenRecallSeq) return;
-    this.seenRecallSeq = live.recallSeq;
-    this.apply(sanitizeStoredValues(live.values), RECALL_ORIGIN, true);
+    try {
+      const seq = this.db.readRecallSeq();
+      if (seq === this.seenRecallSeq) return;
+      const live = this.db.readLiveState();
+      this.seenRecallSeq = seq;
+      this.pollFailure = null;
+      if (live) this.apply(sanitizeStoredValues(live.values), RECALL_ORIGIN, true);
+    } catch (error) {
+      this.pollFailed(error);
+    }
   }
 
   close(): void {
+    this.closing = true;
     this.unsubscribe();
     clearInterval(this.pollTimer);
     if (this.saveTimer) this.flush();
+  }
+
+  private pollFailed(error: unknown): void {
+    const message = `${(error as Error).message}; recalls from another terminal are not seen until it reads again`;
+    if (message !== this.pollFailure) this.options.warn?.(message);
+    this.pollFailure = message;
   }
 
   private apply(values: ParameterValues, origin: string, undoable: boolean): void {

@@ -11,6 +11,7 @@ import {
   type ParameterValues,
 } from '../params.ts';
 import { PRESETS } from '../presets.ts';
+import { MAX_SNAPSHOT_NAME_LENGTH, printableName, snapshotNameProblem } from './snapshot-name.ts';
 
 export interface Snapshot {
   name: string;
@@ -68,8 +69,13 @@ export function parseExport(text: string, source: string): Snapshot {
       `unsupported version ${JSON.stringify(data.version)} (this rig reads version ${SNAPSHOT_FORMAT_VERSION})`,
     );
   const name = data.name;
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
-    throw new SnapshotError(source, '"name" must be a non-empty string of at most 200 characters');
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new SnapshotError(
+      source,
+      `"name" must be a non-empty string of at most ${MAX_SNAPSHOT_NAME_LENGTH} characters`,
+    );
+  const nameProblem = snapshotNameProblem(name);
+  if (nameProblem) throw new SnapshotError(source, `"name" ${nameProblem}`);
   const notes = data.notes ?? '';
   if (typeof notes !== 'string' || notes.length > 10_000)
     throw new SnapshotError(source, '"notes" must be a string of at most 10000 characters');
@@ -77,10 +83,11 @@ export function parseExport(text: string, source: string): Snapshot {
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)))
     throw new SnapshotError(source, '"createdAt" must be an ISO 8601 date');
   const targetPreset = data.targetPreset ?? null;
-  if (targetPreset !== null && (typeof targetPreset !== 'string' || !(targetPreset in PRESETS))) {
+  // Own keys only: `in` would take "constructor" or "__proto__", which every object inherits.
+  if (targetPreset !== null && (typeof targetPreset !== 'string' || !Object.hasOwn(PRESETS, targetPreset))) {
     throw new SnapshotError(
       source,
-      `"targetPreset" ${JSON.stringify(targetPreset)} is not one of ${Object.keys(PRESETS).join(', ')}`,
+      `"targetPreset" ${printableName(JSON.stringify(targetPreset).slice(0, 60))} is not one of ${Object.keys(PRESETS).join(', ')}`,
     );
   }
   const mappings = data.mappings ?? [];

@@ -1,9 +1,10 @@
 // Gated loudness over long spans in constant memory: histograms of 400 ms block loudness
 // (integrated, BS.1770-4 section 2.8) and of 3 s short-term loudness (LRA, EBU Tech 3342),
-// binned at 0.01 LU from -70 to +10 LUFS as libebur128 does for hours-long programmes. Each bin
-// keeps its exact energy sum, so the integrated value is exact; only the relative-gate decision
-// is quantised (to 0.01 LU). The bins are Fenwick trees (prefix sums in O(log bins)), so reading
-// the gated values ten times a second costs ~13 steps instead of a scan of 8000 bins.
+// binned at 0.01 LU from -70 to +40 LUFS (libebur128's bins for hours-long programmes, reaching
+// higher: see kMaxLufs). Each bin keeps its exact energy sum, so the integrated value is exact;
+// only the relative-gate decision is quantised (to 0.01 LU). The bins are Fenwick trees (prefix
+// sums in O(log bins)), so reading the gated values ten times a second costs ~14 steps instead of
+// a scan of 11000 bins.
 #pragma once
 
 #include <algorithm>
@@ -59,7 +60,11 @@ class FenwickTree {
 class LoudnessHistogram {
  public:
   static constexpr double kMinLufs = -70.0;  // the absolute gate of both BS.1770-4 and Tech 3342
-  static constexpr double kMaxLufs = 10.0;
+  // The input guard (input-guard.h) lets through at most +30 dBFS; such a signal in both
+  // channels reads at most ~+37 LUFS (+3 dB for the channel sum, K-weighting's high shelf +4 dB).
+  // At libebur128's +10 a relative gate above the top bin gated out every block, so a +30 dBFS
+  // tone read as undefined, which `master` takes for silence.
+  static constexpr double kMaxLufs = 40.0;
   static constexpr double kBinLu = 0.01;
   static constexpr int kBins = static_cast<int>((kMaxLufs - kMinLufs) / kBinLu + 0.5);
 
