@@ -9,13 +9,18 @@
  */
 import path from 'node:path';
 import { MasteringChain } from './chain.ts';
-import { checkNotInput, checkOutputFile } from './file-checks.ts';
+import { OutputFileError, checkNotInput, checkOutputFile } from './file-checks.ts';
+import type { AudioFormat, AudioSink, SourceInfo } from './io/audio-stream.ts';
+import { FfmpegMissingError, ffmpegAvailable } from './io/ffmpeg.ts';
+import { FORMAT_LABELS, createAudioSink, formatOfName, openAudioSource } from './io/formats.ts';
 import { LoudnessAnalyzer, type LoudnessReport, type SignalReport } from './loudness.ts';
 import { MAX_PASSES, decideDrive, type DrivePass, type DriveRange, type SearchStop } from './drive-search.ts';
+import { ceilingCuts, checkCodecs, REGION_SECONDS, type CodecResult } from './delivery/codec-check.ts';
 import { meterValue } from './meter-layout.ts';
+import type { StreamCodec } from './presets.ts';
 import { addon, type NativeDither, type NativeResampler } from './native.ts';
 import { getSpec, type ParameterValues } from './params.ts';
-import { interleave, WavReader, WavWriter, type SampleFormat, type WavInfo } from './wav.ts';
+import { interleave, WavReader, WavWriter, type SampleFormat } from './wav.ts';
 
 export interface MasterOptions {
   input: string;
@@ -24,6 +29,7 @@ export interface MasterOptions {
   ceilingDbtp: number;
   /** Chain settings (from --settings and --set), already checked against the schema. */
   values: ParameterValues;
+  /** The stored samples; the file format follows the output's name (masterFormat). */
   format: SampleFormat;
   noiseShaping?: boolean;
   /** Also write a 16-bit 44.1 kHz dithered master next to the output. */
@@ -34,6 +40,29 @@ export interface MasterOptions {
    * the partial files are gone and the outputs are as they were before.
    */
   signal?: AbortSignal;
+  /** Decode the master through these codecs and report each decode (the codec check). */
+  codecs?: readonly StreamCodec[];
+  /** With codecs: lower the ceiling where a decode went over, until none does. */
+  codecSafe?: boolean;
+  /** Per region of REGION_SECONDS, how far below the ceiling the limiter aims there (dB). */
+  ceilingCutsDb?: Float32Array;
+}
+
+/** What making the master codec-safe did, and what it cost. */
+export interface CodecSafety {
+  /** Renders after the first, each with the ceiling lowered further where a decode went over. */
+  rerenders: number;
+  /** Regions (of REGION_SECONDS) whose ceiling came down, and the deepest cut. */
+  regionsLowered: number;
+  deepestCutDb: number;
+  /** The limiter drive before and after: the loudness the cuts would have cost, won back by drive. */
+  driveBeforeDb: number;
+  driveAfterDb: number;
+  /** Integrated loudness before and after (both aimed at the target). */
+  lufsBefore: number | null;
+  lufsAfter: number | null;
+  /** Whether every checked decode now lands at or under the ceiling. */
+  safe: boolean;
 }
 
 export interface RenderedFile {
@@ -51,6 +80,9 @@ export interface RenderedFile {
   limiterReduction: LimiterReduction;
   /** Set when the target was not reached: why, and what to change. */
   warning?: string;
+  /** The codec check of this file, when asked for. */
+  codecs?: CodecResult[];
+  codecSafety?: CodecSafety;
 }
 
 export interface LimiterReduction {
@@ -100,52 +132,40 @@ class Pacer {
   }
 }
 
-/** The analysis of a file, a step per block, so it runs straight through or paced. */
-function* analysisSteps(
-  file: string,
-  onProgress?: MasterOptions['onProgress'],
-): Generator<void, SignalReport> {
-  const reader = WavReader.open(file);
-  try {
-    const analyzer = new LoudnessAnalyzer(reader.info.sampleRate);
-    for (;;) {
-      const { left, right } = reader.read(BLOCK * 4);
-      if (left.length === 0) break;
-      analyzer.push(left, right);
-      onProgress?.('analyze', reader.position, reader.info.frames);
-      yield;
-    }
-    return { ...analyzer.report(), ...analyzer.signal(reader.info.channels === 1 ? 1 : 2) };
-  } finally {
-    reader.close();
-  }
+/** What the renders need of the input: its rate and exactly how many frames it holds. */
+interface InputInfo {
+  sampleRate: number;
+  frames: number;
 }
 
-/** A file's loudness, measured as the live chain plays it, and what the file held to get there. */
-export function analyzeFile(file: string, onProgress?: MasterOptions['onProgress']): SignalReport {
-  const steps = analysisSteps(file, onProgress);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
+/** A file's loudness and what it held, a block at a time; it counts the frames a lossy file does not state. */
 async function analyzePaced(
   file: string,
   pacer: Pacer,
   onProgress?: MasterOptions['onProgress'],
 ): Promise<SignalReport> {
-  const steps = analysisSteps(file, onProgress);
+  const source = await openAudioSource(file);
   try {
+    const { sampleRate, channels, frames, durationSeconds } = source.info;
+    // A codec's length is known only at its end: until then the container's estimate drives the bar.
+    const estimate = frames ?? Math.round((durationSeconds ?? 0) * sampleRate);
+    const analyzer = new LoudnessAnalyzer(sampleRate);
     for (;;) {
-      const step = steps.next();
-      if (step.done) return step.value;
+      const block = await source.read(BLOCK * 4);
+      if (!block) break;
+      analyzer.push(block.left, block.right);
+      onProgress?.('analyze', source.position, Math.max(estimate, source.position));
       await pacer.step();
     }
+    return { ...analyzer.report(), ...analyzer.signal(channels === 1 ? 1 : 2) };
   } finally {
-    // Cancelled between steps: runs the generator's own cleanup (the reader closes).
-    steps.return(undefined as never);
+    await source.close();
   }
+}
+
+/** A file's loudness, measured as the live chain plays it, and what the file held to get there. */
+export function analyzeFile(file: string, onProgress?: MasterOptions['onProgress']): Promise<SignalReport> {
+  return analyzePaced(file, new Pacer(), onProgress);
 }
 
 /** The input's analysis as master() starts with it: paced, and stopped by `options.signal`. */
@@ -155,51 +175,137 @@ export function analyzeInput(
   return analyzePaced(options.input, new Pacer(options.signal), options.onProgress);
 }
 
+/**
+ * The input's rate and length: the length as the file states it, else as the analysis counted it
+ * (`counted`), else counted now by decoding it once (a lossy input given without its analysis).
+ */
+async function inputInfoOf(file: string, counted?: number): Promise<InputInfo> {
+  const source = await openAudioSource(file);
+  try {
+    const { sampleRate, frames } = source.info;
+    if (frames !== null) return { sampleRate, frames };
+    if (counted !== undefined) return { sampleRate, frames: counted };
+    while (await source.read(BLOCK * 16));
+    return { sampleRate, frames: source.position };
+  } finally {
+    await source.close();
+  }
+}
+
+/** A whole file as float, any format (the pending master, read back for the codec check). */
+async function readWhole(file: string): Promise<{ left: Float32Array; right: Float32Array; sampleRate: number }> {
+  const source = await openAudioSource(file);
+  try {
+    const blocks: { left: Float32Array; right: Float32Array }[] = [];
+    let length = 0;
+    for (;;) {
+      const block = await source.read(source.info.frames ?? BLOCK * 16);
+      if (!block) break;
+      // Copied: a streamed source may hand out the same buffers again.
+      blocks.push({ left: block.left.slice(), right: block.right.slice() });
+      length += block.left.length;
+    }
+    const left = new Float32Array(length);
+    const right = new Float32Array(length);
+    let at = 0;
+    for (const block of blocks) {
+      left.set(block.left, at);
+      right.set(block.right, at);
+      at += block.left.length;
+    }
+    return { left, right, sampleRate: source.info.sampleRate };
+  } finally {
+    await source.close();
+  }
+}
+
 function ditherFor(format: SampleFormat, noiseShaping: boolean): NativeDither | undefined {
   if (format === 'int16') return new addon.NativeDither(16, 2, noiseShaping, DITHER_SEED);
   if (format === 'int24') return new addon.NativeDither(24, 2, noiseShaping, DITHER_SEED);
   return undefined;
 }
 
-/** A float stream into a WAV file, dithered when the format is 16 or 24 bit. */
+/** The formats a master is written in: lossless, so dither and ceiling are what was delivered. */
+export type MasterFormat = Extract<AudioFormat, 'wav' | 'aiff' | 'aifc' | 'flac'>;
+
+/**
+ * The file format of a master, by its output's name: .wav, .aif/.aiff (AIFF-C for float, which
+ * plain AIFF cannot store), .aifc or .flac (16 or 24 bit); a name without a known extension is
+ * written as WAV, as it always was. Lossy names are refused: a master is the lossless source the
+ * codecs are made from.
+ */
+export function masterFormat(output: string, sampleFormat: SampleFormat): MasterFormat {
+  const format = formatOfName(output);
+  if (format === null || format === 'wav') return 'wav';
+  if (format === 'aiff' || format === 'aifc') return sampleFormat === 'float32' ? 'aifc' : format;
+  if (format === 'flac') {
+    if (sampleFormat !== 'int16' && sampleFormat !== 'int24')
+      throw new OutputFileError(
+        output,
+        `FLAC stores 16 or 24 bit, not ${sampleFormat}; use --bits 16 or 24, or write .wav or .aifc for ${sampleFormat === 'float32' ? 'float' : '32 bit'}`,
+      );
+    return 'flac';
+  }
+  throw new OutputFileError(
+    output,
+    `${FORMAT_LABELS[format]} is a lossy codec, not a master; write the master as .wav, .aif, .aiff or .flac (the codec check decodes it through the codecs)`,
+  );
+}
+
+/** Throws, before any work, when writing `output` as a master needs ffmpeg and there is none. */
+function checkMasterWriter(output: string, sampleFormat: SampleFormat): void {
+  const format = masterFormat(output, sampleFormat);
+  if (format === 'flac' && !ffmpegAvailable()) throw new FfmpegMissingError(output, 'writing FLAC');
+}
+
+/** A float stream into a master file (masterFormat), dithered when the format is 16 or 24 bit. */
 class OutputStream {
-  private readonly writer: WavWriter;
-  private readonly dither?: NativeDither;
   private interleaved = new Float32Array(0);
   private integers = new Int32Array(0);
 
-  constructor(file: string, sampleRate: number, format: SampleFormat, noiseShaping: boolean) {
+  private constructor(
+    private readonly sink: AudioSink,
+    private readonly dither: NativeDither | undefined,
+  ) {}
+
+  static async create(
+    file: string,
+    sampleRate: number,
+    sampleFormat: SampleFormat,
+    noiseShaping: boolean,
+  ): Promise<OutputStream> {
+    const format = masterFormat(file, sampleFormat);
     // The dither first: if it cannot be made, no partial file was opened to leak.
-    this.dither = ditherFor(format, noiseShaping);
-    this.writer = new WavWriter(file, { sampleRate, channels: 2, format });
+    const dither = ditherFor(sampleFormat, noiseShaping);
+    return new OutputStream(await createAudioSink(file, { sampleRate, sampleFormat, format }), dither);
   }
 
   /** The file as written so far, under its hidden name. */
   get partialPath(): string {
-    return this.writer.partialPath;
+    return this.sink.partialPath;
   }
 
-  write(left: Float32Array, right: Float32Array): void {
+  async write(left: Float32Array, right: Float32Array): Promise<void> {
     if (this.interleaved.length < left.length * 2) this.interleaved = new Float32Array(left.length * 2);
     const samples = interleave(left, right, 2, this.interleaved);
-    if (!this.dither) return this.writer.write(samples);
+    if (!this.dither) return this.sink.write(samples);
     if (this.integers.length < samples.length) this.integers = new Int32Array(samples.length);
     const ints = this.integers.subarray(0, samples.length);
     this.dither.process(samples, ints);
-    this.writer.write(ints);
+    await this.sink.write(ints);
   }
 
   /** Complete under the partial name; commit() or abort() decides its fate. */
-  finish(): void {
-    this.writer.finish();
+  finish(): Promise<void> {
+    return this.sink.finish();
   }
 
-  commit(): void {
-    this.writer.commit();
+  commit(): Promise<void> {
+    return this.sink.commit();
   }
 
-  abort(): void {
-    this.writer.abort();
+  abort(): Promise<void> {
+    return this.sink.abort();
   }
 }
 
@@ -243,19 +349,20 @@ export function fadeOutFileEnd(
  */
 async function renderPass(
   options: MasterOptions,
+  input: InputInfo,
   values: ParameterValues,
-  sink: ((l: Float32Array, r: Float32Array) => void) | undefined,
+  sink: ((l: Float32Array, r: Float32Array) => void | Promise<void>) | undefined,
   label: string,
   pacer: Pacer,
 ): Promise<PassResult> {
-  const reader = WavReader.open(options.input);
+  const source = await openAudioSource(options.input);
   try {
-    const { sampleRate, frames } = reader.info;
+    const { sampleRate, frames } = input;
     const chain = new MasteringChain({ sampleRate, maxBlock: BLOCK, values });
     const analyzer = new LoudnessAnalyzer(sampleRate);
     let toSkip = chain.latencySamples;
     let tail = chain.latencySamples;
-    const emit = (left: Float32Array, right: Float32Array) => {
+    const emit = async (left: Float32Array, right: Float32Array) => {
       chain.process(left, right);
       let start = 0;
       if (toSkip > 0) {
@@ -266,24 +373,31 @@ async function renderPass(
       const l = left.subarray(start);
       const r = right.subarray(start);
       analyzer.push(l, r);
-      sink?.(l, r);
+      await sink?.(l, r);
     };
     // Per input block, the limiter's deepest reduction in it; the latency flush (silence) is not music.
     const blockGrDb: number[] = [];
+    const ceilingAt = options.ceilingCutsDb && ceilingSchedule(options, values, sampleRate);
     for (;;) {
-      const first = reader.position;
-      const { left, right } = reader.read(BLOCK);
-      if (left.length === 0) break;
+      const first = source.position;
+      const block = await source.read(BLOCK);
+      if (!block) break;
+      const { left, right } = block;
       fadeOutFileEnd(left, right, first, frames, sampleRate);
-      emit(left, right);
+      if (!ceilingAt) await emit(left, right);
+      else
+        for (let at = 0; at < left.length; at += CEILING_STEP) {
+          chain.set('limiter.ceiling', ceilingAt(first + at));
+          await emit(left.subarray(at, at + CEILING_STEP), right.subarray(at, at + CEILING_STEP));
+        }
       blockGrDb.push(meterValue(chain.meters, 'limiter.grDb') || 0);
-      options.onProgress?.(label, reader.position, frames);
+      options.onProgress?.(label, source.position, frames);
       await pacer.step();
     }
     // Flush the chain's latency with silence so the output is exactly as long as the input.
     while (tail > 0) {
       const n = Math.min(BLOCK, tail);
-      emit(new Float32Array(n), new Float32Array(n));
+      await emit(new Float32Array(n), new Float32Array(n));
       tail -= n;
     }
     const limiterReduction = {
@@ -292,8 +406,32 @@ async function renderPass(
     };
     return { report: analyzer.report(), limiterReduction };
   } finally {
-    reader.close();
+    await source.close();
   }
+}
+
+// A lowered ceiling is set this often (10 ms at 48 kHz) and this far ahead of its region: the
+// limiter's ceiling glides over 20 ms, and the stages before it delay the signal a little.
+const CEILING_STEP = 512;
+const CEILING_LEAD_S = 0.04;
+
+/** The ceiling for the input frame `at`: lowered by the deepest cut of the regions around it. */
+function ceilingSchedule(
+  options: MasterOptions,
+  values: ParameterValues,
+  sampleRate: number,
+): (at: number) => number {
+  const cuts = options.ceilingCutsDb as Float32Array;
+  const ceiling = values['limiter.ceiling'] ?? options.ceilingDbtp;
+  const region = Math.round(REGION_SECONDS * sampleRate);
+  const lead = Math.round(CEILING_LEAD_S * sampleRate);
+  const floor = getSpec('limiter.ceiling').min;
+  return (at) => {
+    let cut = 0;
+    const last = Math.min(cuts.length - 1, Math.floor((at + CEILING_STEP + lead) / region));
+    for (let r = Math.max(0, Math.floor((at - lead) / region)); r <= last; r++) cut = Math.max(cut, cuts[r]);
+    return Math.max(floor, ceiling - cut);
+  };
 }
 
 /**
@@ -370,48 +508,74 @@ export function describeStop(
 }
 
 /**
- * Checks, before any work, what a master of `input` into `outputs` needs: the input a WAV file
- * with audio in it, every output a regular file or nothing, in a writable folder, and none of
- * them the input itself. Returns the input's format.
+ * Checks, before any work, what a master of `input` into `outputs` needs: the input a file the rig
+ * reads (io/formats.ts: a regular file, WAV, AIFF or through ffmpeg) with audio in it, every output
+ * a regular file or nothing, in a writable folder, none of them the input itself, and its format
+ * one a master is written in (with ffmpeg there for FLAC). Returns what the input's header says.
  */
-export function checkMasterFiles(input: string, outputs: readonly string[]): WavInfo {
-  const reader = WavReader.open(input);
-  const info = reader.info;
-  reader.close();
-  if (info.frames === 0)
-    throw new Error(`${path.basename(input)} has no audio frames; there is nothing to master`);
+export async function checkMasterFiles(
+  input: string,
+  outputs: readonly string[],
+  sampleFormat: SampleFormat = 'int24',
+): Promise<SourceInfo> {
+  const source = await openAudioSource(input);
+  const info = source.info;
+  await source.close();
+  if (info.frames === 0) throw noFrames(input);
   for (const output of outputs) {
     checkNotInput(input, output);
     checkOutputFile(output);
+    checkMasterWriter(output, sampleFormat);
   }
   return info;
+}
+
+const noFrames = (input: string) =>
+  new Error(`${path.basename(input)} has no audio frames; there is nothing to master`);
+
+/** Throws, before any work, when the codec check was asked for and ffmpeg is not there. */
+function checkCodecTools(options: MasterOptions): void {
+  if (options.codecs?.length && !ffmpegAvailable())
+    throw new FfmpegMissingError(options.output, 'the codec check');
 }
 
 /** Finds the limiter drive that meets the loudness target, then renders the file with it. */
 export async function master(options: MasterOptions): Promise<MasterResult> {
   const cdFile = options.cd ? cdPath(options.output) : undefined;
-  const { sampleRate } = checkMasterFiles(
-    options.input,
-    cdFile ? [options.output, cdFile] : [options.output],
-  );
-  if (cdFile) cdResampler(options.input, sampleRate);
+  const { sampleRate } = await checkMasterFiles(options.input, [options.output], options.format);
+  if (cdFile) {
+    checkNotInput(options.input, cdFile);
+    checkOutputFile(cdFile);
+    checkMasterWriter(cdFile, 'int16');
+    cdResampler(options.input, sampleRate);
+  }
+  checkCodecTools(options);
   const pacer = new Pacer(options.signal);
   const input = await analyzePaced(options.input, pacer, options.onProgress);
+  // A lossy input states no length: the analysis counted it.
+  if (input.frames === 0) throw noFrames(options.input);
   if (input.integratedLufs === null) {
     throw new Error(
       `${path.basename(options.input)}: the input is silent (no 400 ms block above the -70 LUFS gate); there is no loudness to master to a target`,
     );
   }
-  const output = await renderPending(options, input, options.output, pacer);
+  const info = await inputInfoOf(options.input, input.frames);
+  const output = await codecChecked(
+    options,
+    info,
+    input,
+    await renderPending(options, info, input, options.output, pacer),
+    pacer,
+  );
   let cd: PendingFile | undefined;
   try {
-    if (cdFile) cd = await renderCd(options, output.result, cdFile, pacer);
+    if (cdFile) cd = await renderCd(options, info, output.result, cdFile, pacer);
     // Together: a master and its CD master are both new, or both as they were.
-    output.stream.commit();
-    cd?.stream.commit();
+    await output.stream.commit();
+    await cd?.stream.commit();
   } catch (error) {
-    output.stream.abort();
-    cd?.stream.abort();
+    await output.stream.abort();
+    await cd?.stream.abort();
     throw error;
   }
   const result: MasterResult = { input, output: output.result };
@@ -419,56 +583,149 @@ export async function master(options: MasterOptions): Promise<MasterResult> {
   return result;
 }
 
+// At most this many renders after the first to make a master codec-safe; each lowers the ceiling
+// further only where a decode still went over, by the excess and this margin (a codec's peaks
+// move a little when the signal under it does).
+const MAX_CODEC_RERENDERS = 4;
+const CODEC_MARGIN_DB = 0.1;
+// A decode's overshoot grows with the level under it, and the drive search wins back the loudness
+// a cut costs: each cut is half again the excess, so two or three renders do rather than four.
+const CODEC_CUT_FACTOR = 1.5;
+
+/** The codec check of a pending file and, when asked, the renders that make it codec-safe. */
+async function codecChecked(
+  options: MasterOptions,
+  info: InputInfo,
+  input: LoudnessReport,
+  first: PendingFile,
+  pacer: Pacer,
+): Promise<PendingFile> {
+  if (!options.codecs?.length) return first;
+  const check = async (pending: PendingFile, codecs: readonly StreamCodec[]) => {
+    // The pending file as it will be delivered (dithered, in its format), read back whole.
+    const { left, right, sampleRate } = await readWhole(pending.stream.partialPath);
+    options.onProgress?.('codec check', 0, 1);
+    const checked = await checkCodecs(left, right, sampleRate, codecs, options.ceilingDbtp);
+    options.signal?.throwIfAborted();
+    return checked;
+  };
+  const isOver = (r: CodecResult) => r.truePeakDbtp > options.ceilingDbtp;
+  const key = (c: StreamCodec) => `${c.codec}/${c.kbps}`;
+  let pending = first;
+  let results = await check(pending, options.codecs);
+  let cuts: Float32Array | undefined;
+  let rerenders = 0;
+  try {
+    // Each render re-checks only the decodes that went over (lowering a ceiling lowers the rest
+    // too); once those pass, every other codec is checked again before the master counts as safe.
+    let failing = results.filter(isOver);
+    while (options.codecSafe && failing.length && rerenders < MAX_CODEC_RERENDERS) {
+      const more = ceilingCuts(failing, options.ceilingDbtp, CODEC_MARGIN_DB, CODEC_CUT_FACTOR);
+      cuts = cuts ? cuts.map((c, r) => c + (more[r] ?? 0)) : more;
+      // The re-render writes under the same hidden name: the checked one goes first.
+      await pending.stream.abort();
+      pending = await renderPending(
+        { ...options, ceilingCutsDb: cuts },
+        info,
+        input,
+        options.output,
+        pacer,
+        pending.result.limiterGainDb,
+      );
+      rerenders++;
+      const rechecked = new Map((await check(pending, failing)).map((r) => [key(r), r]));
+      results = results.map((r) => rechecked.get(key(r)) ?? r);
+      failing = results.filter(isOver);
+      if (!failing.length) {
+        const others = results.filter((r) => !rechecked.has(key(r)));
+        const again = new Map((await check(pending, others)).map((r) => [key(r), r]));
+        results = results.map((r) => again.get(key(r)) ?? r);
+        failing = results.filter(isOver);
+      }
+    }
+  } catch (error) {
+    await pending.stream.abort();
+    throw error;
+  }
+  const over = () => results.some(isOver);
+  pending.result.codecs = results;
+  if (options.codecSafe)
+    pending.result.codecSafety = {
+      rerenders,
+      regionsLowered: cuts ? cuts.filter((c) => c > 0).length : 0,
+      deepestCutDb: cuts ? Math.max(0, ...cuts) : 0,
+      driveBeforeDb: first.result.limiterGainDb,
+      driveAfterDb: pending.result.limiterGainDb,
+      lufsBefore: first.result.report.integratedLufs,
+      lufsAfter: pending.result.report.integratedLufs,
+      safe: !over(),
+    };
+  return pending;
+}
+
 /** Renders `file` at the drive that meets `options.targetLufs` and moves it under its name. */
 export async function renderToTarget(
   options: MasterOptions,
-  input: LoudnessReport,
+  /** The input's analysis; with its frame count (a SignalReport), a lossy input is not decoded to count them again. */
+  input: LoudnessReport & { frames?: number },
   file: string,
 ): Promise<RenderedFile> {
-  checkMasterFiles(options.input, [file]);
-  const pending = await renderPending(options, input, file, new Pacer(options.signal));
-  pending.stream.commit();
+  await checkMasterFiles(options.input, [file], options.format);
+  checkCodecTools({ ...options, output: file });
+  const info = await inputInfoOf(options.input, input.frames);
+  const pacer = new Pacer(options.signal);
+  const pending = await codecChecked(
+    { ...options, output: file },
+    info,
+    input,
+    await renderPending(options, info, input, file, pacer),
+    pacer,
+  );
+  await pending.stream.commit();
   return pending.result;
 }
 
 /** The drive search: passes until one meets the target (or the search ends), that one kept. */
 async function renderPending(
   options: MasterOptions,
+  info: InputInfo,
   input: LoudnessReport,
   file: string,
   pacer: Pacer,
+  /** Where a re-render starts its search: the drive that met the target before. */
+  firstDriveDb?: number,
 ): Promise<PendingFile> {
   const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp };
-  const probe = WavReader.open(options.input);
-  const rate = probe.info.sampleRate;
-  probe.close();
+  const rate = info.sampleRate;
   const range = driveRange(values);
   // First guess: the chain is roughly unity gain, so drive by the distance to the target.
   let drive = Math.min(
     range.max,
     Math.max(
       range.min,
-      (options.values['limiter.gain'] ?? 0) +
-        options.targetLufs -
-        (input.integratedLufs ?? options.targetLufs),
+      firstDriveDb ??
+        (options.values['limiter.gain'] ?? 0) +
+          options.targetLufs -
+          (input.integratedLufs ?? options.targetLufs),
     ),
   );
   const tried: DrivePass[] = [];
   for (;;) {
     const passes = tried.length + 1;
     const settings = driveSettings(drive, values);
-    const stream = new OutputStream(file, rate, options.format, options.noiseShaping ?? false);
+    const stream = await OutputStream.create(file, rate, options.format, options.noiseShaping ?? false);
     let pass: PassResult;
     try {
       pass = await renderPass(
         options,
+        info,
         { ...values, 'limiter.gain': settings.limiterGainDb, 'input.trim': settings.inputTrimDb },
         (l, r) => stream.write(l, r),
         `pass ${passes}`,
         pacer,
       );
     } catch (error) {
-      stream.abort();
+      await stream.abort();
       throw error;
     }
     const last = { gainDb: drive, lufs: pass.report.integratedLufs ?? -Infinity };
@@ -476,9 +733,9 @@ async function renderPending(
     const decision = decideDrive(tried, options.targetLufs, range);
     if ('stop' in decision) {
       try {
-        stream.finish();
+        await stream.finish();
       } catch (error) {
-        stream.abort();
+        await stream.abort();
         throw error;
       }
       return {
@@ -496,7 +753,7 @@ async function renderPending(
         },
       };
     }
-    stream.abort();
+    await stream.abort();
     drive = decision.next;
   }
 }
@@ -520,15 +777,14 @@ function cdResampler(input: string, sampleRate: number): NativeResampler | undef
  */
 async function renderCd(
   options: MasterOptions,
+  input: InputInfo,
   master: RenderedFile,
   cdFile: string,
   pacer: Pacer,
 ): Promise<PendingFile> {
-  const reader0 = WavReader.open(options.input);
-  const rate = reader0.info.sampleRate;
+  const rate = input.sampleRate;
   // The CD master lasts exactly as long as the master: the resampler's tail is cut there.
-  let framesLeft = Math.round((reader0.info.frames * 44100) / rate);
-  reader0.close();
+  let framesLeft = Math.round((input.frames * 44100) / rate);
   const values = {
     ...options.values,
     'limiter.ceiling': options.ceilingDbtp,
@@ -556,6 +812,7 @@ async function renderCd(
     };
     await renderPass(
       options,
+      input,
       values,
       (l, r) => {
         const interleaved = interleave(l, r, 2);
@@ -570,7 +827,7 @@ async function renderCd(
     const measured = await analyzePaced(floatTemp, pacer);
     const overshoot = (measured.truePeakDbtp ?? -Infinity) - options.ceilingDbtp;
     const trim = overshoot > 0 ? Math.pow(10, -(overshoot + 0.01) / 20) : 1;
-    const stream = new OutputStream(cdFile, 44100, 'int16', options.noiseShaping ?? false);
+    const stream = await OutputStream.create(cdFile, 44100, 'int16', options.noiseShaping ?? false);
     try {
       const reader = WavReader.open(floatTemp);
       try {
@@ -579,17 +836,17 @@ async function renderCd(
           if (left.length === 0) break;
           if (trim !== 1)
             for (let i = 0; i < left.length; i++) [left[i], right[i]] = [left[i] * trim, right[i] * trim];
-          stream.write(left, right);
+          await stream.write(left, right);
           await pacer.step();
         }
       } finally {
         reader.close();
       }
-      stream.finish();
+      await stream.finish();
       const report = await analyzePaced(stream.partialPath, pacer);
       return { stream, result: { ...master, file: cdFile, report, passes: 1 } };
     } catch (error) {
-      stream.abort();
+      await stream.abort();
       throw error;
     }
   } finally {

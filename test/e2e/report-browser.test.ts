@@ -20,9 +20,9 @@ const ARTIFACTS = `${REPO_ROOT}test-artifacts`;
 // The figures the full data draws, with the series each must show.
 const EXPECTED_SERIES: Record<string, string[]> = {
   'Loudness over time': ['momentary', 'short-term'],
-  'Short-term loudness distribution': ['short-term'],
   'True peak over time': ['true peak'],
   'Gain reduction over time': ['compressor', 'limiter'],
+  'Short-term loudness distribution': ['short-term'],
   'Spectrum: input and output': ['input', 'output'],
 };
 
@@ -68,7 +68,9 @@ describe('the QC report in Chromium', () => {
           title: section.querySelector('h3')?.textContent ?? '',
           width: box?.width ?? 0,
           height: box?.height ?? 0,
-          visible: svg ? getComputedStyle(svg).visibility === 'visible' && getComputedStyle(svg).display !== 'none' : false,
+          visible: svg
+            ? getComputedStyle(svg).visibility === 'visible' && getComputedStyle(svg).display !== 'none'
+            : false,
           series: [...(svg?.querySelectorAll('path.series') ?? [])].map((p) => ({
             name: p.getAttribute('data-series'),
             length: (p as SVGPathElement).getTotalLength(),
@@ -100,7 +102,11 @@ describe('the QC report in Chromium', () => {
       return sources.map((source) => {
         const doc = new DOMParser().parseFromString(source, 'image/svg+xml');
         const error = doc.querySelector('parsererror');
-        return error ? error.textContent : doc.documentElement.localName === 'svg' ? null : 'root is not <svg>';
+        return error
+          ? error.textContent
+          : doc.documentElement.localName === 'svg'
+            ? null
+            : 'root is not <svg>';
       });
     }, svgs);
     expect(problems).toEqual(svgs.map(() => null));

@@ -24,7 +24,10 @@ const ARRANGEMENT: Array<[number, number | null]> = [
 
 /** Deterministic wobble in -1..1: a few incommensurate sines, so no two seconds look alike. */
 function wobble(t: number, seed: number): number {
-  return (Math.sin(t * 1.7 + seed) + Math.sin(t * 0.37 + 2 * seed) * 0.6 + Math.sin(t * 5.3 + 3 * seed) * 0.3) / 1.9;
+  return (
+    (Math.sin(t * 1.7 + seed) + Math.sin(t * 0.37 + 2 * seed) * 0.6 + Math.sin(t * 5.3 + 3 * seed) * 0.3) /
+    1.9
+  );
 }
 
 function sectionLevel(t: number): number | null {
@@ -55,8 +58,19 @@ export function syntheticQcData(overrides: Partial<QcReportData> = {}): QcReport
   const limiter = series((t, level) => Math.max(0, (level + 13.5) * 1.4 + 0.8 * wobble(t * 9, 4)));
   const comp = series((t, level) => Math.max(0, (level + 20) * 0.35 + 0.5 * wobble(t * 2, 6)));
   const tilt = (hz: number, offsetDb: number, air: number) =>
-    -18 - 3.2 * Math.log2(hz / 100) + offsetDb + (hz < 40 ? -10 * Math.log2(40 / hz) : 0) + (hz > 8000 ? air : 0);
-  const output = { integratedLufs: -13.8, shortTermMaxLufs: -10.2, momentaryMaxLufs: -8.1, lra: 6.4, truePeakDbtp: -1.1, plr: 12.7 };
+    -18 -
+    3.2 * Math.log2(hz / 100) +
+    offsetDb +
+    (hz < 40 ? -10 * Math.log2(40 / hz) : 0) +
+    (hz > 8000 ? air : 0);
+  const output = {
+    integratedLufs: -13.8,
+    shortTermMaxLufs: -10.2,
+    momentaryMaxLufs: -8.1,
+    lra: 6.4,
+    truePeakDbtp: -1.1,
+    plr: 12.7,
+  };
   return {
     title: 'Delivery QC: Night Drive (master v3)',
     inputFile: 'night-drive-mix-v7.wav',
@@ -74,7 +88,14 @@ export function syntheticQcData(overrides: Partial<QcReportData> = {}): QcReport
     sampleRate: 48000,
     durationS: DURATION_S,
     loudness: {
-      input: { integratedLufs: -19.6, shortTermMaxLufs: -15.9, momentaryMaxLufs: -13.4, lra: 8.1, truePeakDbtp: -3.1, plr: 16.5 },
+      input: {
+        integratedLufs: -19.6,
+        shortTermMaxLufs: -15.9,
+        momentaryMaxLufs: -13.4,
+        lra: 8.1,
+        truePeakDbtp: -3.1,
+        plr: 16.5,
+      },
       output,
     },
     codecs: [
@@ -83,9 +104,30 @@ export function syntheticQcData(overrides: Partial<QcReportData> = {}): QcReport
       { codec: 'Opus 160 kb/s', truePeakDbtp: -1.0, overs: 0, integratedLufs: -13.7 },
     ],
     platforms: [
-      { name: 'Spotify', targetLufs: -14, gainDb: -0.2, turnedUp: false, peakAfterDbtp: -1.3, ceilingDbtp: -1 },
-      { name: 'Apple Music', targetLufs: -16, gainDb: -2.2, turnedUp: false, peakAfterDbtp: -3.3, ceilingDbtp: -1 },
-      { name: 'YouTube', targetLufs: -14, gainDb: -0.2, turnedUp: false, peakAfterDbtp: -1.3, ceilingDbtp: 0 },
+      {
+        name: 'Spotify',
+        targetLufs: -14,
+        gainDb: -0.2,
+        turnedUp: false,
+        peakAfterDbtp: -1.3,
+        ceilingDbtp: -1,
+      },
+      {
+        name: 'Apple Music',
+        targetLufs: -16,
+        gainDb: -2.2,
+        turnedUp: false,
+        peakAfterDbtp: -3.3,
+        ceilingDbtp: -1,
+      },
+      {
+        name: 'YouTube',
+        targetLufs: -14,
+        gainDb: -0.2,
+        turnedUp: false,
+        peakAfterDbtp: -1.3,
+        ceilingDbtp: 0,
+      },
       { name: 'Tidal', targetLufs: -14, gainDb: -0.2, turnedUp: false, peakAfterDbtp: -1.3, ceilingDbtp: 0 },
     ],
     series: {

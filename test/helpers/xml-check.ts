@@ -9,7 +9,8 @@ const ATTRIBUTE = /\s+([A-Za-z_][\w:.-]*)\s*=\s*("[^"<]*"|'[^'<]*')/y;
 
 function checkText(text: string, where: string): void {
   for (let i = text.indexOf('&'); i >= 0; i = text.indexOf('&', i + 1))
-    if (!ENTITY.test(text.slice(i))) throw new Error(`stray "&" ${where}: ${JSON.stringify(text.slice(i, i + 20))}`);
+    if (!ENTITY.test(text.slice(i)))
+      throw new Error(`stray "&" ${where}: ${JSON.stringify(text.slice(i, i + 20))}`);
 }
 
 /** Throws, naming the problem, unless `markup` is one well-formed XML element. */
@@ -20,7 +21,8 @@ export function assertWellFormedXml(markup: string): void {
   while (at < markup.length) {
     const open = markup.indexOf('<', at);
     const text = markup.slice(at, open < 0 ? markup.length : open);
-    if (text.trim() && stack.length === 0) throw new Error(`text outside the root element: ${JSON.stringify(text.slice(0, 40))}`);
+    if (text.trim() && stack.length === 0)
+      throw new Error(`text outside the root element: ${JSON.stringify(text.slice(0, 40))}`);
     checkText(text, `in text at ${at}`);
     if (open < 0) break;
     const close = markup.indexOf('>', open);
@@ -46,7 +48,8 @@ export function assertWellFormedXml(markup: string): void {
         consumed = ATTRIBUTE.lastIndex;
       }
       rest = rest.slice(consumed);
-      if (rest.trim()) throw new Error(`malformed attributes on <${name}> at ${open}: ${JSON.stringify(rest.slice(0, 40))}`);
+      if (rest.trim())
+        throw new Error(`malformed attributes on <${name}> at ${open}: ${JSON.stringify(rest.slice(0, 40))}`);
       if (stack.length === 0) roots++;
       if (!selfClosing) stack.push(name);
     }

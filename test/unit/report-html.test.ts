@@ -40,7 +40,9 @@ describe('escaping', () => {
     // Booleans, not the document: a failure should not print 100 kB of HTML.
     expect(/<script/i.test(html)).toBe(false);
     expect(html.includes(HOSTILE_NAME)).toBe(false);
-    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#39;mix&#39;.wav');
+    expect(html).toContain(
+      '&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#39;mix&#39;.wav',
+    );
     // The plots' accessible names carry the file name inside attributes: still one attribute each.
     for (const svg of svgsOf(html)) assertWellFormedXml(svg);
   });
@@ -76,7 +78,14 @@ describe('plots', () => {
       title: 'loudness <&> "quoted"',
       series: [
         { label: 'momentary', color: 'blue', y: ramp, dx: 0.1 },
-        { label: `short-term 'st'`, color: 'text', y: ramp.map((v) => v - 2), dx: 0.1, shape: 'step', fill: true },
+        {
+          label: `short-term 'st'`,
+          color: 'text',
+          y: ramp.map((v) => v - 2),
+          dx: 0.1,
+          shape: 'step',
+          fill: true,
+        },
       ],
       x: { kind: 'time', label: 'time' },
       y: { label: 'LUFS' },
@@ -208,7 +217,10 @@ describe('the QC report', () => {
   test('a ceiling met to within float noise passes; integrated loudness off target fails', () => {
     const base = syntheticQcData();
     const data = syntheticQcData({
-      loudness: { input: null, output: { ...base.loudness.output!, truePeakDbtp: -0.999, integratedLufs: -11.5 } },
+      loudness: {
+        input: null,
+        output: { ...base.loudness.output!, truePeakDbtp: -0.999, integratedLufs: -11.5 },
+      },
     });
     const [loudness, truePeak] = qcChecks(data);
     expect(truePeak.verdict).toBe('pass');
@@ -217,7 +229,13 @@ describe('the QC report', () => {
 
   test('with no codecs, platforms, series or spectrum, each shows as not checked and no plot is drawn', () => {
     const base = syntheticQcData();
-    const html = renderQcReport({ ...base, codecs: [], platforms: undefined, series: undefined, spectrum: undefined });
+    const html = renderQcReport({
+      ...base,
+      codecs: [],
+      platforms: undefined,
+      series: undefined,
+      spectrum: undefined,
+    });
     expect(svgsOf(html)).toHaveLength(0);
     for (const line of [
       'no codec was encoded and decoded',
@@ -257,8 +275,14 @@ describe('writing', () => {
   test('writes NAME.html and NAME.json side by side, replacing old ones, leaving no temporaries', () => {
     const folder = tempFolder();
     fs.writeFileSync(path.join(folder, 'qc.html'), 'old');
-    const written = writeReport(path.join(folder, 'qc.html'), '<!doctype html><p>new</p>', { a: NaN, b: [1] });
-    expect(written).toEqual({ htmlPath: path.join(folder, 'qc.html'), jsonPath: path.join(folder, 'qc.json') });
+    const written = writeReport(path.join(folder, 'qc.html'), '<!doctype html><p>new</p>', {
+      a: NaN,
+      b: [1],
+    });
+    expect(written).toEqual({
+      htmlPath: path.join(folder, 'qc.html'),
+      jsonPath: path.join(folder, 'qc.json'),
+    });
     expect(fs.readFileSync(written.htmlPath, 'utf8')).toBe('<!doctype html><p>new</p>');
     expect(JSON.parse(fs.readFileSync(written.jsonPath, 'utf8'))).toEqual({ a: null, b: [1] });
     expect(fs.readdirSync(folder).sort()).toEqual(['qc.html', 'qc.json']);
