@@ -80,3 +80,28 @@ export function checkNotInput(input: string, output: string): void {
       `is the input ${input}${how === 'itself' ? '' : ` (${how})`}; a master never replaces its source: write it to another file`,
     );
 }
+
+/**
+ * Reads exactly `bytes` at `position` into `buffer` (the WAV and AIFF readers' sample data): a read
+ * that fails says why, one that meets the end of the file says where the samples stopped.
+ */
+export function readExactly(
+  fd: number,
+  buffer: Buffer,
+  bytes: number,
+  position: number,
+  makeError: (problem: string) => Error,
+  truncated: (gotBytes: number) => string,
+): void {
+  let got = 0;
+  while (got < bytes) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buffer, got, bytes - got, position + got);
+    } catch (error) {
+      throw makeError(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (n === 0) throw makeError(truncated(got));
+    got += n;
+  }
+}

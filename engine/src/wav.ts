@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OutputFileError, checkOutputFile, describeKind } from './file-checks.ts';
+import { OutputFileError, checkOutputFile, describeKind, readExactly } from './file-checks.ts';
 
 export type SampleFormat = 'int16' | 'int24' | 'int32' | 'float32';
 
@@ -94,30 +94,15 @@ export class WavReader {
     const count = Math.max(0, Math.min(frames, this.info.frames - this.framesRead));
     const bytes = count * this.frameBytes;
     if (this.chunk.length < bytes) this.chunk = Buffer.alloc(bytes);
-    let got = 0;
-    while (got < bytes) {
-      let n: number;
-      try {
-        n = fs.readSync(
-          this.fd,
-          this.chunk,
-          got,
-          bytes - got,
-          this.dataStart + this.framesRead * this.frameBytes + got,
-        );
-      } catch (error) {
-        throw new WavError(
-          this.file,
-          `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      if (n === 0)
-        throw new WavError(
-          this.file,
-          `truncated: the data ends after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`,
-        );
-      got += n;
-    }
+    readExactly(
+      this.fd,
+      this.chunk,
+      bytes,
+      this.dataStart + this.framesRead * this.frameBytes,
+      (problem) => new WavError(this.file, problem),
+      (got) =>
+        `truncated: the data ends after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`,
+    );
     this.framesRead += count;
     const left = new Float32Array(count);
     const right = new Float32Array(count);

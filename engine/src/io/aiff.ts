@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OutputFileError, checkOutputFile } from '../file-checks.ts';
+import { OutputFileError, checkOutputFile, readExactly } from '../file-checks.ts';
 import type { SampleFormat } from '../wav.ts';
 import { claimPartial, commitPartial, openReadableFile, partialPathOf } from './regular-files.ts';
 
@@ -104,30 +104,15 @@ export class AiffReader {
     const count = Math.max(0, Math.min(frames, this.info.frames - this.framesRead));
     const bytes = count * this.frameBytes;
     if (this.chunk.length < bytes) this.chunk = Buffer.alloc(bytes);
-    let got = 0;
-    while (got < bytes) {
-      let n: number;
-      try {
-        n = fs.readSync(
-          this.fd,
-          this.chunk,
-          got,
-          bytes - got,
-          this.dataStart + this.framesRead * this.frameBytes + got,
-        );
-      } catch (error) {
-        throw new AiffError(
-          this.file,
-          `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      if (n === 0)
-        throw new AiffError(
-          this.file,
-          `truncated: the samples end after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`,
-        );
-      got += n;
-    }
+    readExactly(
+      this.fd,
+      this.chunk,
+      bytes,
+      this.dataStart + this.framesRead * this.frameBytes,
+      (problem) => new AiffError(this.file, problem),
+      (got) =>
+        `truncated: the samples end after ${this.framesRead + Math.floor(got / this.frameBytes)} of ${this.info.frames} frames`,
+    );
     this.framesRead += count;
     const left = new Float32Array(count);
     const right = new Float32Array(count);
