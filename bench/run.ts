@@ -6,13 +6,16 @@
  *
  * Flags: --music FILE (real material), --seconds N (length of real music, default 600),
  * --no-peers, --live-seconds N (the PulseAudio live run, default 300), --only SECTIONS (comma
- * separated: chain, peers, meters, blocks, live, controller, dashboard, quality), --controller-seconds N
+ * separated: chain, peers, meters, blocks, live, controller, dashboard, quality, delivery), --controller-seconds N
  * (the sustained control-event run, default 60), --live-load-seconds N (each of the two live runs
  * against busy processes, default 60; 0 skips them).
  *
  * `quality` (issue 11): the limiter against its peers (x42 dpl, LSP, alimiter) on THD+N, SMPTE
  * IMD and pumping of generated signals, and on the real music driven to -14, -9 and -7 LUFS
  * (loudness reached, 8x overs, max dBTP, LRA, PLR); under 2 minutes with --seconds 120 on two cores.
+ *
+ * `delivery` (issue 14): plain against codec-safe masters and ffmpeg's two-pass loudnorm, each
+ * decoded through six codecs (bench/delivery.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +31,7 @@ import { benchController } from './controller.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchRealtimeFiltered } from './realtime.ts';
 import { benchQuality } from './quality.ts';
+import { benchDelivery } from './delivery.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -236,6 +240,7 @@ const SECTIONS = [
   'controller',
   'dashboard',
   'quality',
+  'delivery',
 ] as const;
 const chosen = new Set(flags.only ? flags.only.split(',') : SECTIONS);
 for (const name of chosen) {
@@ -246,7 +251,7 @@ const wants = (section: (typeof SECTIONS)[number]) => chosen.has(section);
 
 log('# rig benchmark');
 const materials: Material[] = [generated(60)];
-if (wants('chain') || wants('peers') || wants('meters') || wants('quality')) {
+if (wants('chain') || wants('peers') || wants('meters') || wants('quality') || wants('delivery')) {
   const real = music(Number(flags.seconds), flags.music);
   if (real) materials.push(real);
   else log("(no real music: install ffmpeg and Debian's hyperrogue-music, or pass --music FILE)");
@@ -261,6 +266,12 @@ if (wants('quality')) {
     results,
     benchQuality({ music: real, peers: !flags['no-peers'] && hasCommand('ffmpeg'), log }),
   );
+}
+
+if (wants('delivery')) {
+  const real = materials.length > 1 ? materials[materials.length - 1] : undefined;
+  if (!real || !hasCommand('ffmpeg')) log('\n## Delivery: skipped (needs ffmpeg and real music)');
+  else Object.assign(results, await benchDelivery(real, log));
 }
 
 if (wants('live')) {

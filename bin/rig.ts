@@ -22,6 +22,13 @@ usage: npm run rig -- <command> [options]
       --noise-shaping        noise-shaped dither
       --cd                   also write OUT.cd.wav: 16-bit 44.1 kHz, resampled and dithered
       --json                 print the report as JSON
+  deliver IN.wav... -o DIR --platforms P1,P2,...
+                             the delivery set per input: the 24-bit master per distinct target
+                             (codec-safe for the platforms' codecs), the CD master (cd), FLAC
+                             (tidal, amazon, --flac), MP3 320k and AAC 256k listening copies,
+                             each verified, and NAME.qc.html + NAME.qc.json
+      --album                one drive for every track: the album's relative levels kept
+      --set ID=VALUE, --settings FILE|NAME, --noise-shaping, --json   as for master
   analyze IN.wav [--json]    loudness (BS.1770-4 / EBU R128), true peak, LRA, PLR
   params [--json]            the chain's parameters, ranges and defaults
   devices [--json]           audio interfaces (PortAudio) with channels and sample rates
@@ -52,6 +59,7 @@ type Command = (args: string[]) => void | Promise<void>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   master: async () => (await import('./commands/master.ts')).commandMaster,
   analyze: async () => (await import('./commands/master.ts')).commandAnalyze,
+  deliver: async () => (await import('./commands/deliver.ts')).commandDeliver,
   params: async () => (await import('./commands/params.ts')).commandParams,
   start: async () => (await import('./commands/start.ts')).commandStart,
   snapshots: async () => (await import('./commands/snapshots.ts')).commandSnapshots,

@@ -31,12 +31,18 @@ export {
   cdPath,
   checkMasterFiles,
   master,
+  masterFormat,
   renderToTarget,
   targetPath,
+  type CodecSafety,
+  type MasterFormat,
   type MasterOptions,
   type MasterResult,
   type RenderedFile,
 } from './master.ts';
+export { codecLabel, type CodecResult } from './delivery/codec-check.ts';
+export { playbackGain, playbackTable, type PlaybackGain, type PlaybackRow } from './delivery/playback.ts';
+export { ffmpegAvailable, openAudioSource, createAudioSink } from './io/index.ts';
 export { formatReports } from './report.ts';
 export { WavError, WavReader, WavWriter, parseSampleFormat, type SampleFormat, type WavInfo } from './wav.ts';
 export { OutputFileError } from './file-checks.ts';

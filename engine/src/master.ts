@@ -12,7 +12,9 @@ import { MasteringChain } from './chain.ts';
 import { OutputFileError, checkNotInput, checkOutputFile } from './file-checks.ts';
 import type { AudioFormat, AudioSink, SourceInfo } from './io/audio-stream.ts';
 import { FfmpegMissingError, ffmpegAvailable } from './io/ffmpeg.ts';
-import { FORMAT_LABELS, createAudioSink, formatOfName, openAudioSource } from './io/formats.ts';
+import { AiffReader } from './io/aiff.ts';
+import { FORMAT_LABELS, createAudioSink, detectFormat, formatOfName, openAudioSource } from './io/formats.ts';
+import { checkReadableFile } from './io/regular-files.ts';
 import { LoudnessAnalyzer, type LoudnessReport, type SignalReport } from './loudness.ts';
 import { MAX_PASSES, decideDrive, type DrivePass, type DriveRange, type SearchStop } from './drive-search.ts';
 import { ceilingCuts, checkCodecs, REGION_SECONDS, type CodecResult } from './delivery/codec-check.ts';
@@ -99,7 +101,7 @@ interface PassResult {
 }
 
 export interface MasterResult {
-  input: LoudnessReport;
+  input: SignalReport;
   output: RenderedFile;
   cd?: RenderedFile;
 }
@@ -193,7 +195,9 @@ async function inputInfoOf(file: string, counted?: number): Promise<InputInfo> {
 }
 
 /** A whole file as float, any format (the pending master, read back for the codec check). */
-async function readWhole(file: string): Promise<{ left: Float32Array; right: Float32Array; sampleRate: number }> {
+async function readWhole(
+  file: string,
+): Promise<{ left: Float32Array; right: Float32Array; sampleRate: number }> {
   const source = await openAudioSource(file);
   try {
     const blocks: { left: Float32Array; right: Float32Array }[] = [];
@@ -508,26 +512,45 @@ export function describeStop(
 }
 
 /**
- * Checks, before any work, what a master of `input` into `outputs` needs: the input a file the rig
- * reads (io/formats.ts: a regular file, WAV, AIFF or through ffmpeg) with audio in it, every output
- * a regular file or nothing, in a writable folder, none of them the input itself, and its format
- * one a master is written in (with ffmpeg there for FLAC). Returns what the input's header says.
+ * Checks, before any work, what a master of `input` into `outputs` needs: the input a regular file
+ * the rig reads (WAV and AIFF with their headers checked here; anything else needs ffmpeg, which
+ * must be there), with audio in it as far as its header tells, every output a regular file or
+ * nothing, in a writable folder, none of them the input itself, and its format one a master is
+ * written in (with ffmpeg there for FLAC). Synchronous: the cheap checks, before any decoder starts.
  */
-export async function checkMasterFiles(
+export function checkMasterFiles(
   input: string,
   outputs: readonly string[],
   sampleFormat: SampleFormat = 'int24',
-): Promise<SourceInfo> {
-  const source = await openAudioSource(input);
-  const info = source.info;
-  await source.close();
-  if (info.frames === 0) throw noFrames(input);
+): void {
+  const format = detectFormat(input);
+  if (format === 'wav' || format === 'aiff' || format === 'aifc') {
+    const reader = format === 'wav' ? WavReader.open(input) : AiffReader.open(input);
+    const frames = reader.info.frames;
+    reader.close();
+    if (frames === 0) throw noFrames(input);
+  } else {
+    const label = format ? FORMAT_LABELS[format] : null;
+    checkReadableFile(input, (problem) => new Error(`${path.basename(input)}: ${problem}`), 'an audio file');
+    if (!ffmpegAvailable())
+      throw new FfmpegMissingError(
+        input,
+        label ? `reading ${label}` : 'reading formats other than WAV and AIFF',
+      );
+  }
   for (const output of outputs) {
     checkNotInput(input, output);
     checkOutputFile(output);
     checkMasterWriter(output, sampleFormat);
   }
-  return info;
+}
+
+/** The input's header as its reader states it: rate, channels, frames (null for most codecs). */
+async function probeInput(file: string): Promise<SourceInfo> {
+  const source = await openAudioSource(file);
+  await source.close();
+  if (source.info.frames === 0) throw noFrames(file);
+  return source.info;
 }
 
 const noFrames = (input: string) =>
@@ -542,14 +565,15 @@ function checkCodecTools(options: MasterOptions): void {
 /** Finds the limiter drive that meets the loudness target, then renders the file with it. */
 export async function master(options: MasterOptions): Promise<MasterResult> {
   const cdFile = options.cd ? cdPath(options.output) : undefined;
-  const { sampleRate } = await checkMasterFiles(options.input, [options.output], options.format);
+  checkMasterFiles(options.input, [options.output], options.format);
   if (cdFile) {
     checkNotInput(options.input, cdFile);
     checkOutputFile(cdFile);
     checkMasterWriter(cdFile, 'int16');
-    cdResampler(options.input, sampleRate);
   }
   checkCodecTools(options);
+  const { sampleRate } = await probeInput(options.input);
+  if (cdFile) cdResampler(options.input, sampleRate);
   const pacer = new Pacer(options.signal);
   const input = await analyzePaced(options.input, pacer, options.onProgress);
   // A lossy input states no length: the analysis counted it.
@@ -589,8 +613,8 @@ export async function master(options: MasterOptions): Promise<MasterResult> {
 const MAX_CODEC_RERENDERS = 4;
 const CODEC_MARGIN_DB = 0.1;
 // A decode's overshoot grows with the level under it, and the drive search wins back the loudness
-// a cut costs: each cut is half again the excess, so two or three renders do rather than four.
-const CODEC_CUT_FACTOR = 1.5;
+// a cut costs: each cut is twice the excess, so a few renders do rather than many.
+const CODEC_CUT_FACTOR = 2;
 
 /** The codec check of a pending file and, when asked, the renders that make it codec-safe. */
 async function codecChecked(
@@ -670,7 +694,7 @@ export async function renderToTarget(
   input: LoudnessReport & { frames?: number },
   file: string,
 ): Promise<RenderedFile> {
-  await checkMasterFiles(options.input, [file], options.format);
+  checkMasterFiles(options.input, [file], options.format);
   checkCodecTools({ ...options, output: file });
   const info = await inputInfoOf(options.input, input.frames);
   const pacer = new Pacer(options.signal);
@@ -824,8 +848,9 @@ async function renderCd(
     if (resampler) push(resampler.flush());
     floatWriter.finish();
     const floatTemp = floatWriter.partialPath;
-    const measured = await analyzePaced(floatTemp, pacer);
-    const overshoot = (measured.truePeakDbtp ?? -Infinity) - options.ceilingDbtp;
+    // Judged by the 8x judge, not the 4x meter: the meter reads up to 0.01 dB under the true peak,
+    // and a CD master is what the ceiling promise is checked on.
+    const overshoot = (await judgedPeakDbtp(floatTemp, pacer)) - options.ceilingDbtp;
     const trim = overshoot > 0 ? Math.pow(10, -(overshoot + 0.01) / 20) : 1;
     const stream = await OutputStream.create(cdFile, 44100, 'int16', options.noiseShaping ?? false);
     try {
@@ -851,6 +876,34 @@ async function renderCd(
     }
   } finally {
     floatWriter.abort();
+  }
+}
+
+/** The true peak of a float WAV by the 8x judge, read in overlapping blocks (the judge's kernel spans 24 samples). */
+async function judgedPeakDbtp(file: string, pacer: Pacer): Promise<number> {
+  const overlap = 48;
+  const reader = WavReader.open(file);
+  try {
+    let peak = -Infinity;
+    let tailL = new Float32Array(0);
+    let tailR = new Float32Array(0);
+    for (;;) {
+      const { left, right } = reader.read(BLOCK);
+      if (left.length === 0) break;
+      const l = new Float32Array(tailL.length + left.length);
+      const r = new Float32Array(l.length);
+      l.set(tailL);
+      l.set(left, tailL.length);
+      r.set(tailR);
+      r.set(right, tailR.length);
+      peak = Math.max(peak, addon.countOvers(l, 0).maxDbtp, addon.countOvers(r, 0).maxDbtp);
+      tailL = l.slice(Math.max(0, l.length - overlap));
+      tailR = r.slice(Math.max(0, r.length - overlap));
+      await pacer.step();
+    }
+    return peak;
+  } finally {
+    reader.close();
   }
 }
 

@@ -313,8 +313,8 @@ describe('the WAV fuzzer', () => {
       const tally = (outcomes[way] ??= { ok: 0, refused: 0 });
 
       let frames: number | undefined;
-      const analysis = await clearErrorOrResult(file, () => {
-        const report = analyzeFile(file);
+      const analysis = await clearErrorOrResult(file, async () => {
+        const report = await analyzeFile(file);
         expect(report, file).toHaveProperty('integratedLufs');
         const reader = WavReader.open(file);
         frames = reader.info.frames;

@@ -4,13 +4,14 @@
  * judge), the input through the chain at the master's drive (gain reduction over time from the
  * chain's meters), and both spectra averaged over the whole file.
  */
+import { playbackGain } from './playback.ts';
 import { codecLabel } from './codec-check.ts';
 import { LoudnessAnalyzer } from '../loudness.ts';
 import type { MasterResult, RenderedFile } from '../master.ts';
 import { SPECTRUM_BAND_CENTERS_HZ, meterSlice, meterValue } from '../meter-layout.ts';
 import { addon } from '../native.ts';
 import type { ParameterValues } from '../params.ts';
-import { PRESETS, type Normalisation } from '../presets.ts';
+import { PRESETS } from '../presets.ts';
 import { TOLERANCE_LU } from '../drive-search.ts';
 import type { QcPlatform, QcReportData, TimeSeries } from '../report/qc-report.ts';
 import { WavReader } from '../wav.ts';
@@ -132,24 +133,6 @@ export function chainMeasures(
   };
 }
 
-/**
- * What a platform's normalisation does to a master on playback: turned to its playback loudness,
- * down always, up only where it turns up and only as far as the peaks allow its headroom.
- */
-export function playbackGainDb(
-  normalisation: Normalisation,
-  integratedLufs: number,
-  truePeakDbtp: number,
-): { gainDb: number; turnedUp: boolean } {
-  let gain = normalisation.playbackLufs - integratedLufs;
-  if (gain > 0) {
-    if (!normalisation.turnsUp) gain = 0;
-    else if (normalisation.upHeadroomDb !== undefined)
-      gain = Math.max(0, Math.min(gain, -normalisation.upHeadroomDb - truePeakDbtp));
-  }
-  return { gainDb: gain, turnedUp: gain > 0 };
-}
-
 /** A row per chosen platform that normalises playback. */
 export function platformRows(platforms: readonly string[], output: RenderedFile): QcPlatform[] {
   const integrated = output.report.integratedLufs;
@@ -158,13 +141,13 @@ export function platformRows(platforms: readonly string[], output: RenderedFile)
   return platforms.flatMap((name) => {
     const normalisation = PRESETS[name]?.normalisation;
     if (!normalisation) return [];
-    const { gainDb, turnedUp } = playbackGainDb(normalisation, integrated, peak);
+    const gainDb = playbackGain(normalisation, integrated, peak).gainDb ?? 0;
     return [
       {
         name,
         targetLufs: normalisation.playbackLufs,
         gainDb,
-        turnedUp,
+        turnedUp: gainDb > 0,
         peakAfterDbtp: peak + gainDb,
         ceilingDbtp: normalisation.upHeadroomDb !== undefined ? -normalisation.upHeadroomDb : 0,
       },

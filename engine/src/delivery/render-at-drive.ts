@@ -67,7 +67,7 @@ export function renderWithValues(
       emit(left, right);
       onBlock?.(chain.meters, left.length);
     }
-    for (let tail = chain.latencySamples; tail > 0; ) {
+    for (let tail = chain.latencySamples; tail > 0;) {
       const n = Math.min(block, tail);
       emit(new Float32Array(n), new Float32Array(n));
       tail -= n;
@@ -79,7 +79,11 @@ export function renderWithValues(
 }
 
 /** The chain's values for a master at `driveDb` under `ceilingDbtp`. */
-export function valuesAtDrive(values: ParameterValues, driveDb: number, ceilingDbtp: number): ParameterValues {
+export function valuesAtDrive(
+  values: ParameterValues,
+  driveDb: number,
+  ceilingDbtp: number,
+): ParameterValues {
   const settings = driveSettings(driveDb, values);
   return {
     ...values,

@@ -107,6 +107,10 @@ class FfmpegSource implements AudioSource {
     private readonly run: FfmpegProcess,
   ) {
     this.stdout = run.child.stdout!;
+    // Always listened to: when ffmpeg exits, Node's child_process resumes (and so discards) any
+    // stdout nobody listens to for 'readable' (flushStdio), which cut the tail off a decode read
+    // slower than ffmpeg wrote it (a master's render pass). The listener itself does nothing.
+    this.stdout.on('readable', () => {});
   }
 
   get position(): number {
