@@ -2,11 +2,12 @@
  * The drive search of `rig master`: from the passes rendered so far, the next limiter drive to
  * try, or why to stop. Pure, so every way of stopping is testable without rendering audio.
  */
+import { getSpec, type ParameterValues } from './params.ts';
 
 export interface DrivePass {
   /**
    * The drive, dB: the limiter's, and below the limiter's least, that least with input.trim
-   * turned down by the rest (master.ts's driveSettings).
+   * turned down by the rest (driveSettings below).
    */
   gainDb: number;
   /** Integrated loudness of the pass; -Infinity when it measured silent. */
@@ -71,4 +72,42 @@ export function decideDrive(
   if (next === last.gainDb) return { stop: 'range-ended' };
   if (passes.length >= MAX_PASSES) return { stop: 'pass-limit' };
   return { next };
+}
+
+/**
+ * The search's range. Its top is the limiter's most drive. Its bottom reaches below the
+ * limiter's least drive through input.trim, turned down from the setting to its own least: a
+ * float file at +30 dBFS (what the chain takes in before it clamps) needs more than -12 dB.
+ */
+export function driveRange(values: ParameterValues): DriveRange {
+  const gain = getSpec('limiter.gain');
+  const trim = getSpec('input.trim');
+  return { min: gain.min - ((values['input.trim'] ?? trim.default) - trim.min), max: gain.max };
+}
+
+/** A drive as the chain's settings: the limiter's drive, and the input trim below its least. */
+export function driveSettings(
+  driveDb: number,
+  values: ParameterValues,
+): { limiterGainDb: number; inputTrimDb: number } {
+  const least = getSpec('limiter.gain').min;
+  const trimDb = values['input.trim'] ?? getSpec('input.trim').default;
+  return driveDb >= least
+    ? { limiterGainDb: driveDb, inputTrimDb: trimDb }
+    : { limiterGainDb: least, inputTrimDb: trimDb + driveDb - least };
+}
+
+/** The chain's values for a master at `driveDb` under `ceilingDbtp`. */
+export function valuesAtDrive(
+  values: ParameterValues,
+  driveDb: number,
+  ceilingDbtp: number,
+): ParameterValues {
+  const settings = driveSettings(driveDb, values);
+  return {
+    ...values,
+    'limiter.ceiling': ceilingDbtp,
+    'limiter.gain': settings.limiterGainDb,
+    'input.trim': settings.inputTrimDb,
+  };
 }

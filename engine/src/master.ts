@@ -16,7 +16,14 @@ import { AiffReader } from './io/aiff.ts';
 import { FORMAT_LABELS, createAudioSink, detectFormat, formatOfName, openAudioSource } from './io/formats.ts';
 import { checkReadableFile } from './io/regular-files.ts';
 import { LoudnessAnalyzer, type LoudnessReport, type SignalReport } from './loudness.ts';
-import { MAX_PASSES, decideDrive, type DrivePass, type DriveRange, type SearchStop } from './drive-search.ts';
+import {
+  MAX_PASSES,
+  decideDrive,
+  driveRange,
+  driveSettings,
+  type DrivePass,
+  type SearchStop,
+} from './drive-search.ts';
 import { ceilingCuts, checkCodecs, REGION_SECONDS, type CodecResult } from './delivery/codec-check.ts';
 import { meterValue } from './meter-layout.ts';
 import type { StreamCodec } from './presets.ts';
@@ -352,17 +359,19 @@ export function fadeOutFileEnd(
  * and to `sink`. Deterministic, so a pass that measured on target writes exactly that.
  */
 async function renderPass(
-  options: MasterOptions,
+  options: Pick<MasterOptions, 'input' | 'ceilingDbtp' | 'ceilingCutsDb' | 'onProgress'>,
   input: InputInfo,
   values: ParameterValues,
   sink: ((l: Float32Array, r: Float32Array) => void | Promise<void>) | undefined,
   label: string,
   pacer: Pacer,
+  blockFrames = BLOCK,
+  onBlock?: (meters: Float32Array, frames: number) => void,
 ): Promise<PassResult> {
   const source = await openAudioSource(options.input);
   try {
     const { sampleRate, frames } = input;
-    const chain = new MasteringChain({ sampleRate, maxBlock: BLOCK, values });
+    const chain = new MasteringChain({ sampleRate, maxBlock: blockFrames, values });
     const analyzer = new LoudnessAnalyzer(sampleRate);
     let toSkip = chain.latencySamples;
     let tail = chain.latencySamples;
@@ -384,7 +393,7 @@ async function renderPass(
     const ceilingAt = options.ceilingCutsDb && ceilingSchedule(options, values, sampleRate);
     for (;;) {
       const first = source.position;
-      const block = await source.read(BLOCK);
+      const block = await source.read(blockFrames);
       if (!block) break;
       const { left, right } = block;
       fadeOutFileEnd(left, right, first, frames, sampleRate);
@@ -395,12 +404,13 @@ async function renderPass(
           await emit(left.subarray(at, at + CEILING_STEP), right.subarray(at, at + CEILING_STEP));
         }
       blockGrDb.push(meterValue(chain.meters, 'limiter.grDb') || 0);
+      onBlock?.(chain.meters, left.length);
       options.onProgress?.(label, source.position, frames);
       await pacer.step();
     }
     // Flush the chain's latency with silence so the output is exactly as long as the input.
     while (tail > 0) {
-      const n = Math.min(BLOCK, tail);
+      const n = Math.min(blockFrames, tail);
       await emit(new Float32Array(n), new Float32Array(n));
       tail -= n;
     }
@@ -414,6 +424,32 @@ async function renderPass(
   }
 }
 
+/**
+ * One pass of the chain over `input` with `values` as they are (drive and trim already set),
+ * measured, not written: what an album's one drive makes of a track, and (through `onBlock`, with
+ * the chain's meter frame after each block of `blockFrames`) the gain reduction a QC report draws.
+ */
+export async function renderMeasured(
+  input: string,
+  values: ParameterValues,
+  blockFrames = BLOCK,
+  onBlock?: (meters: Float32Array, frames: number) => void,
+): Promise<{ report: LoudnessReport; durationS: number }> {
+  const info = await inputInfoOf(input);
+  const ceilingDbtp = values['limiter.ceiling'] ?? getSpec('limiter.ceiling').default;
+  const pass = await renderPass(
+    { input, ceilingDbtp },
+    info,
+    values,
+    undefined,
+    'measure',
+    new Pacer(),
+    blockFrames,
+    onBlock,
+  );
+  return { report: pass.report, durationS: info.frames / info.sampleRate };
+}
+
 // A lowered ceiling is set this often (10 ms at 48 kHz) and this far ahead of its region: the
 // limiter's ceiling glides over 20 ms, and the stages before it delay the signal a little.
 const CEILING_STEP = 512;
@@ -421,7 +457,7 @@ const CEILING_LEAD_S = 0.04;
 
 /** The ceiling for the input frame `at`: lowered by the deepest cut of the regions around it. */
 function ceilingSchedule(
-  options: MasterOptions,
+  options: Pick<MasterOptions, 'ceilingDbtp' | 'ceilingCutsDb'>,
   values: ParameterValues,
   sampleRate: number,
 ): (at: number) => number {
@@ -436,29 +472,6 @@ function ceilingSchedule(
     for (let r = Math.max(0, Math.floor((at - lead) / region)); r <= last; r++) cut = Math.max(cut, cuts[r]);
     return Math.max(floor, ceiling - cut);
   };
-}
-
-/**
- * The drive search's range. Its top is the limiter's most drive. Its bottom reaches below the
- * limiter's least drive through input.trim, turned down from the setting to its own least: a
- * float file at +30 dBFS (what the chain takes in before it clamps) needs more than -12 dB.
- */
-function driveRange(values: ParameterValues): DriveRange {
-  const gain = getSpec('limiter.gain');
-  const trim = getSpec('input.trim');
-  return { min: gain.min - ((values['input.trim'] ?? trim.default) - trim.min), max: gain.max };
-}
-
-/** A drive of the search as the chain's settings: the limiter's drive, and the input trim below its least. */
-function driveSettings(
-  driveDb: number,
-  values: ParameterValues,
-): { limiterGainDb: number; inputTrimDb: number } {
-  const least = getSpec('limiter.gain').min;
-  const trimDb = values['input.trim'] ?? getSpec('input.trim').default;
-  return driveDb >= least
-    ? { limiterGainDb: driveDb, inputTrimDb: trimDb }
-    : { limiterGainDb: least, inputTrimDb: trimDb + driveDb - least };
 }
 
 const signed = (db: number) => `${db >= 0 ? '+' : ''}${db.toFixed(1)}`;

@@ -1,4 +1,5 @@
 /** Character: oversampled saturation (aliasing, harmonic signature, level), the air shelf, glides and bypass. */
+import { fft } from '../../engine/src/analysis/fft.ts';
 import { describe, expect, it } from 'vitest';
 import type { ParameterValues } from '../../engine/src/params.ts';
 import { onlyStages, render, sine, toneAmplitude, startFadeSamples } from '../helpers/signals.ts';
@@ -33,32 +34,7 @@ function spectrum(x: Float32Array, n: number): Float64Array {
     re[i] = x[i] * w;
     windowSum += w;
   }
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const angle = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(angle * k);
-        const wi = Math.sin(angle * k);
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b] * wr - im[b] * wi;
-        const ti = re[b] * wi + im[b] * wr;
-        re[b] = re[a] - tr;
-        im[b] = im[a] - ti;
-        re[a] += tr;
-        im[a] += ti;
-      }
-    }
-  }
+  fft(re, im);
   const out = new Float64Array(n / 2 + 1);
   for (let k = 0; k <= n / 2; k++) out[k] = (2 * Math.hypot(re[k], im[k])) / windowSum;
   return out;

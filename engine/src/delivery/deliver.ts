@@ -20,7 +20,14 @@ import { TOLERANCE_LU } from '../drive-search.ts';
 import { OutputFileError, checkNotInput, checkOutputFile } from '../file-checks.ts';
 import { createAudioSink, findFfmpeg, LOSSY_CODECS, openAudioSource, type LossyFormat } from '../io/index.ts';
 import { LoudnessAnalyzer } from '../loudness.ts';
-import { analyzeFile, cdPath, checkMasterFiles, master, type MasterResult } from '../master.ts';
+import {
+  analyzeFile,
+  cdPath,
+  checkMasterFiles,
+  master,
+  renderMeasured,
+  type MasterResult,
+} from '../master.ts';
 import { addon } from '../native.ts';
 import type { ParameterValues } from '../params.ts';
 import { getPreset, type StreamCodec } from '../presets.ts';
@@ -29,7 +36,7 @@ import { writeReport } from '../report/write.ts';
 import { WavReader } from '../wav.ts';
 import { codecLabel, distinctCodecs } from './codec-check.ts';
 import { gatherQcData } from './qc-data.ts';
-import { driveLimits, renderWithValues, valuesAtDrive } from './render-at-drive.ts';
+import { driveRange, valuesAtDrive } from '../drive-search.ts';
 
 /** The listening copies: what a client plays before approving, encoded from the main master. */
 export const LISTENING_COPIES: { format: LossyFormat; codec: StreamCodec }[] = [
@@ -412,7 +419,7 @@ export async function deliverTrack(
           `Codec-safe: ${safety.rerenders} re-render(s), ${safety.regionsLowered} region(s) lowered, deepest ${safety.deepestCutDb.toFixed(2)} dB.`,
         );
       if (result.output.warning) notes.push(`Warning: ${result.output.warning}`);
-      const data = gatherQcData({
+      const data = await gatherQcData({
         title: `QC: ${path.basename(files.master)}`,
         input: job.input,
         values: album ? { ...job.values } : job.values,
@@ -440,13 +447,13 @@ export async function deliverTrack(
 }
 
 /** What an album's drive makes of one track. */
-export function measureAtDrive(
+export async function measureAtDrive(
   input: string,
   values: ParameterValues,
   driveDb: number,
   ceilingDbtp: number,
-): { lufs: number | null; durationS: number } {
-  const { report, durationS } = renderWithValues(input, valuesAtDrive(values, driveDb, ceilingDbtp));
+): Promise<{ lufs: number | null; durationS: number }> {
+  const { report, durationS } = await renderMeasured(input, valuesAtDrive(values, driveDb, ceilingDbtp));
   return { lufs: report.integratedLufs, durationS };
 }
 
@@ -663,7 +670,7 @@ export async function deliver(options: DeliverOptions): Promise<DeliveryResult> 
       );
       const inputLufs = albumLoudness(inputs);
       for (const plan of plans) {
-        const limits = driveLimits(options.values);
+        const limits = driveRange(options.values);
         const clamp = (d: number) => Math.min(limits.max, Math.max(limits.min, d));
         let drive = clamp((options.values['limiter.gain'] ?? 0) + plan.targetLufs - inputLufs);
         let tracks: { lufs: number | null; durationS: number }[] = [];

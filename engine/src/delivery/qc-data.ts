@@ -15,7 +15,8 @@ import { PRESETS } from '../presets.ts';
 import { TOLERANCE_LU } from '../drive-search.ts';
 import type { QcPlatform, QcReportData, TimeSeries } from '../report/qc-report.ts';
 import { WavReader } from '../wav.ts';
-import { meterOrZero, renderWithValues } from './render-at-drive.ts';
+import { renderMeasured } from '../master.ts';
+import { valuesAtDrive } from '../drive-search.ts';
 
 export const SERIES_STEP_S = 0.1;
 // The judge interpolates only inside its 24-tap window: each 100 ms window is read with this
@@ -91,24 +92,23 @@ export function outputMeasures(file: string): {
  * limiter's and clipper's reduction from the chain's meters, and the input's spectrum (the chain's
  * input tap). Without the codec-safe ceiling cuts, which move the limiter by tenths of a dB.
  */
-export function chainMeasures(
+export async function chainMeasures(
   input: string,
   values: ParameterValues,
   rendered: RenderedFile,
-): {
+  sampleRate: number,
+): Promise<{
   comp: TimeSeries;
   limiter: TimeSeries;
   clipper: TimeSeries;
   inputSpectrumDb: (number | null)[];
-} {
-  const probe = WavReader.open(input);
-  const step = Math.round(SERIES_STEP_S * probe.info.sampleRate);
-  probe.close();
+}> {
+  const step = Math.round(SERIES_STEP_S * sampleRate);
   const comp: number[] = [];
   const limiter: number[] = [];
   const clipper: number[] = [];
   const spectrum = new SpectrumAverage();
-  renderWithValues(
+  await renderMeasured(
     input,
     {
       ...values,
@@ -118,9 +118,10 @@ export function chainMeasures(
     },
     step,
     (meters) => {
-      comp.push(meterOrZero(meters, 'comp.grDb'));
-      limiter.push(meterOrZero(meters, 'limiter.grDb'));
-      clipper.push(meterOrZero(meters, 'clipper.grDb'));
+      // NaN until a stage has reduced anything: no reduction.
+      comp.push(meterValue(meters, 'comp.grDb') || 0);
+      limiter.push(meterValue(meters, 'limiter.grDb') || 0);
+      clipper.push(meterValue(meters, 'clipper.grDb') || 0);
       spectrum.add(meterSlice(meters, 'input.spectrumDb'));
     },
   );
@@ -166,10 +167,10 @@ export interface QcInputs {
 }
 
 /** Everything the QC report of one delivered master shows. */
-export function gatherQcData(q: QcInputs): QcReportData {
+export async function gatherQcData(q: QcInputs): Promise<QcReportData> {
   const output = q.result.output;
   const measured = outputMeasures(output.file);
-  const chain = chainMeasures(q.input, q.values, output);
+  const chain = await chainMeasures(q.input, q.values, output, measured.sampleRate);
   return {
     title: q.title,
     inputFile: q.input,

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fft } from '../analysis/fft.ts';
 import { addon } from '../native.ts';
 import { interleave } from '../wav.ts';
 import { createAudioSink, LOSSY_CODECS, openAudioSource, type LossyFormat } from './formats.ts';
@@ -183,36 +184,4 @@ function correlationAt(reference: Float32Array, signal: Float32Array, lag: numbe
     yy += y * y;
   }
   return xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
-}
-
-/** In-place iterative radix-2 FFT (length a power of two); the inverse is scaled by 1/n. */
-function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  for (let size = 2; size <= n; size *= 2) {
-    const angle = ((inverse ? 2 : -2) * Math.PI) / size;
-    const [wr, wi] = [Math.cos(angle), Math.sin(angle)];
-    for (let start = 0; start < n; start += size) {
-      let [cr, ci] = [1, 0];
-      for (let k = 0; k < size / 2; k++) {
-        const [p, q] = [start + k, start + k + size / 2];
-        const tr = re[q] * cr - im[q] * ci;
-        const ti = re[q] * ci + im[q] * cr;
-        re[q] = re[p] - tr;
-        im[q] = im[p] - ti;
-        re[p] += tr;
-        im[p] += ti;
-        [cr, ci] = [cr * wr - ci * wi, cr * wi + ci * wr];
-      }
-    }
-  }
-  if (inverse) for (let i = 0; i < n; i++) ((re[i] /= n), (im[i] /= n));
 }
