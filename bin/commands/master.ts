@@ -165,7 +165,7 @@ function codecsFor(
 
 /** --json: the result as is, less each decode's per-region peaks (thousands of numbers per codec). */
 const toJson = (value: unknown) =>
-  JSON.stringify(value, (key, v) => (key === 'regionPeaksDbtp' ? undefined : v), 2);
+  JSON.stringify(value, (key, v) => (key === 'regionPeaksDbtp' || key === 'regionOvers' ? undefined : v), 2);
 
 const db = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined || !Number.isFinite(value)
@@ -188,7 +188,7 @@ function formatCodecTable(file: RenderedFile): string[] {
   const s = file.codecSafety;
   if (s)
     lines.push(
-      `  codec-safe: ${s.rerenders + 1} renders, ${s.regionsLowered} regions of 200 ms lowered (deepest cut ${s.deepestCutDb.toFixed(2)} dB), drive ${db(s.driveBeforeDb, 2)} -> ${db(s.driveAfterDb, 2)} dB, loudness ${db(s.lufsBefore)} -> ${db(s.lufsAfter)} LUFS${s.safe ? '' : '; still over the ceiling, see the warning'}`,
+      `  codec-safe: ${s.rerenders + 1} renders, ${s.regionsLowered} regions of 200 ms lowered (deepest cut ${s.deepestCutDb.toFixed(2)} dB)${s.regionsRechecked ? `, ${s.regionsRechecked} judged again alone` : ''}, drive ${db(s.driveBeforeDb, 2)} -> ${db(s.driveAfterDb, 2)} dB, loudness ${db(s.lufsBefore)} -> ${db(s.lufsAfter)} LUFS${s.safe ? '' : '; still over the ceiling, see the warning'}`,
     );
   return lines;
 }

@@ -24,7 +24,13 @@ import {
   type DrivePass,
   type SearchStop,
 } from './drive-search.ts';
-import { ceilingCuts, checkCodecs, REGION_SECONDS, type CodecResult } from './delivery/codec-check.ts';
+import {
+  ceilingCuts,
+  checkCodecs,
+  recheckChanged,
+  REGION_SECONDS,
+  type CodecResult,
+} from './delivery/codec-check.ts';
 import { meterValue } from './meter-layout.ts';
 import type { StreamCodec } from './presets.ts';
 import { addon, type NativeDither, type NativeResampler } from './native.ts';
@@ -64,6 +70,8 @@ export interface CodecSafety {
   /** Regions (of REGION_SECONDS) whose ceiling came down, and the deepest cut. */
   regionsLowered: number;
   deepestCutDb: number;
+  /** Regions judged again alone (lowered at an unchanged drive) rather than in a whole-file check. */
+  regionsRechecked: number;
   /** The limiter drive before and after: the loudness the cuts would have cost, won back by drive. */
   driveBeforeDb: number;
   driveAfterDb: number;
@@ -196,35 +204,6 @@ async function inputInfoOf(file: string, counted?: number): Promise<InputInfo> {
     if (counted !== undefined) return { sampleRate, frames: counted };
     while (await source.read(BLOCK * 16));
     return { sampleRate, frames: source.position };
-  } finally {
-    await source.close();
-  }
-}
-
-/** A whole file as float, any format (the pending master, read back for the codec check). */
-async function readWhole(
-  file: string,
-): Promise<{ left: Float32Array; right: Float32Array; sampleRate: number }> {
-  const source = await openAudioSource(file);
-  try {
-    const blocks: { left: Float32Array; right: Float32Array }[] = [];
-    let length = 0;
-    for (;;) {
-      const block = await source.read(source.info.frames ?? BLOCK * 16);
-      if (!block) break;
-      // Copied: a streamed source may hand out the same buffers again.
-      blocks.push({ left: block.left.slice(), right: block.right.slice() });
-      length += block.left.length;
-    }
-    const left = new Float32Array(length);
-    const right = new Float32Array(length);
-    let at = 0;
-    for (const block of blocks) {
-      left.set(block.left, at);
-      right.set(block.right, at);
-      at += block.left.length;
-    }
-    return { left, right, sampleRate: source.info.sampleRate };
   } finally {
     await source.close();
   }
@@ -623,13 +602,28 @@ export async function master(options: MasterOptions): Promise<MasterResult> {
 // At most this many renders after the first to make a master codec-safe; each lowers the ceiling
 // further only where a decode still went over, by the excess and this margin (a codec's peaks
 // move a little when the signal under it does).
-const MAX_CODEC_RERENDERS = 4;
+const MAX_CODEC_RERENDERS = 6;
 const CODEC_MARGIN_DB = 0.1;
-// A decode's overshoot grows with the level under it, and the drive search wins back the loudness
-// a cut costs: each cut is twice the excess, so a few renders do rather than many.
-const CODEC_CUT_FACTOR = 2;
+// The first cut is twice the excess: where it costs more loudness than KEEP_DRIVE_WITHIN_LU, the
+// drive that wins it back lifts the decodes elsewhere, so one search and one whole check settle most of it.
+const FIRST_CUT_FACTOR = 2;
+const FIRST_CUT_GUARD_DB = 0.3;
+// A lowered region moves the codec's bits around its neighbours too: a little more than the excess.
+const LATER_CUT_FACTOR = 1.5;
+// Cuts keep the drive (one pass each, and only the lowered regions are judged again) while the
+// loudness stays this close to the target; further off, the drive is searched again and the whole
+// file checked again.
+const KEEP_DRIVE_WITHIN_LU = 0.2;
+// Past this share of the file, judging regions alone costs as much as judging the whole.
+const MAX_RECHECK_SHARE = 0.4;
 
-/** The codec check of a pending file and, when asked, the renders that make it codec-safe. */
+/**
+ * The codec check of a pending file and, when asked, the renders that make it codec-safe:
+ * the whole file through every codec; where a decode went over, the ceiling lowered there and
+ * the drive searched again so the loudness stays on target, and the whole file checked again;
+ * then, while a few regions still go over, lower those at the same drive (one pass) and judge
+ * just them again through every codec, so the rest of the master is exactly what was checked.
+ */
 async function codecChecked(
   options: MasterOptions,
   info: InputInfo,
@@ -638,27 +632,35 @@ async function codecChecked(
   pacer: Pacer,
 ): Promise<PendingFile> {
   if (!options.codecs?.length) return first;
-  const check = async (pending: PendingFile, codecs: readonly StreamCodec[]) => {
-    // The pending file as it will be delivered (dithered, in its format), read back whole.
-    const { left, right, sampleRate } = await readWhole(pending.stream.partialPath);
+  const ceiling = options.ceilingDbtp;
+  const checkWhole = async (pending: PendingFile) => {
+    // The pending file as it will be delivered (dithered, in its format), streamed from disk.
     options.onProgress?.('codec check', 0, 1);
-    const checked = await checkCodecs(left, right, sampleRate, codecs, options.ceilingDbtp);
+    const checked = await checkCodecs(pending.stream.partialPath, options.codecs!, ceiling);
     options.signal?.throwIfAborted();
     return checked;
   };
-  const isOver = (r: CodecResult) => r.truePeakDbtp > options.ceilingDbtp;
-  const key = (c: StreamCodec) => `${c.codec}/${c.kbps}`;
+  const overRegions = (results: readonly CodecResult[]) => {
+    const regions = new Set<number>();
+    for (const r of results) r.regionPeaksDbtp.forEach((peak, i) => peak > ceiling && regions.add(i));
+    return [...regions];
+  };
   let pending = first;
-  let results = await check(pending, options.codecs);
+  let results = await checkWhole(pending);
   let cuts: Float32Array | undefined;
   let rerenders = 0;
+  let regionRechecks = 0;
   try {
-    // Each render re-checks only the decodes that went over (lowering a ceiling lowers the rest
-    // too); once those pass, every other codec is checked again before the master counts as safe.
-    let failing = results.filter(isOver);
-    while (options.codecSafe && failing.length && rerenders < MAX_CODEC_RERENDERS) {
-      const more = ceilingCuts(failing, options.ceilingDbtp, CODEC_MARGIN_DB, CODEC_CUT_FACTOR);
+    for (
+      let over = overRegions(results);
+      options.codecSafe && over.length && rerenders < MAX_CODEC_RERENDERS;
+    ) {
+      const more =
+        rerenders === 0
+          ? ceilingCuts(results, ceiling, CODEC_MARGIN_DB, FIRST_CUT_FACTOR, FIRST_CUT_GUARD_DB)
+          : ceilingCuts(results, ceiling, CODEC_MARGIN_DB, LATER_CUT_FACTOR);
       cuts = cuts ? cuts.map((c, r) => c + (more[r] ?? 0)) : more;
+      const keepDrive = over.length <= MAX_RECHECK_SHARE * results[0].regionPeaksDbtp.length;
       // The re-render writes under the same hidden name: the checked one goes first.
       await pending.stream.abort();
       pending = await renderPending(
@@ -668,34 +670,42 @@ async function codecChecked(
         options.output,
         pacer,
         pending.result.limiterGainDb,
+        keepDrive ? KEEP_DRIVE_WITHIN_LU : undefined,
       );
       rerenders++;
-      const rechecked = new Map((await check(pending, failing)).map((r) => [key(r), r]));
-      results = results.map((r) => rechecked.get(key(r)) ?? r);
-      failing = results.filter(isOver);
-      if (!failing.length) {
-        const others = results.filter((r) => !rechecked.has(key(r)));
-        const again = new Map((await check(pending, others)).map((r) => [key(r), r]));
-        results = results.map((r) => again.get(key(r)) ?? r);
-        failing = results.filter(isOver);
+      const searched = pending.result.passes > 1 || !keepDrive;
+      if (searched) {
+        results = await checkWhole(pending);
+      } else {
+        // Only these regions' ceilings moved, at the drive the whole check saw; their neighbours
+        // are judged too, since the ceiling comes down ahead of a region and the limiter
+        // recovers after it.
+        const regionCount = results[0].regionPeaksDbtp.length;
+        const lowered = [...new Set(over.flatMap((r) => [r - 1, r, r + 1]))].filter(
+          (r) => r >= 0 && r < regionCount,
+        );
+        options.onProgress?.('codec check', 0, 1);
+        results = await recheckChanged(pending.stream.partialPath, results, lowered, ceiling);
+        regionRechecks += lowered.length;
       }
+      over = overRegions(results);
     }
   } catch (error) {
     await pending.stream.abort();
     throw error;
   }
-  const over = () => results.some(isOver);
   pending.result.codecs = results;
   if (options.codecSafe)
     pending.result.codecSafety = {
       rerenders,
       regionsLowered: cuts ? cuts.filter((c) => c > 0).length : 0,
-      deepestCutDb: cuts ? Math.max(0, ...cuts) : 0,
+      deepestCutDb: cuts ? cuts.reduce((a, b) => Math.max(a, b), 0) : 0,
+      regionsRechecked: regionRechecks,
       driveBeforeDb: first.result.limiterGainDb,
       driveAfterDb: pending.result.limiterGainDb,
       lufsBefore: first.result.report.integratedLufs,
       lufsAfter: pending.result.report.integratedLufs,
-      safe: !over(),
+      safe: !results.some((r) => r.truePeakDbtp > ceiling),
     };
   return pending;
 }
@@ -731,6 +741,8 @@ async function renderPending(
   pacer: Pacer,
   /** Where a re-render starts its search: the drive that met the target before. */
   firstDriveDb?: number,
+  /** A first pass this close to the target is kept (a codec-safe re-render at the drive it had). */
+  acceptWithinLu?: number,
 ): Promise<PendingFile> {
   const values = { ...options.values, 'limiter.ceiling': options.ceilingDbtp };
   const rate = info.sampleRate;
@@ -767,7 +779,12 @@ async function renderPending(
     }
     const last = { gainDb: drive, lufs: pass.report.integratedLufs ?? -Infinity };
     tried.push(last);
-    const decision = decideDrive(tried, options.targetLufs, range);
+    const decision =
+      passes === 1 &&
+      acceptWithinLu !== undefined &&
+      Math.abs(options.targetLufs - last.lufs) <= acceptWithinLu
+        ? ({ stop: 'on-target' } as const)
+        : decideDrive(tried, options.targetLufs, range);
     if ('stop' in decision) {
       try {
         await stream.finish();

@@ -76,6 +76,7 @@ describe('rig master --codec-check', () => {
     const json = JSON.parse((await rig({}, ...args, '--json')).stdout);
     expect(json.output.codecs).toHaveLength(1);
     expect(json.output.codecs[0]).not.toHaveProperty('regionPeaksDbtp');
+    expect(json.output.codecs[0]).not.toHaveProperty('regionOvers');
     expect(json.output.codecs[0]).toHaveProperty('truePeakDbtp');
     expect(json.playback.map((r: { platform: string }) => r.platform)).toContain('spotify');
   });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkCodecs } from '../../engine/src/delivery/codec-check.ts';
 import { DemoProgram } from '../../engine/src/demo-program.ts';
 import { createAudioSink, openAudioSource } from '../../engine/src/io/formats.ts';
 import { measureLoudness } from '../../engine/src/loudness.ts';
@@ -175,5 +176,9 @@ describe('codec-safe', () => {
     // The drive search won the loudness back: the search's tolerance, after the cuts.
     expect(Math.abs(out.report.integratedLufs! + 9)).toBeLessThan(0.3);
     expect(out.codecSafety!.lufsAfter).toBe(out.report.integratedLufs);
-  }, 60_000);
+    // Checked again, whole, apart from the master's own check (which may have judged lowered
+    // regions alone): the file as written decodes under the ceiling through both codecs.
+    for (const c of await checkCodecs(output, codecs, -1))
+      expect(c.truePeakDbtp, `${c.codec} whole`).toBeLessThanOrEqual(-1 + 0.005);
+  }, 90_000);
 });

@@ -12,31 +12,122 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fft } from '../analysis/fft.ts';
-import { addon } from '../native.ts';
+import { addon, type NativeResampler } from '../native.ts';
 import { interleave } from '../wav.ts';
+import type { AudioSource } from './audio-stream.ts';
 import { createAudioSink, LOSSY_CODECS, openAudioSource, type LossyFormat } from './formats.ts';
 
-export interface CodecRoundTrip {
-  left: Float32Array;
-  right: Float32Array;
-  /** How late the decoded audio came out, in frames at the original rate (removed from left/right). */
+export interface CodecStream {
+  /** How late the decoded audio came out, in frames at the source's rate. */
   delayFrames: number;
-  /** Normalised cross-correlation of the aligned decode with the original (mono sums), 1 = identical. */
+  /** Normalised cross-correlation of the aligned decode with the source (mono sums) over the loudest window, 1 = identical. */
   correlation: number;
   /** The encoded file's size. */
   encodedBytes: number;
   /** The rate the codec coded at. */
   codedSampleRate: number;
+  /** Frames the decode handed out (at the source's rate), before the delay is removed. */
+  decodedFrames: number;
+}
+
+export interface CodecRoundTrip extends Omit<CodecStream, 'decodedFrames'> {
+  left: Float32Array;
+  right: Float32Array;
 }
 
 const BLOCK = 8192;
 // Codec delays run to a few thousand samples (AAC 1024 + 1024 look-ahead, LAME 576 + 529);
 // 8192 covers them with room and keeps a wrong peak far away.
 const MAX_DELAY_FRAMES = 8192;
+// The delay is found on the loudest stretch of this length (0.7 s at 48 kHz): enough to lock on,
+// and a quiet intro cannot hide the codec's delay in its noise.
+const DELAY_WINDOW_FRAMES = 1 << 15;
+
+/**
+ * Streams `source` through `codec` at `bitrateKbps` and back, never holding the whole signal:
+ * the encoded file waits on disk, `onDecoded` receives the decode in order at the source's rate,
+ * not yet aligned (the delay, known only once the loudest stretch has been decoded, is returned).
+ */
+export async function streamCodecRoundTrip(
+  source: AudioSource,
+  codec: LossyFormat,
+  bitrateKbps: number,
+  onDecoded: (left: Float32Array, right: Float32Array) => void,
+): Promise<CodecStream> {
+  const sampleRate = source.info.sampleRate;
+  const { rates, extension } = LOSSY_CODECS[codec];
+  const codedSampleRate =
+    !rates || rates.includes(sampleRate) ? sampleRate : rates.includes(48000) ? 48000 : Math.max(...rates);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-codec-'));
+  try {
+    const file = path.join(dir, `round-trip${extension}`);
+    const loudest = new LoudestWindow(DELAY_WINDOW_FRAMES);
+    const sink = await createAudioSink(file, { format: codec, sampleRate: codedSampleRate, bitrateKbps });
+    try {
+      const toCodec =
+        codedSampleRate !== sampleRate ? new StreamResampler(sampleRate, codedSampleRate) : null;
+      for (let block = await source.read(BLOCK); block; block = await source.read(BLOCK)) {
+        loudest.push(block.left, block.right);
+        const interleaved = interleave(block.left, block.right, 2);
+        await sink.write(toCodec ? toCodec.push(interleaved) : interleaved);
+      }
+      if (toCodec) await sink.write(toCodec.end());
+      await sink.close();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    const encodedBytes = fs.statSync(file).size;
+    const window = loudest.result();
+    const lead = Math.min(window.start, MAX_DELAY_FRAMES);
+    const captured = new WindowCapture(window.start - lead, window.mono.length + lead + MAX_DELAY_FRAMES);
+    const decoded = await openAudioSource(file);
+    let decodedFrames = 0;
+    try {
+      const back =
+        decoded.info.sampleRate !== sampleRate
+          ? new StreamResampler(decoded.info.sampleRate, sampleRate)
+          : null;
+      const hand = (interleaved: Float32Array) => {
+        const frames = interleaved.length / 2;
+        const left = new Float32Array(frames);
+        const right = new Float32Array(frames);
+        for (let i = 0; i < frames; i++) {
+          left[i] = interleaved[2 * i];
+          right[i] = interleaved[2 * i + 1];
+        }
+        captured.push(decodedFrames, left, right);
+        decodedFrames += frames;
+        onDecoded(left, right);
+      };
+      for (let block = await decoded.read(BLOCK); block; block = await decoded.read(BLOCK)) {
+        if (!back) {
+          captured.push(decodedFrames, block.left, block.right);
+          decodedFrames += block.left.length;
+          onDecoded(block.left, block.right);
+        } else hand(back.push(interleave(block.left, block.right, 2)));
+      }
+      if (back) hand(back.end());
+    } finally {
+      await decoded.close();
+    }
+    // decoded[start - lead + i + k] matches window[i] at k = delay + lead.
+    const found = findDelay(window.mono, captured.mono, lead + MAX_DELAY_FRAMES);
+    return {
+      delayFrames: found.delayFrames - lead,
+      correlation: found.correlation,
+      encodedBytes,
+      codedSampleRate,
+      decodedFrames,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Encodes stereo float with `codec` at `bitrateKbps` and decodes it back to float at `sampleRate`,
- * aligned with the input and as long as it.
+ * aligned with the input and as long as it (in memory: for short signals and the tests).
  */
 export async function codecRoundTrip(
   left: Float32Array,
@@ -45,67 +136,117 @@ export async function codecRoundTrip(
   codec: LossyFormat,
   bitrateKbps: number,
 ): Promise<CodecRoundTrip> {
-  const { rates, extension } = LOSSY_CODECS[codec];
-  const codedSampleRate =
-    !rates || rates.includes(sampleRate) ? sampleRate : rates.includes(48000) ? 48000 : Math.max(...rates);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-codec-'));
-  try {
-    const file = path.join(dir, `round-trip${extension}`);
-    let input = interleave(left, right, 2);
-    if (codedSampleRate !== sampleRate) input = resample(input, sampleRate, codedSampleRate);
-    const sink = await createAudioSink(file, { format: codec, sampleRate: codedSampleRate, bitrateKbps });
-    try {
-      for (let at = 0; at < input.length; at += BLOCK * 2)
-        await sink.write(input.subarray(at, at + BLOCK * 2));
-      await sink.close();
-    } catch (error) {
-      await sink.abort();
-      throw error;
+  const parts: { left: Float32Array; right: Float32Array }[] = [];
+  const stream = await streamCodecRoundTrip(
+    arraySource(left, right, sampleRate),
+    codec,
+    bitrateKbps,
+    (l, r) => parts.push({ left: l.slice(), right: r.slice() }),
+  );
+  const decodedLeft = concat(parts.map((p) => p.left));
+  const decodedRight = concat(parts.map((p) => p.right));
+  const { delayFrames } = stream;
+  const frames = left.length;
+  const shift = (x: Float32Array) => {
+    const out = new Float32Array(frames);
+    for (let i = Math.max(0, -delayFrames); i < frames && i + delayFrames < x.length; i++)
+      out[i] = x[i + delayFrames];
+    return out;
+  };
+  return {
+    left: shift(decodedLeft),
+    right: shift(decodedRight),
+    delayFrames,
+    correlation: stream.correlation,
+    encodedBytes: stream.encodedBytes,
+    codedSampleRate: stream.codedSampleRate,
+  };
+}
+
+/** Arrays in memory as an AudioSource. */
+function arraySource(left: Float32Array, right: Float32Array, sampleRate: number): AudioSource {
+  let position = 0;
+  return {
+    file: '(memory)',
+    info: {
+      format: 'wav',
+      sampleRate,
+      channels: 2,
+      frames: left.length,
+      durationSeconds: left.length / sampleRate,
+      codec: 'float32',
+    },
+    get position() {
+      return position;
+    },
+    async read(frames) {
+      if (position >= left.length) return null;
+      const end = Math.min(left.length, position + frames);
+      const block = { left: left.subarray(position, end), right: right.subarray(position, end) };
+      position = end;
+      return block;
+    },
+    async close() {},
+  };
+}
+
+/** The mono sum of the loudest of the consecutive windows of `frames` (the whole signal if shorter). */
+class LoudestWindow {
+  private current: Float32Array;
+  private best: Float32Array;
+  private filled = 0;
+  private at = 0;
+  private bestStart = 0;
+  private bestEnergy = -1;
+  private energy = 0;
+
+  constructor(private readonly frames: number) {
+    this.current = new Float32Array(frames);
+    this.best = new Float32Array(frames);
+  }
+
+  push(left: Float32Array, right: Float32Array): void {
+    for (let i = 0; i < left.length; i++) {
+      const m = left[i] + right[i];
+      this.current[this.filled++] = m;
+      this.energy += m * m;
+      if (this.filled === this.frames) this.close();
     }
-    const encodedBytes = fs.statSync(file).size;
-    const decoded = await readInterleaved(file);
-    if (decoded.sampleRate !== sampleRate)
-      decoded.samples = resample(decoded.samples, decoded.sampleRate, sampleRate);
-    const frames = left.length;
-    const decodedLeft = new Float32Array(decoded.samples.length / 2);
-    const decodedRight = new Float32Array(decodedLeft.length);
-    for (let i = 0; i < decodedLeft.length; i++) {
-      decodedLeft[i] = decoded.samples[2 * i];
-      decodedRight[i] = decoded.samples[2 * i + 1];
+  }
+
+  result(): { start: number; mono: Float32Array } {
+    // A signal shorter than one window: all of it.
+    if (this.bestEnergy < 0) return { start: 0, mono: this.current.slice(0, this.filled) };
+    return { start: this.bestStart, mono: this.best };
+  }
+
+  private close(): void {
+    if (this.energy > this.bestEnergy) {
+      [this.best, this.current] = [this.current, this.best];
+      this.bestEnergy = this.energy;
+      this.bestStart = this.at;
     }
-    const { delayFrames, correlation } = findDelay(
-      monoSum(left, right),
-      monoSum(decodedLeft, decodedRight),
-      MAX_DELAY_FRAMES,
-    );
-    const shift = (x: Float32Array) => {
-      const out = new Float32Array(frames);
-      for (let i = Math.max(0, -delayFrames); i < frames && i + delayFrames < x.length; i++)
-        out[i] = x[i + delayFrames];
-      return out;
-    };
-    return {
-      left: shift(decodedLeft),
-      right: shift(decodedRight),
-      delayFrames,
-      correlation,
-      encodedBytes,
-      codedSampleRate,
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    this.at += this.frames;
+    this.filled = 0;
+    this.energy = 0;
   }
 }
 
-async function readInterleaved(file: string): Promise<{ samples: Float32Array; sampleRate: number }> {
-  const source = await openAudioSource(file);
-  try {
-    const blocks: Float32Array[] = [];
-    for (let block = await source.read(BLOCK); block; block = await source.read(BLOCK))
-      blocks.push(interleave(block.left, block.right, 2));
-    return { samples: concat(blocks), sampleRate: source.info.sampleRate };
-  } finally {
-    await source.close();
+/** The mono sum of frames [start, start + length) of a stream that passes by in blocks. */
+class WindowCapture {
+  readonly mono: Float32Array;
+
+  constructor(
+    private readonly start: number,
+    length: number,
+  ) {
+    this.mono = new Float32Array(length);
+  }
+
+  push(position: number, left: Float32Array, right: Float32Array): void {
+    const from = Math.max(position, this.start);
+    const to = Math.min(position + left.length, this.start + this.mono.length);
+    for (let i = from; i < to; i++) this.mono[i - this.start] = left[i - position] + right[i - position];
   }
 }
 
@@ -119,27 +260,44 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** Interleaved stereo through the native resampler, its latency removed, as long as the input lasts. */
-function resample(interleaved: Float32Array, from: number, to: number): Float32Array {
-  const resampler = new addon.NativeResampler(from, to, 2);
-  // As master.ts's CD render: the latency in input frames, trimmed in output frames.
-  const latency = Math.round((resampler.latencyInputFrames() * to) / from);
-  const parts: Float32Array[] = [];
-  for (let at = 0; at < interleaved.length; at += BLOCK * 2)
-    parts.push(resampler.process(interleaved.subarray(at, at + BLOCK * 2)));
-  parts.push(resampler.flush());
-  const frames = Math.round((interleaved.length / 2) * (to / from));
-  return concat(parts).slice(latency * 2, (latency + frames) * 2);
-}
+/**
+ * Interleaved stereo through the native resampler in blocks, its latency removed, as many frames
+ * out in all as the input's length at the new rate.
+ */
+class StreamResampler {
+  private readonly resampler: NativeResampler;
+  private toSkip: number;
+  private inFrames = 0;
+  private outFrames = 0;
 
-function monoSum(left: Float32Array, right: Float32Array): Float32Array {
-  const out = new Float32Array(left.length);
-  for (let i = 0; i < out.length; i++) out[i] = left[i] + right[i];
-  return out;
-}
+  constructor(
+    private readonly from: number,
+    private readonly to: number,
+  ) {
+    this.resampler = new addon.NativeResampler(from, to, 2);
+    // As master.ts's CD render: the latency in input frames, trimmed in output frames.
+    this.toSkip = Math.round((this.resampler.latencyInputFrames() * to) / from);
+  }
 
-// Enough of the signal to lock on (5.5 s at 48 kHz), bounded so the FFT stays small.
-const DELAY_WINDOW_FRAMES = 1 << 18;
+  push(interleaved: Float32Array): Float32Array {
+    this.inFrames += interleaved.length / 2;
+    return this.take(this.resampler.process(interleaved), Infinity);
+  }
+
+  /** The rest, up to the input's length at the new rate. */
+  end(): Float32Array {
+    const wanted = Math.round((this.inFrames * this.to) / this.from) - this.outFrames;
+    return this.take(this.resampler.flush(), wanted);
+  }
+
+  private take(out: Float32Array, limit: number): Float32Array {
+    const skip = Math.min(this.toSkip, out.length / 2);
+    this.toSkip -= skip;
+    const frames = Math.max(0, Math.min(out.length / 2 - skip, limit));
+    this.outFrames += frames;
+    return out.subarray(skip * 2, (skip + frames) * 2);
+  }
+}
 
 /**
  * How many frames `signal` lags `reference` (negative: it leads), within +-maxLagFrames: the peak
