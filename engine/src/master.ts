@@ -18,6 +18,7 @@ import { checkReadableFile } from './io/regular-files.ts';
 import { LoudnessAnalyzer, type LoudnessReport, type SignalReport } from './loudness.ts';
 import {
   MAX_PASSES,
+  TOLERANCE_LU,
   decideDrive,
   driveRange,
   driveSettings,
@@ -611,9 +612,9 @@ const FIRST_CUT_GUARD_DB = 0.3;
 // A lowered region moves the codec's bits around its neighbours too: a little more than the excess.
 const LATER_CUT_FACTOR = 1.5;
 // Cuts keep the drive (one pass each, and only the lowered regions are judged again) while the
-// loudness stays this close to the target; further off, the drive is searched again and the whole
-// file checked again.
-const KEEP_DRIVE_WITHIN_LU = 0.2;
+// loudness stays within the drive search's own tolerance of the target; further off, the drive is
+// searched again and the whole file checked again.
+const KEEP_DRIVE_WITHIN_LU = TOLERANCE_LU;
 // Past this share of the file, judging regions alone costs as much as judging the whole.
 const MAX_RECHECK_SHARE = 0.4;
 

@@ -37,11 +37,11 @@ async function rig(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Eight seconds of the demo program, scaled to `lufs` integrated. */
-function writeTrack(file: string, lufs: number, seconds = 8): void {
-  const { left, right } = DemoProgram.render(48000, seconds);
-  const gain = 10 ** ((lufs - (measureLoudness(left, right, 48000).integratedLufs as number)) / 20);
+function writeTrack(file: string, lufs: number, seconds = 8, sampleRate = 48000): void {
+  const { left, right } = DemoProgram.render(sampleRate, seconds);
+  const gain = 10 ** ((lufs - (measureLoudness(left, right, sampleRate).integratedLufs as number)) / 20);
   for (let i = 0; i < left.length; i++) [left[i], right[i]] = [left[i] * gain, right[i] * gain];
-  const writer = new WavWriter(file, { sampleRate: 48000, channels: 2, format: 'float32' });
+  const writer = new WavWriter(file, { sampleRate, channels: 2, format: 'float32' });
   writer.write(interleave(left, right, 2));
   writer.close();
 }
@@ -134,6 +134,35 @@ describe('rig deliver', () => {
     expect(qc.spectrum.outputDb.some((v: number | null) => v !== null)).toBe(true);
     expect(fs.readFileSync(path.join(out, 'song.-14LUFS.qc.html'), 'utf8')).toContain('<svg');
   });
+
+  it('a 96 kHz session: the master stays at 96 kHz, the MP3 copy is made at 48 kHz and verified there', async () => {
+    const song = path.join(dir, 'hires.wav');
+    writeTrack(song, -18, 4, 96000);
+    const hires = path.join(dir, 'hires-out');
+    const done = await rig(['deliver', song, '-o', hires, '--platforms', 'spotify', '--json']);
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    const files = JSON.parse(done.stdout).tracks[0].files as {
+      file: string;
+      kind: string;
+      verified: string;
+    }[];
+    expect(readAll(path.join(hires, 'hires.wav')).info.sampleRate).toBe(96000);
+    const mp3 = files.find((f) => f.kind === 'mp3')!;
+    expect(mp3.verified).toMatch(/≤ -1 dBTP, .* LUFS, at 48 kHz$/);
+    const m4a = files.find((f) => f.kind === 'm4a')!;
+    expect(m4a.verified).not.toMatch(/kHz/);
+    const { stdout } = await run(ffmpeg.replace(/ffmpeg$/, 'ffprobe'), [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=sample_rate',
+      '-of',
+      'csv=p=0',
+      path.join(hires, 'hires.mp3'),
+    ]);
+    expect(stdout.trim()).toBe('48000');
+  }, 400_000);
 
   it('the delivered report opens in Chromium without errors', async () => {
     const browser = await launchChromium();

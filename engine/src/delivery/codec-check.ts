@@ -111,6 +111,30 @@ export class StreamingJudge {
   }
 }
 
+/** A file read through once: its true peak by the 8x judge, its integrated loudness, its length. */
+export async function measureFile(
+  file: string,
+): Promise<{ truePeakDbtp: number; integratedLufs: number | null; frames: number; sampleRate: number }> {
+  const source = await openAudioSource(file);
+  try {
+    const { sampleRate } = source.info;
+    const judge = new StreamingJudge(1 << 16, 0);
+    const analyzer = new LoudnessAnalyzer(sampleRate);
+    for (let block = await source.read(1 << 16); block; block = await source.read(1 << 16)) {
+      judge.push(block.left, block.right);
+      analyzer.push(block.left, block.right);
+    }
+    return {
+      truePeakDbtp: maxOf(judge.end().peaks),
+      integratedLufs: analyzer.report().integratedLufs,
+      frames: source.position,
+      sampleRate,
+    };
+  } finally {
+    await source.close();
+  }
+}
+
 /**
  * Pieces of the decode onto the master's regions, `delayFrames` later: a region's peak is the
  * worst piece it touches; a piece's overs count in the region it starts in.

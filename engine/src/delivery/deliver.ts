@@ -18,7 +18,16 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TOLERANCE_LU } from '../drive-search.ts';
 import { OutputFileError, checkNotInput, checkOutputFile } from '../file-checks.ts';
-import { createAudioSink, findFfmpeg, LOSSY_CODECS, openAudioSource, type LossyFormat } from '../io/index.ts';
+import {
+  codedRate,
+  createAudioSink,
+  findFfmpeg,
+  LOSSY_CODECS,
+  openAudioSource,
+  type AudioSink,
+  type LossyFormat,
+} from '../io/index.ts';
+import { StreamResampler } from '../io/stream-resampler.ts';
 import { LoudnessAnalyzer } from '../loudness.ts';
 import {
   analyzeFile,
@@ -28,13 +37,12 @@ import {
   renderMeasured,
   type MasterResult,
 } from '../master.ts';
-import { addon } from '../native.ts';
 import type { ParameterValues } from '../params.ts';
 import { getPreset, type StreamCodec } from '../presets.ts';
 import { qcReportJson, renderQcReport } from '../report/qc-report.ts';
 import { writeReport } from '../report/write.ts';
-import { WavReader } from '../wav.ts';
-import { codecLabel, distinctCodecs } from './codec-check.ts';
+import { interleave, WavReader } from '../wav.ts';
+import { codecLabel, distinctCodecs, measureFile } from './codec-check.ts';
 import { gatherQcData } from './qc-data.ts';
 import { driveRange, valuesAtDrive } from '../drive-search.ts';
 
@@ -198,35 +206,14 @@ function wavInfo(file: string) {
   return reader.info;
 }
 
-function readWav(file: string) {
-  const reader = WavReader.open(file);
-  try {
-    return { ...reader.read(reader.info.frames), sampleRate: reader.info.sampleRate };
-  } finally {
-    reader.close();
-  }
-}
-
-function truePeak(left: Float32Array, right: Float32Array): number {
-  return Math.max(addon.countOvers(left, 0).maxDbtp, addon.countOvers(right, 0).maxDbtp);
-}
-
-function loudness(left: Float32Array, right: Float32Array, sampleRate: number): number | null {
-  const analyzer = new LoudnessAnalyzer(sampleRate);
-  analyzer.push(left, right);
-  return analyzer.report().integratedLufs;
-}
-
 /** A written WAV master read back: its true peak under the ceiling, its loudness on target. */
-function verifyWav(
+async function verifyWav(
   file: string,
   kind: 'master' | 'cd',
   ceilingDbtp: number,
   targetLufs: number | null,
-): DeliveredFile {
-  const { left, right, sampleRate } = readWav(file);
-  const peak = truePeak(left, right);
-  const lufs = loudness(left, right, sampleRate);
+): Promise<DeliveredFile> {
+  const { truePeakDbtp: peak, integratedLufs: lufs } = await measureFile(file);
   if (peak > ceilingDbtp + EPSILON_DB)
     throw new Error(
       `${path.basename(file)}: read back at ${peak.toFixed(2)} dBTP, over the ${ceilingDbtp} dBTP ceiling`,
@@ -244,35 +231,44 @@ function verifyWav(
   };
 }
 
-/** Decodes a whole file (any format) to float. */
-async function decodeAll(
-  file: string,
-): Promise<{ left: Float32Array; right: Float32Array; sampleRate: number }> {
-  const source = await openAudioSource(file);
+/** Reads two files in step and throws at the first frame they differ; returns the frame count. */
+async function sameSamples(expectedFile: string, actualFile: string): Promise<number> {
+  const [expected, actual] = [await openAudioSource(expectedFile), await openAudioSource(actualFile)];
   try {
-    const lefts: Float32Array[] = [];
-    const rights: Float32Array[] = [];
+    let frame = 0;
     for (;;) {
-      const block = await source.read(65536);
-      if (!block) break;
-      lefts.push(block.left);
-      rights.push(block.right);
+      const [a, b] = [await expected.read(65536), await actual.read(65536)];
+      if (!a || !b) {
+        if (a || b) {
+          const more = a ? expected : actual;
+          while (await more.read(65536));
+          throw new Error(`decodes to ${actual.position} frames, not the master's ${expected.position}`);
+        }
+        return frame;
+      }
+      // Equal block sizes from both, since both read as many as asked until their ends.
+      const n = Math.min(a.left.length, b.left.length);
+      for (let i = 0; i < n; i++)
+        if (a.left[i] !== b.left[i] || a.right[i] !== b.right[i])
+          throw new Error(`decodes differently from the master at frame ${frame + i}`);
+      if (a.left.length !== b.left.length) {
+        while (await expected.read(65536));
+        while (await actual.read(65536));
+        throw new Error(`decodes to ${actual.position} frames, not the master's ${expected.position}`);
+      }
+      frame += n;
     }
-    const join = (parts: Float32Array[]) => {
-      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) (out.set(p, at), (at += p.length));
-      return out;
-    };
-    return { left: join(lefts), right: join(rights), sampleRate: source.info.sampleRate };
   } finally {
-    await source.close();
+    await expected.close();
+    await actual.close();
   }
 }
 
 /**
  * Encodes `master` into `file` (FLAC or a listening copy), verifies the partial by decoding it,
- * and only then gives it its name.
+ * and only then gives it its name. Streamed both ways: neither the master nor the decode is held
+ * whole. A copy whose codec cannot store the master's rate (MP3 at 88.2 or 96 kHz) is made at the
+ * codec's nearest rate by the native resampler, and verified there.
  */
 async function encodeVerified(
   masterFile: string,
@@ -281,46 +277,55 @@ async function encodeVerified(
   ceilingDbtp: number,
   signal?: AbortSignal,
 ): Promise<DeliveredFile> {
-  const { left, right, sampleRate } = readWav(masterFile);
-  const sink = await createAudioSink(file, {
-    sampleRate,
-    format,
-    sampleFormat: 'int24',
-    bitrateKbps:
-      format === 'flac' ? undefined : LISTENING_COPIES.find((c) => c.format === format)?.codec.kbps,
-  });
+  const master = await openAudioSource(masterFile);
+  const masterRate = master.info.sampleRate;
+  const sampleRate = format === 'flac' ? masterRate : codedRate(format, masterRate);
+  const masterLoudness = new LoudnessAnalyzer(masterRate);
+  let sink: AudioSink;
   try {
-    const block = 8192;
-    const interleaved = new Float32Array(block * 2);
-    for (let at = 0; at < left.length; at += block) {
-      signal?.throwIfAborted();
-      const n = Math.min(block, left.length - at);
-      for (let i = 0; i < n; i++) {
-        interleaved[2 * i] = left[at + i];
-        interleaved[2 * i + 1] = right[at + i];
+    sink = await createAudioSink(file, {
+      sampleRate,
+      format,
+      sampleFormat: 'int24',
+      bitrateKbps:
+        format === 'flac' ? undefined : LISTENING_COPIES.find((c) => c.format === format)?.codec.kbps,
+    });
+  } catch (error) {
+    await master.close();
+    throw error;
+  }
+  try {
+    try {
+      const resampler = sampleRate !== masterRate ? new StreamResampler(masterRate, sampleRate) : null;
+      for (let block = await master.read(8192); block; block = await master.read(8192)) {
+        signal?.throwIfAborted();
+        masterLoudness.push(block.left, block.right);
+        const interleaved = interleave(block.left, block.right, 2);
+        await sink.write(resampler ? resampler.push(interleaved) : interleaved);
       }
-      await sink.write(interleaved.subarray(0, 2 * n));
+      if (resampler) await sink.write(resampler.end());
+    } finally {
+      await master.close();
     }
     await sink.finish();
-    const decoded = await decodeAll(sink.partialPath);
-    const peak = truePeak(decoded.left, decoded.right);
-    const lufs = loudness(decoded.left, decoded.right, decoded.sampleRate);
     let verified: string;
+    let peak: number;
+    let lufs: number | null;
     if (format === 'flac') {
       // Lossless: the decode is the master, sample for sample.
-      if (decoded.left.length !== left.length)
-        throw new Error(`decodes to ${decoded.left.length} frames, not the master's ${left.length}`);
-      for (let i = 0; i < left.length; i++)
-        if (decoded.left[i] !== left[i] || decoded.right[i] !== right[i])
-          throw new Error(`decodes differently from the master at frame ${i}`);
-      verified = `lossless: decodes to the master's ${left.length} frames, sample for sample`;
+      const frames = await sameSamples(masterFile, sink.partialPath);
+      ({ truePeakDbtp: peak, integratedLufs: lufs } = await measureFile(sink.partialPath));
+      verified = `lossless: decodes to the master's ${frames} frames, sample for sample`;
     } else {
+      ({ truePeakDbtp: peak, integratedLufs: lufs } = await measureFile(sink.partialPath));
       if (peak > ceilingDbtp + EPSILON_DB)
         throw new Error(`decodes at ${peak.toFixed(2)} dBTP, over the ${ceilingDbtp} dBTP ceiling`);
-      const masterLufs = loudness(left, right, sampleRate);
+      const masterLufs = masterLoudness.report().integratedLufs;
       if (lufs === null || masterLufs === null || Math.abs(lufs - masterLufs) > COPY_LOUDNESS_LU)
         throw new Error(`decodes at ${lufs ?? 'no'} LUFS, the master is ${masterLufs} LUFS`);
-      verified = `decoded true peak ${peak.toFixed(2)} ≤ ${ceilingDbtp} dBTP, ${lufs.toFixed(1)} LUFS`;
+      verified = `decoded true peak ${peak.toFixed(2)} ≤ ${ceilingDbtp} dBTP, ${lufs.toFixed(1)} LUFS${
+        sampleRate !== masterRate ? `, at ${sampleRate / 1000} kHz` : ''
+      }`;
     }
     await sink.commit();
     return {
@@ -382,13 +387,13 @@ export async function deliverTrack(
       delivery.warnings.push(`${path.basename(files.master)}: not every codec decode is under the ceiling`);
     const onTarget = result.output.stoppedBecause === 'on-target' ? result.output.targetLufs : null;
     try {
-      delivery.files.push(verifyWav(files.master, 'master', plan.ceilingDbtp, onTarget));
+      delivery.files.push(await verifyWav(files.master, 'master', plan.ceilingDbtp, onTarget));
     } catch (error) {
       throw failure(files.master, error);
     }
     if (files.cd && result.cd)
       try {
-        delivery.files.push(verifyWav(files.cd, 'cd', plan.ceilingDbtp, null));
+        delivery.files.push(await verifyWav(files.cd, 'cd', plan.ceilingDbtp, null));
       } catch (error) {
         throw failure(files.cd, error);
       }
@@ -629,17 +634,6 @@ export function checkDelivery(options: DeliverOptions, plans: MasterPlan[]): voi
     for (const output of outputs) {
       checkNotInput(input, output);
       if (stats) checkOutputFile(output);
-    }
-    const rate = wavInfo(input).sampleRate;
-    for (const copy of LISTENING_COPIES) {
-      const rates = LOSSY_CODECS[copy.format].rates;
-      if (rates && !rates.includes(rate))
-        throw new RangeError(
-          `${path.basename(input)}: ${rate / 1000} kHz; the ${copy.format.toUpperCase()} listening copy needs ${rates
-            .filter((r) => r >= 44100)
-            .map((r) => r / 1000)
-            .join(' or ')} kHz (resample the session first)`,
-        );
     }
   }
 }

@@ -12,10 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fft } from '../analysis/fft.ts';
-import { addon, type NativeResampler } from '../native.ts';
+
 import { interleave } from '../wav.ts';
 import type { AudioSource } from './audio-stream.ts';
-import { createAudioSink, LOSSY_CODECS, openAudioSource, type LossyFormat } from './formats.ts';
+import { StreamResampler } from './stream-resampler.ts';
+import { codedRate, createAudioSink, LOSSY_CODECS, openAudioSource, type LossyFormat } from './formats.ts';
 
 export interface CodecStream {
   /** How late the decoded audio came out, in frames at the source's rate. */
@@ -55,9 +56,8 @@ export async function streamCodecRoundTrip(
   onDecoded: (left: Float32Array, right: Float32Array) => void,
 ): Promise<CodecStream> {
   const sampleRate = source.info.sampleRate;
-  const { rates, extension } = LOSSY_CODECS[codec];
-  const codedSampleRate =
-    !rates || rates.includes(sampleRate) ? sampleRate : rates.includes(48000) ? 48000 : Math.max(...rates);
+  const { extension } = LOSSY_CODECS[codec];
+  const codedSampleRate = codedRate(codec, sampleRate);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-codec-'));
   try {
     const file = path.join(dir, `round-trip${extension}`);
@@ -258,45 +258,6 @@ function concat(parts: Float32Array[]): Float32Array {
     at += p.length;
   }
   return out;
-}
-
-/**
- * Interleaved stereo through the native resampler in blocks, its latency removed, as many frames
- * out in all as the input's length at the new rate.
- */
-class StreamResampler {
-  private readonly resampler: NativeResampler;
-  private toSkip: number;
-  private inFrames = 0;
-  private outFrames = 0;
-
-  constructor(
-    private readonly from: number,
-    private readonly to: number,
-  ) {
-    this.resampler = new addon.NativeResampler(from, to, 2);
-    // As master.ts's CD render: the latency in input frames, trimmed in output frames.
-    this.toSkip = Math.round((this.resampler.latencyInputFrames() * to) / from);
-  }
-
-  push(interleaved: Float32Array): Float32Array {
-    this.inFrames += interleaved.length / 2;
-    return this.take(this.resampler.process(interleaved), Infinity);
-  }
-
-  /** The rest, up to the input's length at the new rate. */
-  end(): Float32Array {
-    const wanted = Math.round((this.inFrames * this.to) / this.from) - this.outFrames;
-    return this.take(this.resampler.flush(), wanted);
-  }
-
-  private take(out: Float32Array, limit: number): Float32Array {
-    const skip = Math.min(this.toSkip, out.length / 2);
-    this.toSkip -= skip;
-    const frames = Math.max(0, Math.min(out.length / 2 - skip, limit));
-    this.outFrames += frames;
-    return out.subarray(skip * 2, (skip + frames) * 2);
-  }
 }
 
 /**

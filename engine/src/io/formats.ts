@@ -195,7 +195,15 @@ export const LOSSY_CODECS: Record<
       aac: { encoder: 'aac', muxer: 'adts', extension: '.aac', rates, defaultKbps: 256, args },
     };
   })(),
-  vorbis: { encoder: 'libvorbis', muxer: 'ogg', extension: '.ogg', rates: null, defaultKbps: 320 },
+  // Vorbis itself takes any rate, but libvorbis has no bit-rate management above 48 kHz (its setup
+  // fails at 96 kHz, 320 kb/s), and no platform streams it above that.
+  vorbis: {
+    encoder: 'libvorbis',
+    muxer: 'ogg',
+    extension: '.ogg',
+    rates: [8000, 11025, 16000, 22050, 32000, 44100, 48000],
+    defaultKbps: 320,
+  },
   // RFC 6716: Opus codes at 48 kHz and its fractions only.
   opus: {
     encoder: 'libopus',
@@ -205,6 +213,20 @@ export const LOSSY_CODECS: Record<
     defaultKbps: 160,
   },
 };
+
+/**
+ * The rate a signal at `sampleRate` is coded at by `format`: its own where the codec stores it,
+ * else a whole-number fraction of it the codec stores (88.2 -> 44.1, 96 -> 48 kHz), else 48 kHz
+ * or the codec's highest.
+ */
+export function codedRate(format: LossyFormat, sampleRate: number): number {
+  const rates = LOSSY_CODECS[format].rates;
+  if (!rates || rates.includes(sampleRate)) return sampleRate;
+  return (
+    rates.find((r) => r >= 44100 && sampleRate % r === 0) ??
+    (rates.includes(48000) ? 48000 : Math.max(...rates))
+  );
+}
 
 /** Creates the writer for any audio file the rig writes; the file appears under its name on close(). */
 export async function createAudioSink(file: string, options: SinkOptions): Promise<AudioSink> {

@@ -17,6 +17,7 @@ export { AiffError, AiffReader, AiffWriter, type AiffInfo, type AiffWriterOption
 export {
   FORMAT_LABELS,
   LOSSY_CODECS,
+  codedRate,
   createAudioSink,
   detectFormat,
   formatOfBytes,
