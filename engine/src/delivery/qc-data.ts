@@ -9,19 +9,16 @@ import { codecLabel } from './codec-check.ts';
 import { LoudnessAnalyzer } from '../loudness.ts';
 import type { MasterResult, RenderedFile } from '../master.ts';
 import { SPECTRUM_BAND_CENTERS_HZ, meterSlice, meterValue } from '../meter-layout.ts';
-import { addon } from '../native.ts';
 import type { ParameterValues } from '../params.ts';
 import { PRESETS } from '../presets.ts';
 import { TOLERANCE_LU } from '../drive-search.ts';
 import type { QcPlatform, QcReportData, TimeSeries } from '../report/qc-report.ts';
 import { WavReader } from '../wav.ts';
+import { StreamingJudge } from './codec-check.ts';
 import { renderMeasured } from '../master.ts';
 import { valuesAtDrive } from '../drive-search.ts';
 
 export const SERIES_STEP_S = 0.1;
-// The judge interpolates only inside its 24-tap window: each 100 ms window is read with this
-// much of its neighbours (codec-check.ts's margin).
-const JUDGE_MARGIN = 24;
 
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -49,33 +46,29 @@ export function outputMeasures(file: string): {
   sampleRate: number;
   durationS: number;
 } {
+  // Read a step at a time: an hours-long master is never held whole.
   const reader = WavReader.open(file);
-  const { left, right } = reader.read(reader.info.frames);
-  reader.close();
   const { sampleRate } = reader.info;
   const step = Math.round(SERIES_STEP_S * sampleRate);
   const analyzer = new LoudnessAnalyzer(sampleRate);
+  const judge = new StreamingJudge(step, 0);
   const momentary: (number | null)[] = [];
   const shortTerm: (number | null)[] = [];
-  const truePeak: (number | null)[] = [];
   const spectrum = new SpectrumAverage();
-  for (let at = 0; at < left.length; at += step) {
-    const end = Math.min(left.length, at + step);
-    analyzer.push(left.subarray(at, end), right.subarray(at, end));
-    momentary.push(finiteOrNull(meterValue(analyzer.meters, 'input.momentaryLufs')));
-    shortTerm.push(finiteOrNull(meterValue(analyzer.meters, 'input.shortTermLufs')));
-    spectrum.add(meterSlice(analyzer.meters, 'input.spectrumDb'));
-    const from = Math.max(0, at - JUDGE_MARGIN);
-    const to = Math.min(left.length, end + JUDGE_MARGIN);
-    truePeak.push(
-      finiteOrNull(
-        Math.max(
-          addon.countOvers(left.subarray(from, to), 0).maxDbtp,
-          addon.countOvers(right.subarray(from, to), 0).maxDbtp,
-        ),
-      ),
-    );
+  let frames = 0;
+  try {
+    for (let block = reader.read(step); block.left.length; block = reader.read(step)) {
+      analyzer.push(block.left, block.right);
+      judge.push(block.left, block.right);
+      frames += block.left.length;
+      momentary.push(finiteOrNull(meterValue(analyzer.meters, 'input.momentaryLufs')));
+      shortTerm.push(finiteOrNull(meterValue(analyzer.meters, 'input.shortTermLufs')));
+      spectrum.add(meterSlice(analyzer.meters, 'input.spectrumDb'));
+    }
+  } finally {
+    reader.close();
   }
+  const truePeak = Array.from(judge.end().peaks, finiteOrNull);
   const series = (values: (number | null)[]) => ({ stepS: step / sampleRate, values });
   return {
     momentary: series(momentary),
@@ -83,7 +76,7 @@ export function outputMeasures(file: string): {
     truePeak: series(truePeak),
     spectrumDb: spectrum.result(),
     sampleRate,
-    durationS: left.length / sampleRate,
+    durationS: frames / sampleRate,
   };
 }
 
