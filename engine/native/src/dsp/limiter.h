@@ -66,14 +66,15 @@ class Limiter {
     maxWindow_ = std::max(2, static_cast<int>(std::ceil(kMaxLookaheadMs * 1e-3 * sampleRate)));
     for (Channel& ch : channels_) {
       ch.detector.prepare(sampleRate);
+      ch.detector.prepareBlock(maxBlock);
       ch.bandLimit.prepare(sampleRate, maxBlock);
       ch.driven.assign(static_cast<size_t>(maxBlock), 0.0f);
       ch.limited.assign(static_cast<size_t>(maxBlock), 0.0f);
+      ch.peaks.assign(static_cast<size_t>(maxBlock), 0.0f);
     }
+    ceilings_.assign(static_cast<size_t>(maxBlock), 0.0f);
     // The interpolator's kernel reaches this far around a sample; the gain must hold over it.
     guard_ = channels_[0].detector.latency();
-    // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
-    recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
     maxHold_ = 0;
     for (const Style& style : kStyles)
       maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
@@ -183,6 +184,7 @@ class Limiter {
     TruePeakDetector<32, true> detector;  // the 4x true-peak estimate of the band-limited input
     BandLimiter bandLimit;                // clears the band below Nyquist, so the 4x estimate holds
     std::vector<float> driven, limited;   // this block after drive, and after the band limit
+    std::vector<float> peaks;             // this block's 4x peaks (refined near the ceiling)
     std::vector<float> audio;             // ring: band-limited input, waiting out the lookahead
     std::vector<float> required;          // ring: the gain each sample needs (ceiling / true peak)
     std::vector<float> held;              // ring: the span's minimum after both release stages
@@ -195,7 +197,6 @@ class Limiter {
     double lastMin = 1;     // the last window minimum the peak stage took, and its log2
     float lastMinLog = 0;
     float envelope = 1;           // the gain applied to the sample leaving the delay
-    float recentMax = 0;          // a decaying peak of the input: quiet stretches skip the interpolator
     std::vector<int> holdLength;  // ring: how long each required gain is held after its span
     long long lastCrossing = 0;   // when the band-limited input last changed sign (sample count)
     bool positive = true;
@@ -218,7 +219,6 @@ class Limiter {
       ch.program = 1.0;
       ch.sum = window_;
       ch.envelope = 1.0f;
-      ch.recentMax = 0.0f;
       ch.lastCrossing = now_;
       ch.holdValue = ch.nextValue = 1.0f;
       ch.holdUntil = ch.nextUntil = 0;
@@ -248,6 +248,8 @@ class Limiter {
   // shifts the window; the latency stays put.
   void setWindow(int window) {
     window_ = window;
+    // A multiply per sample instead of a division (whose latency sat on the per-sample path).
+    inverseWindow_ = 1.0 / window_;
     updateHold();
     pendingWindow_ = window;
     delay_ = maxWindow_ - window_;
@@ -334,8 +336,14 @@ class Limiter {
     }
     for (int c = 0; c < 2; ++c)
       channels_[c].bandLimit.processBlock(channels_[c].driven.data(), channels_[c].limited.data(), n);
+    for (int i = 0; i < n; ++i) ceilings_[static_cast<size_t>(i)] = static_cast<float>(ceiling_.next());
+    // The 4x peaks of the whole block at once (vectorised). The refinement adds well under
+    // 0.7 dB; below that distance of the ceiling it cannot matter.
+    for (int c = 0; c < 2; ++c)
+      channels_[c].detector.blockPeaks(channels_[c].limited.data(), n, ceilings_.data(), 0.92f,
+                                       channels_[c].peaks.data());
     for (int i = 0; i < n; ++i) {
-      const float ceiling = static_cast<float>(ceiling_.next());
+      const float ceiling = ceilings_[static_cast<size_t>(i)];
       link_ += linkStep;
       float need[2];
       for (int c = 0; c < 2; ++c) {
@@ -345,15 +353,7 @@ class Limiter {
           channels_[c].positive = x >= 0.0f;
           channels_[c].lastCrossing = now_;
         }
-        // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
-        channels_[c].recentMax = std::max(std::fabs(x), channels_[c].recentMax * recentDecay_);
-        if (channels_[c].recentMax * channels_[c].detector.l1Norm() * 1.25f < ceiling) {
-          channels_[c].detector.push(x);
-          need[c] = 1.0f;
-          continue;
-        }
-        // The refinement adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
-        const float peak = channels_[c].detector.process(x, ceiling * 0.92f);
+        const float peak = channels_[c].peaks[static_cast<size_t>(i)];
         need[c] = peak > ceiling ? ceiling / peak : 1.0f;
       }
       // Stereo link: the linked share follows the channel that needs more reduction.
@@ -404,7 +404,7 @@ class Limiter {
           const size_t slot = static_cast<size_t>(write_);
           channels_[c].sum += 1.0 - channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
           channels_[c].held[slot] = 1.0f;
-          channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
+          channels_[c].envelope = static_cast<float>(channels_[c].sum * inverseWindow_);
           continue;
         }
         if (channels_[c].releasedLog < floorLog)
@@ -431,7 +431,7 @@ class Limiter {
         const double oldest = channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
         channels_[c].held[slot] = static_cast<float>(held);
         channels_[c].sum += held - oldest;
-        channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
+        channels_[c].envelope = static_cast<float>(channels_[c].sum * inverseWindow_);
       }
       const int readIndex = (write_ - (maxWindow_ + 2 * guard_ - 1)) & mask;
       write_ = (write_ + 1) & mask;
@@ -465,8 +465,9 @@ class Limiter {
   int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512,
       window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   Channel channels_[2];
-  long long now_ = 0;  // samples since prepare: the holds' clock
-  float recentDecay_ = 0.99f;
+  double inverseWindow_ = 1.0 / 72;
+  long long now_ = 0;            // samples since prepare: the holds' clock
+  std::vector<float> ceilings_;  // this block's ceiling, per sample
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
   double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 5.0, releaseMs_ = 20.0;
