@@ -169,9 +169,8 @@ class Compressor {
       const double makeup = makeup_.current();
       const float wet = static_cast<float>(mix_.current());
       for (int i = 0; i < n; ++i) {
-        const float gain = reduction[i] == 0.0 && makeup == 0.0
-                               ? 1.0f
-                               : dbToGainF(static_cast<float>(makeup - reduction[i]));
+        // dbToGainF(0) is exactly 1, so no sample needs the shortcut the per-sample path takes.
+        const float gain = dbToGainF(static_cast<float>(makeup - reduction[i]));
         // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
         const float g = 1.0f - wet + wet * gain;
         left[i] *= g;
