@@ -86,23 +86,16 @@ class BandLimiter {
 
  private:
   static constexpr int kGroup = 32;
-  using Lanes = float __attribute__((vector_size(32)));  // GCC/Clang vector extension: 8 outputs
-
-  static Lanes load(const float* p) {
-    Lanes v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
   // out[0..32) = h0 x[half + i] + sum_k h_k (x[half - k + i] + x[half + k + i]).
   void filterGroup(const float* x, const float* c, float* out) const {
     const float* centre = x + half_;
-    Lanes acc[4];
-    for (int v = 0; v < 4; ++v) acc[v] = c[0] * load(centre + 8 * v);
+    Float8 acc[4];
+    for (int v = 0; v < 4; ++v) acc[v] = c[0] * loadFloat8(centre + 8 * v);
     for (int k = 1; k <= half_; ++k) {
       const float h = c[k];
       const float* a = centre - k;
       const float* b = centre + k;
-      for (int v = 0; v < 4; ++v) acc[v] += h * (load(a + 8 * v) + load(b + 8 * v));
+      for (int v = 0; v < 4; ++v) acc[v] += h * (loadFloat8(a + 8 * v) + loadFloat8(b + 8 * v));
     }
     std::memcpy(out, acc, sizeof acc);
   }

@@ -68,6 +68,46 @@ inline float gainToDbF(float gain) {
   return kDbPerOctave * fastLog2(gain);
 }
 
+// Eight floats in one vector (GCC/Clang vector extension: AVX registers on x86 when enabled,
+// two NEON registers on ARM64, plain scalar code elsewhere).
+using Float8 = float __attribute__((vector_size(32)));
+inline Float8 loadFloat8(const float* p) {
+  Float8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline Float8 max8(Float8 a, Float8 b) {
+  return a < b ? b : a;
+}
+inline Float8 min8(Float8 a, Float8 b) {
+  return b < a ? b : a;
+}
+inline Float8 abs8(Float8 v) {
+  return v < 0.0f ? -v : v;
+}
+
+// max(start, |x[0]|, ..., |x[n-1]|) in eight partial maxima: a plain running maximum does not
+// vectorise (without -ffast-math the compiler keeps its order, which NaN would make visible).
+inline float peakMagnitude(const float* x, int n, float start = 0.0f) {
+  Float8 lanes = Float8{} + start;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) lanes = max8(lanes, abs8(loadFloat8(x + i)));
+  float peak = start;
+  for (int l = 0; l < 8; ++l) peak = std::max(peak, lanes[l]);
+  for (; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak;
+}
+// min(start, x[0], ..., x[n-1]), likewise.
+inline float leastValue(const float* x, int n, float start) {
+  Float8 lanes = Float8{} + start;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) lanes = min8(lanes, loadFloat8(x + i));
+  float least = start;
+  for (int l = 0; l < 8; ++l) least = std::min(least, lanes[l]);
+  for (; i < n; ++i) least = std::min(least, x[i]);
+  return least;
+}
+
 // Sets FTZ/DAZ for the lifetime of one process call and restores the caller's mode:
 // denormals in decaying IIR tails cost 100x per operation on x86.
 class ScopedFlushDenormals {

@@ -405,9 +405,10 @@ class Limiter {
     for (int c = 0; c < 2; ++c) {
       const float* audio = channels_[c].audio.data();
       const float* gain = channels_[c].gain.data();
+      // The deepest reduction is the smallest gain.
+      maxReduction = std::max(maxReduction, 1.0f - leastValue(gain, n, 1.0f));
       for (int i = 0; i < n; ++i) {
         const float g = std::min(gain[i], 1.0f);
-        maxReduction = std::max(maxReduction, 1.0f - g);
         const float y = audio[(write_ + i - back) & mask] * g;
         // Last resort against float rounding: no sample may exceed the ceiling itself.
         const float hard = ceilings_[static_cast<size_t>(i)] * kSafetyUndo;

@@ -216,11 +216,7 @@ class TapMeter {
 
   void process(const float* left, const float* right, int n) {
     if (n <= 0) return;  // an empty block (a frame refresh) has no peaks to report
-    float spL = 0, spR = 0;
-    for (int i = 0; i < n; ++i) {
-      spL = std::max(spL, std::fabs(left[i]));
-      spR = std::max(spR, std::fabs(right[i]));
-    }
+    const float spL = peakMagnitude(left, n), spR = peakMagnitude(right, n);
     const int settle = std::min(n, truePeakSettle_);
     truePeakSettle_ -= settle;
     // The first `settle` samples only enter the history: their interpolated points still carry

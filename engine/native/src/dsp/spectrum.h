@@ -28,32 +28,40 @@ class Fft {
     bitReverse_.resize(static_cast<size_t>(size));
     int bits = 0;
     while ((1 << bits) < size) ++bits;
+    stages_ = bits;
     for (int i = 0; i < size; ++i) {
       int r = 0;
       for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
       bitReverse_[static_cast<size_t>(i)] = r;
     }
   }
+  // The transform as steps: the bit-reversal permutation, then one step per radix-2 stage.
+  int steps() const { return 1 + stages_; }
   void transform(std::complex<float>* data) const {
-    for (int i = 0; i < size_; ++i) {
-      const int j = bitReverse_[static_cast<size_t>(i)];
-      if (j > i) std::swap(data[i], data[j]);
+    for (int step = 0; step < steps(); ++step) transformStep(data, step);
+  }
+  void transformStep(std::complex<float>* data, int step) const {
+    if (step == 0) {
+      for (int i = 0; i < size_; ++i) {
+        const int j = bitReverse_[static_cast<size_t>(i)];
+        if (j > i) std::swap(data[i], data[j]);
+      }
+      return;
     }
-    for (int half = 1; half < size_; half *= 2) {
-      const int stride = size_ / (2 * half);
-      for (int start = 0; start < size_; start += 2 * half) {
-        for (int k = 0; k < half; ++k) {
-          const std::complex<float> t =
-              multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
-          data[start + k + half] = data[start + k] - t;
-          data[start + k] += t;
-        }
+    const int half = 1 << (step - 1);
+    const int stride = size_ / (2 * half);
+    for (int start = 0; start < size_; start += 2 * half) {
+      for (int k = 0; k < half; ++k) {
+        const std::complex<float> t =
+            multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
+        data[start + k + half] = data[start + k] - t;
+        data[start + k] += t;
       }
     }
   }
 
  private:
-  int size_ = 0;
+  int size_ = 0, stages_ = 0;
   std::vector<std::complex<float>> twiddles_;
   std::vector<int> bitReverse_;
 };
@@ -97,6 +105,7 @@ class BandSpectrum {
     levelsDb_.assign(bands_.size(), -INFINITY);
     smoothed_.assign(bands_.size(), 0.0);
     fill_ = 0;
+    step_ = 1 << 30;
   }
 
   void reset() {
@@ -105,10 +114,15 @@ class BandSpectrum {
     std::fill(levelsDb_.begin(), levelsDb_.end(), -INFINITY);
     fill_ = 0;
     skipping_ = false;
+    step_ = 1 << 30;
   }
 
   // Analyses every other window (~6 frames a second at 48 kHz): a display's ballistics need no
-  // more, and the skipped windows cost nothing.
+  // more, and the skipped windows cost nothing. One analysis is spread over the samples that
+  // follow its window, a step (a transform stage, or the bands) per 1024/kSteps samples: done
+  // at once, the transform made every 128th 64-frame block cost several times the rest (what
+  // sets a live block's worst case), while a block of 1024 samples or more still finishes it
+  // in the block whose window completed it.
   void process(const float* left, const float* right, int n) {
     for (int i = 0; i < n;) {
       const int take = std::min(n - i, size_ - fill_);
@@ -118,10 +132,14 @@ class BandSpectrum {
       fill_ += take;
       i += take;
       if (fill_ == size_) {
-        if (!skipping_) analyse();
+        if (!skipping_) startAnalysis();
         skipping_ = !skipping_;
         fill_ = 0;
       }
+    }
+    if (step_ < totalSteps()) {
+      const int budget = static_cast<int>((static_cast<long long>(n) * totalSteps() + kPace - 1) / kPace);
+      for (int k = 0; k < budget && step_ < totalSteps(); ++k) analysisStep();
     }
   }
 
@@ -133,14 +151,29 @@ class BandSpectrum {
     double weight = 1.0;
   };
 
-  void analyse() {
+  static constexpr int kPace = 1024;  // samples within which a started analysis completes
+  // The transform's steps, then one for the power spectrum and the bands.
+  int totalSteps() const { return fft_.steps() + 1; }
+
+  // Packs the windowed input into the transform's buffer, so the input may fill again at once.
+  void startAnalysis() {
+    while (step_ < totalSteps()) analysisStep();  // never pending this long (kPace < size_)
     const int half = size_ / 2;
     for (int k = 0; k < half; ++k) {
       packed_[static_cast<size_t>(k)] = {
           input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
           input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
     }
-    fft_.transform(packed_.data());
+    step_ = 0;
+  }
+
+  void analysisStep() {
+    if (step_ < fft_.steps()) {
+      fft_.transformStep(packed_.data(), step_++);
+      return;
+    }
+    ++step_;
+    const int half = size_ / 2;
     // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
     for (int k = 0; k <= half; ++k) {
       const std::complex<float> zk = packed_[static_cast<size_t>(k % half)];
@@ -167,6 +200,7 @@ class BandSpectrum {
 
   Fft fft_;
   int size_ = 4096, fill_ = 0;
+  int step_ = 1 << 30;  // the pending analysis's next step; >= totalSteps() when none is pending
   bool skipping_ = false;
   double scale_ = 1.0;
   std::vector<float> window_, input_;
