@@ -176,8 +176,9 @@ class BandSpectrum {
     const int half = size_ / 2;
     // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
     for (int k = 0; k <= half; ++k) {
-      const std::complex<float> zk = packed_[static_cast<size_t>(k % half)];
-      const std::complex<float> zc = std::conj(packed_[static_cast<size_t>((half - k) % half)]);
+      // k mod half and (half - k) mod half, without the two integer divisions per bin.
+      const std::complex<float> zk = packed_[static_cast<size_t>(k == half ? 0 : k)];
+      const std::complex<float> zc = std::conj(packed_[static_cast<size_t>(k == 0 ? 0 : half - k)]);
       const std::complex<float> even = 0.5f * (zk + zc);
       const std::complex<float> difference = zk - zc;
       const std::complex<float> odd = {0.5f * difference.imag(),
