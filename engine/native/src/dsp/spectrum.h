@@ -119,10 +119,10 @@ class BandSpectrum {
 
   // Analyses every other window (~6 frames a second at 48 kHz): a display's ballistics need no
   // more, and the skipped windows cost nothing. One analysis is spread over the samples that
-  // follow its window, a step (a transform stage, or the bands) per 1024/kSteps samples: done
-  // at once, the transform made every 128th 64-frame block cost several times the rest (what
-  // sets a live block's worst case), while a block of 1024 samples or more still finishes it
-  // in the block whose window completed it.
+  // follow its window, a step (a transform stage, a quarter of the power spectrum, or the
+  // bands) per kPace / totalSteps() samples: done at once, the transform made every 128th
+  // 64-frame block cost several times the rest (what sets a live block's worst case), while a
+  // block of kPace samples or more still finishes it in the block whose window completed it.
   void process(const float* left, const float* right, int n) {
     for (int i = 0; i < n;) {
       const int take = std::min(n - i, size_ - fill_);
@@ -151,43 +151,58 @@ class BandSpectrum {
     double weight = 1.0;
   };
 
-  static constexpr int kPace = 1024;  // samples within which a started analysis completes
-  // The transform's steps, then one for the power spectrum and the bands.
-  int totalSteps() const { return fft_.steps() + 1; }
+  static constexpr int kPace = 2048;  // samples within which a started analysis completes
+  static constexpr int kPackSteps = 2, kUntangleSteps = 4;
+  // Packing the input in kPackSteps, the transform's steps, the power spectrum in
+  // kUntangleSteps, then the bands.
+  int totalSteps() const { return kPackSteps + fft_.steps() + kUntangleSteps + 1; }
 
-  // Packs the windowed input into the transform's buffer, so the input may fill again at once.
+  // Starts an analysis of input_, which the skipped window that follows leaves untouched while
+  // the steps pack and transform it.
   void startAnalysis() {
     while (step_ < totalSteps()) analysisStep();  // never pending this long (kPace < size_)
-    const int half = size_ / 2;
-    for (int k = 0; k < half; ++k) {
-      packed_[static_cast<size_t>(k)] = {
-          input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
-          input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
-    }
     step_ = 0;
   }
 
   void analysisStep() {
-    if (step_ < fft_.steps()) {
-      fft_.transformStep(packed_.data(), step_++);
+    const int half = size_ / 2;
+    if (step_ < kPackSteps) {
+      // The windowed input, packed as half as many complex values, in kPackSteps parts.
+      const int first = step_ * (half / kPackSteps), end = first + half / kPackSteps;
+      for (int k = first; k < end; ++k) {
+        packed_[static_cast<size_t>(k)] = {
+            input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
+            input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
+      }
+      ++step_;
       return;
     }
+    if (step_ < kPackSteps + fft_.steps()) {
+      fft_.transformStep(packed_.data(), step_ - kPackSteps);
+      ++step_;
+      return;
+    }
+    const int part = step_ - kPackSteps - fft_.steps();
     ++step_;
-    const int half = size_ / 2;
-    // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
-    for (int k = 0; k <= half; ++k) {
-      // k mod half and (half - k) mod half, without the two integer divisions per bin.
-      const std::complex<float> zk = packed_[static_cast<size_t>(k == half ? 0 : k)];
-      const std::complex<float> zc = std::conj(packed_[static_cast<size_t>(k == 0 ? 0 : half - k)]);
-      const std::complex<float> even = 0.5f * (zk + zc);
-      const std::complex<float> difference = zk - zc;
-      const std::complex<float> odd = {0.5f * difference.imag(),
-                                       -0.5f * difference.real()};  // -i/2 (zk - zc)
-      const std::complex<float> w =
-          k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
-      const std::complex<float> x = even + multiply(w, odd);
-      power_[static_cast<size_t>(k)] =
-          static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
+    if (part < kUntangleSteps) {
+      // Untangle the even/odd halves: X[k] = E[k] + W^k O[k], a quarter of the bins per step.
+      const int first = part * (half / kUntangleSteps);
+      const int last = part + 1 == kUntangleSteps ? half : first + half / kUntangleSteps - 1;
+      for (int k = first; k <= last; ++k) {
+        // k mod half and (half - k) mod half, without the two integer divisions per bin.
+        const std::complex<float> zk = packed_[static_cast<size_t>(k == half ? 0 : k)];
+        const std::complex<float> zc = std::conj(packed_[static_cast<size_t>(k == 0 ? 0 : half - k)]);
+        const std::complex<float> even = 0.5f * (zk + zc);
+        const std::complex<float> difference = zk - zc;
+        const std::complex<float> odd = {0.5f * difference.imag(),
+                                         -0.5f * difference.real()};  // -i/2 (zk - zc)
+        const std::complex<float> w =
+            k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
+        const std::complex<float> x = even + multiply(w, odd);
+        power_[static_cast<size_t>(k)] =
+            static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
+      }
+      return;
     }
     for (size_t b = 0; b < bands_.size(); ++b) {
       double sum = 0;
