@@ -25,6 +25,11 @@ class Fft {
     twiddles_.resize(static_cast<size_t>(size / 2));
     for (int k = 0; k < size / 2; ++k)
       twiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size));
+    stageTwiddles_.assign(static_cast<size_t>(std::max(1, size)), {1.0f, 0.0f});
+    for (int half = 1; half < size; half *= 2)
+      for (int k = 0; k < half; ++k)
+        stageTwiddles_[static_cast<size_t>(half + k)] =
+            twiddles_[static_cast<size_t>(k * (size / (2 * half)))];
     bitReverse_.resize(static_cast<size_t>(size));
     int bits = 0;
     while ((1 << bits) < size) ++bits;
@@ -49,11 +54,11 @@ class Fft {
       return;
     }
     const int half = 1 << (step - 1);
-    const int stride = size_ / (2 * half);
+    // This stage's twiddles, contiguous (W^(k N / 2 half) at half + k), so the loop vectorises.
+    const std::complex<float>* w = stageTwiddles_.data() + half;
     for (int start = 0; start < size_; start += 2 * half) {
       for (int k = 0; k < half; ++k) {
-        const std::complex<float> t =
-            multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
+        const std::complex<float> t = multiply(w[k], data[start + k + half]);
         data[start + k + half] = data[start + k] - t;
         data[start + k] += t;
       }
@@ -62,7 +67,7 @@ class Fft {
 
  private:
   int size_ = 0, stages_ = 0;
-  std::vector<std::complex<float>> twiddles_;
+  std::vector<std::complex<float>> twiddles_, stageTwiddles_;
   std::vector<int> bitReverse_;
 };
 
