@@ -1,6 +1,7 @@
 #include "chain.h"
 
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 namespace rig {
@@ -13,6 +14,7 @@ const char* const kChainParamIds[] = {"input.trim", "input.polarity", "input.dcB
 // Anything beyond +30 dBFS is not audio but a broken upstream; clamping keeps every filter
 // state finite so the chain never needs more than one bad block to recover.
 constexpr float kInputClamp = 31.6f;
+constexpr float kFloatMax = std::numeric_limits<float>::max();
 
 // Level-matched bypass follows loudness slowly (short-term) and never more than this apart,
 // so a silent passage cannot drive the dry signal to absurd gain.
@@ -175,10 +177,8 @@ void Chain::process(float* left, float* right, int n, float* frame) {
   }
 
   inputMeter_.process(left, right, n);
-  for (int i = 0; i < n; ++i) {
-    dryL_[static_cast<size_t>(i)] = dryDelayL_.process(left[i]);
-    dryR_[static_cast<size_t>(i)] = dryDelayR_.process(right[i]);
-  }
+  dryDelayL_.process(left, dryL_.data(), n);
+  dryDelayR_.process(right, dryR_.data(), n);
 
   applyGain(left, right, n, inputGain_);
   dcBlocker_.process(left, right, n);
@@ -194,9 +194,11 @@ void Chain::process(float* left, float* right, int n, float* frame) {
 
   // The processors keep their state finite for finite input; this is the last line of defence
   // so that a bug can cost one block of silence, never a stream of NaN.
-  bool outputBroken = false;
-  for (int i = 0; i < n && !outputBroken; ++i)
-    outputBroken = !std::isfinite(left[i]) || !std::isfinite(right[i]);
+  // Branch-free like the input check, so it vectorises: NaN fails every comparison.
+  int outputBroken = 0;
+  for (int i = 0; i < n; ++i)
+    outputBroken |= static_cast<int>(!(std::fabs(left[i]) <= kFloatMax)) |
+                    static_cast<int>(!(std::fabs(right[i]) <= kFloatMax));
   if (outputBroken) {
     std::fill(left, left + n, 0.0f);
     std::fill(right, right + n, 0.0f);

@@ -37,26 +37,27 @@ class BandLimiter {
     }
     for (float& c : coeffs_) c = static_cast<float>(c / sum);
     history_.assign(static_cast<size_t>(4 * (2 * half_ + 1)), 0.0f);
-    // Block form: the whole kernel (time-reversed) over a buffer of [previous taps-1 | block].
+    // Block form: the kernel over a buffer of [previous taps-1 | block].
     const int length = 2 * half_ + 1;
-    kernel_.assign(static_cast<size_t>(length), 0.0f);
-    for (int k = -half_; k <= half_; ++k)
-      kernel_[static_cast<size_t>(k + half_)] = coeffs_[static_cast<size_t>(std::abs(k))];
-    block_.assign(static_cast<size_t>(length - 1 + maxBlock), 0.0f);
+    block_.assign(static_cast<size_t>(length - 1 + maxBlock + kGroup), 0.0f);
     reset();
   }
 
-  // Filters n <= maxBlock samples. The loop runs over output samples innermost, so each tap is
-  // one vector multiply-add across eight outputs: no per-output horizontal sums.
+  // Filters n <= maxBlock samples. Register-blocked over 32 outputs: the accumulators stay in
+  // registers across all taps (accumulating into memory made every tap a load and a store per
+  // output, which bound the loop on stores), and each coefficient serves its symmetric pair.
   void processBlock(const float* in, float* out, int n) {
     const int length = 2 * half_ + 1;
     float* buffer = block_.data();
     std::copy(in, in + n, buffer + length - 1);
-    std::fill(out, out + n, 0.0f);
-    for (int k = 0; k < length; ++k) {
-      const float h = kernel_[static_cast<size_t>(k)];
-      const float* x = buffer + k;
-      for (int i = 0; i < n; ++i) out[i] += h * x[i];
+    // A last partial group reads past n into stale samples; its extra outputs are dropped.
+    const float* c = coeffs_.data();
+    int i0 = 0;
+    for (; i0 + kGroup <= n; i0 += kGroup) filterGroup(buffer + i0, c, out + i0);
+    if (i0 < n) {
+      float tail[kGroup];
+      filterGroup(buffer + i0, c, tail);
+      std::copy(tail, tail + (n - i0), out + i0);
     }
     std::copy(buffer + n, buffer + n + length - 1, buffer);
   }
@@ -84,7 +85,22 @@ class BandLimiter {
   }
 
  private:
-  std::vector<float> coeffs_, history_, kernel_, block_;
+  static constexpr int kGroup = 32;
+  // out[0..32) = h0 x[half + i] + sum_k h_k (x[half - k + i] + x[half + k + i]).
+  void filterGroup(const float* x, const float* c, float* out) const {
+    const float* centre = x + half_;
+    Float8 acc[4];
+    for (int v = 0; v < 4; ++v) acc[v] = c[0] * loadFloat8(centre + 8 * v);
+    for (int k = 1; k <= half_; ++k) {
+      const float h = c[k];
+      const float* a = centre - k;
+      const float* b = centre + k;
+      for (int v = 0; v < 4; ++v) acc[v] += h * (loadFloat8(a + 8 * v) + loadFloat8(b + 8 * v));
+    }
+    std::memcpy(out, acc, sizeof acc);
+  }
+
+  std::vector<float> coeffs_, history_, block_;
   int half_ = 0, pos_ = 0;
   bool active_ = true;
 };

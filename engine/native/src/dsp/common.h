@@ -46,7 +46,7 @@ inline float fastLog2(float x) {  // x > 0
   return exponent + series;
 }
 inline float fastExp2(float x) {
-  x = std::clamp(x, -126.0f, 126.0f);
+  x = std::min(std::max(x, -126.0f), 126.0f);
   const float whole = std::floor(x);
   const float f = x - whole;  // [0, 1)
   // 2^f, minimax-style degree-6 polynomial (Horner): relative error below 2e-7 on [0, 1).
@@ -66,6 +66,46 @@ inline float dbToGainF(float db) {
 }
 inline float gainToDbF(float gain) {
   return kDbPerOctave * fastLog2(gain);
+}
+
+// Eight floats in one vector (GCC/Clang vector extension: AVX registers on x86 when enabled,
+// two NEON registers on ARM64, plain scalar code elsewhere).
+using Float8 = float __attribute__((vector_size(32)));
+inline Float8 loadFloat8(const float* p) {
+  Float8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline Float8 max8(Float8 a, Float8 b) {
+  return a < b ? b : a;
+}
+inline Float8 min8(Float8 a, Float8 b) {
+  return b < a ? b : a;
+}
+inline Float8 abs8(Float8 v) {
+  return v < 0.0f ? -v : v;
+}
+
+// max(start, |x[0]|, ..., |x[n-1]|) in eight partial maxima: a plain running maximum does not
+// vectorise (without -ffast-math the compiler keeps its order, which NaN would make visible).
+inline float peakMagnitude(const float* x, int n, float start = 0.0f) {
+  Float8 lanes = Float8{} + start;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) lanes = max8(lanes, abs8(loadFloat8(x + i)));
+  float peak = start;
+  for (int l = 0; l < 8; ++l) peak = std::max(peak, lanes[l]);
+  for (; i < n; ++i) peak = std::max(peak, std::fabs(x[i]));
+  return peak;
+}
+// min(start, x[0], ..., x[n-1]), likewise.
+inline float leastValue(const float* x, int n, float start) {
+  Float8 lanes = Float8{} + start;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) lanes = min8(lanes, loadFloat8(x + i));
+  float least = start;
+  for (int l = 0; l < 8; ++l) least = std::min(least, lanes[l]);
+  for (; i < n; ++i) least = std::min(least, x[i]);
+  return least;
 }
 
 // Sets FTZ/DAZ for the lifetime of one process call and restores the caller's mode:
@@ -153,6 +193,30 @@ class DelayLine {
     pos_ = pos_ + 1 == static_cast<int>(buffer_.size()) ? 0 : pos_ + 1;
     return buffer_[pos_];
   }
+  // process() over a block, as copies of contiguous runs of the ring; out must not alias in.
+  void process(const float* in, float* out, int n) {
+    if (delay_ == 0) {
+      std::copy(in, in + n, out);
+      return;
+    }
+    const int size = static_cast<int>(buffer_.size());
+    float* buffer = buffer_.data();
+    for (int i = 0; i < n;) {
+      if (pos_ == size - 1) {
+        // The read position wraps to the ring's start: one sample as process(x) does it.
+        buffer[pos_] = in[i];
+        pos_ = 0;
+        out[i++] = buffer[0];
+        continue;
+      }
+      // Each sample reads the slot after the one it writes, so a run reads before it writes.
+      const int run = std::min(n - i, size - 1 - pos_);
+      std::copy(buffer + pos_ + 1, buffer + pos_ + 1 + run, out + i);
+      std::copy(in + i, in + i + run, buffer + pos_);
+      pos_ += run;
+      i += run;
+    }
+  }
 
  private:
   std::vector<float> buffer_;
@@ -189,10 +253,8 @@ class BypassCrossfade {
 
   // Remembers the unprocessed block, delayed by the processor's latency.
   void capture(const float* left, const float* right, int n) {
-    for (int i = 0; i < n; ++i) {
-      dryL_[static_cast<size_t>(i)] = delayL_.process(left[i]);
-      dryR_[static_cast<size_t>(i)] = delayR_.process(right[i]);
-    }
+    delayL_.process(left, dryL_.data(), n);
+    delayR_.process(right, dryR_.data(), n);
   }
   // Output = the captured dry block (the processor is out of circuit).
   void copyDry(float* left, float* right, int n) const {

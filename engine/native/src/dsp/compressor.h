@@ -52,6 +52,8 @@ class Compressor {
     makeup_.snap(makeupDb_);
     mix_.snap(mixFraction_);
     designSidechain();
+    levelDb_.assign(static_cast<size_t>(maxBlock), 0.0f);
+    reduction_.assign(static_cast<size_t>(maxBlock), 0.0);
     bypass_.prepare(sampleRate, 0, maxBlock);
     reset();
   }
@@ -93,7 +95,7 @@ class Compressor {
 
   void reset() {
     for (LinearSmoother* s : {&threshold_, &slope_, &knee_, &makeup_, &mix_}) s->snap(s->target());
-    for (auto& f : sidechain_) f.reset();
+    sidechain_.reset();
     reductionDb_ = 0;
     sustainedDb_ = 0;
     blockMaxGr_ = 0;
@@ -120,39 +122,60 @@ class Compressor {
     // Settled parameters are read once per block; only a glide pays for per-sample smoothing.
     const bool gliding =
         threshold_.ramping() || slope_.ramping() || knee_.ramping() || makeup_.ramping() || mix_.ramping();
-    for (int i = 0; i < n; ++i) {
-      float l = left[i], r = right[i];
-      float sl = l, sr = r;
+    if (gliding) {
+      maxGr = processGliding(left, right, n, attack, release, fastRelease, slowRelease, sustainCoeff);
+    } else {
+      // Settled: the detector, the static curve and the gain run over the whole block
+      // (vectorised); only the ballistics stay a per-sample recursion.
+      float* levelDb = levelDb_.data();
+      double* reduction = reduction_.data();
       if (sidechainOn_) {
-        sl = sidechain_[0].process(sl);
-        sr = sidechain_[1].process(sr);
+        for (int i = 0; i < n; ++i) {
+          const StereoSample y = sidechain_.process(StereoSample{left[i], right[i]});
+          levelDb[i] = static_cast<float>(std::max(std::fabs(y[0]), std::fabs(y[1])));
+        }
+      } else {
+        for (int i = 0; i < n; ++i) levelDb[i] = std::max(std::fabs(left[i]), std::fabs(right[i]));
       }
       // Linked detection: the louder channel drives both, so the image never shifts.
-      const float level = std::max(std::fabs(sl), std::fabs(sr));
-      const double levelDb = level > 1e-6f ? gainToDbF(level) : -120.0;
-      const double threshold = gliding ? threshold_.next() : threshold_.current();
-      const double slope = gliding ? slope_.next() : slope_.current();
-      const double knee = gliding ? knee_.next() : knee_.current();
-      const double target = staticReduction(levelDb, threshold, slope, knee);
-      double coeff;
-      sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
-      if (target > reductionDb_) {
-        coeff = attack;
-      } else if (autoRelease_) {
-        const double persistence = std::clamp(sustainedDb_ / std::max(reductionDb_, 0.5), 0.0, 1.0);
-        coeff = fastRelease + (slowRelease - fastRelease) * persistence;
-      } else {
-        coeff = release;
+      for (int i = 0; i < n; ++i) levelDb[i] = levelDb[i] > 1e-6f ? gainToDbF(levelDb[i]) : -120.0f;
+      const double threshold = threshold_.current(), slope = slope_.current(), knee = knee_.current();
+      // staticReduction() with its branches as selects, so the loop vectorises.
+      for (int i = 0; i < n; ++i) {
+        const double over = levelDb[i] - threshold;
+        const double x = over + knee / 2.0;
+        const double curve = 2.0 * std::fabs(over) < knee ? slope * x * x / (2.0 * knee) : slope * over;
+        reduction[i] = 2.0 * over <= -knee ? 0.0 : curve;
       }
-      reductionDb_ = target + coeff * (reductionDb_ - target);
-      maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
-      const double makeup = gliding ? makeup_.next() : makeup_.current();
-      const float gain =
-          reductionDb_ == 0.0 && makeup == 0.0 ? 1.0f : dbToGainF(static_cast<float>(makeup - reductionDb_));
-      const float wet = static_cast<float>(gliding ? mix_.next() : mix_.current());
-      // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
-      left[i] = l * (1.0f - wet + wet * gain);
-      right[i] = r * (1.0f - wet + wet * gain);
+      double reductionDb = reductionDb_, sustainedDb = sustainedDb_;
+      for (int i = 0; i < n; ++i) {
+        const double target = reduction[i];
+        sustainedDb = sustainCoeff * sustainedDb + (1.0 - sustainCoeff) * reductionDb;
+        double coeff;
+        if (target > reductionDb) {
+          coeff = attack;
+        } else if (autoRelease_) {
+          const double persistence = std::clamp(sustainedDb / std::max(reductionDb, 0.5), 0.0, 1.0);
+          coeff = fastRelease + (slowRelease - fastRelease) * persistence;
+        } else {
+          coeff = release;
+        }
+        reductionDb = target + coeff * (reductionDb - target);
+        reduction[i] = reductionDb;
+        maxGr = std::max(maxGr, static_cast<float>(reductionDb));
+      }
+      reductionDb_ = reductionDb;
+      sustainedDb_ = sustainedDb;
+      const double makeup = makeup_.current();
+      const float wet = static_cast<float>(mix_.current());
+      for (int i = 0; i < n; ++i) {
+        // dbToGainF(0) is exactly 1, so no sample needs the shortcut the per-sample path takes.
+        const float gain = dbToGainF(static_cast<float>(makeup - reduction[i]));
+        // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
+        const float g = 1.0f - wet + wet * gain;
+        left[i] *= g;
+        right[i] *= g;
+      }
     }
     blockMaxGr_ = maxGr;
     if (mixing) bypass_.mix(left, right, n);
@@ -170,11 +193,53 @@ class Compressor {
   }
 
  private:
+  // While a parameter glides: every sample reads its smoothed parameters.
+  float processGliding(float* left, float* right, int n, double attack, double release, double fastRelease,
+                       double slowRelease, double sustainCoeff) {
+    float maxGr = 0;
+    for (int i = 0; i < n; ++i) {
+      float l = left[i], r = right[i];
+      float sl = l, sr = r;
+      if (sidechainOn_) {
+        const StereoSample y = sidechain_.process(StereoSample{l, r});
+        sl = static_cast<float>(y[0]);
+        sr = static_cast<float>(y[1]);
+      }
+      // Linked detection: the louder channel drives both, so the image never shifts.
+      const float level = std::max(std::fabs(sl), std::fabs(sr));
+      const double levelDb = level > 1e-6f ? gainToDbF(level) : -120.0;
+      const double threshold = threshold_.next();
+      const double slope = slope_.next();
+      const double knee = knee_.next();
+      const double target = staticReduction(levelDb, threshold, slope, knee);
+      double coeff;
+      sustainedDb_ = sustainCoeff * sustainedDb_ + (1.0 - sustainCoeff) * reductionDb_;
+      if (target > reductionDb_) {
+        coeff = attack;
+      } else if (autoRelease_) {
+        const double persistence = std::clamp(sustainedDb_ / std::max(reductionDb_, 0.5), 0.0, 1.0);
+        coeff = fastRelease + (slowRelease - fastRelease) * persistence;
+      } else {
+        coeff = release;
+      }
+      reductionDb_ = target + coeff * (reductionDb_ - target);
+      maxGr = std::max(maxGr, static_cast<float>(reductionDb_));
+      const double makeup = makeup_.next();
+      const float gain =
+          reductionDb_ == 0.0 && makeup == 0.0 ? 1.0f : dbToGainF(static_cast<float>(makeup - reductionDb_));
+      const float wet = static_cast<float>(mix_.next());
+      // Parallel mix: the dry share is the unprocessed signal, as on an analog parallel bus.
+      left[i] = l * (1.0f - wet + wet * gain);
+      right[i] = r * (1.0f - wet + wet * gain);
+    }
+    return maxGr;
+  }
+
   double coefficient(double ms) const { return std::exp(-1.0 / (std::max(0.01, ms) * 1e-3 * sampleRate_)); }
 
   void designSidechain() {
     const BiquadCoeffs c = designHighPass(sampleRate_, std::min(sidechainHz_, 0.45 * sampleRate_), 0.7071068);
-    sidechain_[0].c = sidechain_[1].c = c;
+    sidechain_.c = c;
   }
 
   double sampleRate_ = 48000;
@@ -182,9 +247,11 @@ class Compressor {
          mixFraction_ = 1, sidechainHz_ = 80;
   bool autoRelease_ = false, sidechainOn_ = true;
   LinearSmoother threshold_, slope_, knee_, makeup_, mix_;
-  Biquad sidechain_[2];
+  StereoBiquad sidechain_;  // both channels in one vector
   double reductionDb_ = 0, sustainedDb_ = 0;
   float blockMaxGr_ = 0;
+  std::vector<float> levelDb_;     // this block's detector level, dB
+  std::vector<double> reduction_;  // this block's static, then smoothed, gain reduction
   BypassCrossfade bypass_;
 };
 

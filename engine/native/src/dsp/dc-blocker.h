@@ -17,7 +17,7 @@ class DcBlocker {
   static constexpr double kCornerHz = 5.0;
 
   void prepare(double sampleRate, int /*maxBlock*/) {
-    coeffs_ = designHighPass(sampleRate, kCornerHz, 0.70710678);
+    filter_.c = designHighPass(sampleRate, kCornerHz, 0.70710678);
     fade_.prepare(sampleRate, 20.0);
     fade_.snap(enabled_ ? 1.0 : 0.0);
     reset();
@@ -27,38 +27,30 @@ class DcBlocker {
     fade_.setTarget(enabled ? 1.0 : 0.0);
   }
   void reset() {
-    for (auto& s : state_) s = {};
+    filter_.reset();
     fade_.snap(fade_.target());
   }
   int latency() const { return 0; }
 
   void process(float* left, float* right, int n) {
     // Runs while off too, so switching it on crossfades to a settled filter instead of starting one.
-    float* io[2] = {left, right};
     const bool fading = fade_.ramping();
     const double start = fade_.current();
     fade_.advance(n);
     const double step = (fade_.current() - start) / std::max(1, n);
-    for (int c = 0; c < 2; ++c) {
-      State s = state_[c];
-      for (int i = 0; i < n; ++i) {
-        const double x = io[c][i];
-        const double y = coeffs_.b0 * x + s.z1;
-        s.z1 = coeffs_.b1 * x - coeffs_.a1 * y + s.z2;
-        s.z2 = coeffs_.b2 * x - coeffs_.a2 * y;
-        const double wet = fading ? start + step * (i + 1) : fade_.current();
-        io[c][i] = static_cast<float>(x + wet * (y - x));
-      }
-      state_[c] = s;
+    // Both channels in one vector, direct form I: one multiply-add per sample on the recursive path.
+    for (int i = 0; i < n; ++i) {
+      const StereoSample x = {left[i], right[i]};
+      const StereoSample y = filter_.process(x);
+      const double wet = fading ? start + step * (i + 1) : fade_.current();
+      const StereoSample out = x + wet * (y - x);
+      left[i] = static_cast<float>(out[0]);
+      right[i] = static_cast<float>(out[1]);
     }
   }
 
  private:
-  struct State {
-    double z1 = 0, z2 = 0;
-  };
-  BiquadCoeffs coeffs_{};
-  std::array<State, 2> state_{};
+  StereoBiquad filter_;
   LinearSmoother fade_;
   bool enabled_ = true;
 };

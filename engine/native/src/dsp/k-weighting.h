@@ -7,18 +7,15 @@
 
 #include <cmath>
 
+#include "biquad.h"
 #include "common.h"
 
 namespace rig {
 
-struct BiquadCoefficients {
-  double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
-};
-
 // The analog parameters behind the 48 kHz table (shelf: 1681.97 Hz, +4.0 dB, Q 0.7072;
 // RLB: 38.14 Hz, Q 0.5003), as re-derived from that table by the broadcast-metering community
 // (the recommendation prints only the digital coefficients).
-inline void designKWeighting(double sampleRate, BiquadCoefficients& shelf, BiquadCoefficients& highPass) {
+inline void designKWeighting(double sampleRate, BiquadCoeffs& shelf, BiquadCoeffs& highPass) {
   {
     const double f0 = 1681.974450955533, gainDb = 3.999843853973347, q = 0.7071752369554196;
     const double k = std::tan(kPi * f0 / sampleRate);
@@ -52,28 +49,6 @@ inline void designKWeighting(double sampleRate, BiquadCoefficients& shelf, Biqua
     highPass.a2 = (1.0 - k / q + k * k) / a0;
   }
 }
-
-// Left and right as the two lanes of one vector (GCC/Clang vector extension): the channels
-// share coefficients, so one instruction filters both.
-using StereoSample = double __attribute__((vector_size(16)));
-
-// Direct form I: its only loop-carried path is one multiply and one subtraction through y1
-// (transposed form II chains two), which is what bounds a recursive filter's speed. In double
-// precision its noise is far below the meter's resolution even for the 38 Hz poles.
-struct StereoBiquad {
-  BiquadCoefficients c;
-  StereoSample x1{}, x2{}, y1{}, y2{};
-
-  StereoSample process(StereoSample x) {
-    const StereoSample y = c.b0 * x + c.b1 * x1 + c.b2 * x2 - c.a2 * y2 - c.a1 * y1;
-    x2 = x1;
-    x1 = x;
-    y2 = y1;
-    y1 = y;
-    return y;
-  }
-  void reset() { x1 = x2 = y1 = y2 = StereoSample{}; }
-};
 
 class StereoKWeighting {
  public:

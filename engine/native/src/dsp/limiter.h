@@ -66,19 +66,23 @@ class Limiter {
     maxWindow_ = std::max(2, static_cast<int>(std::ceil(kMaxLookaheadMs * 1e-3 * sampleRate)));
     for (Channel& ch : channels_) {
       ch.detector.prepare(sampleRate);
+      ch.detector.prepareBlock(maxBlock);
       ch.bandLimit.prepare(sampleRate, maxBlock);
       ch.driven.assign(static_cast<size_t>(maxBlock), 0.0f);
       ch.limited.assign(static_cast<size_t>(maxBlock), 0.0f);
+      ch.peaks.assign(static_cast<size_t>(maxBlock), 0.0f);
+      ch.gain.assign(static_cast<size_t>(maxBlock), 1.0f);
     }
+    ceilings_.assign(static_cast<size_t>(maxBlock), 0.0f);
     // The interpolator's kernel reaches this far around a sample; the gain must hold over it.
     guard_ = channels_[0].detector.latency();
-    // A peak-hold whose decay over the kernel's length stays above 1/1.25: it can only overstate.
-    recentDecay_ = static_cast<float>(std::pow(0.8, 1.0 / (2 * guard_ + 2)));
     maxHold_ = 0;
     for (const Style& style : kStyles)
       maxHold_ = std::max(maxHold_, static_cast<int>(std::ceil(sampleRate / (2.0 * style.protectedHz))) + 2);
     ringSize_ = 1;
-    while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + maxHold_ + 8) ringSize_ *= 2;
+    // A block beyond the reach back: the required gains of a whole block are written before
+    // the gain curve reads back over them (see runLimiter).
+    while (ringSize_ < 2 * maxWindow_ + 4 * guard_ + maxHold_ + 8 + maxBlock) ringSize_ *= 2;
     for (Channel& ch : channels_) {
       ch.audio.assign(static_cast<size_t>(ringSize_), 0.0f);
       ch.required.assign(static_cast<size_t>(ringSize_), 1.0f);
@@ -183,6 +187,8 @@ class Limiter {
     TruePeakDetector<32, true> detector;  // the 4x true-peak estimate of the band-limited input
     BandLimiter bandLimit;                // clears the band below Nyquist, so the 4x estimate holds
     std::vector<float> driven, limited;   // this block after drive, and after the band limit
+    std::vector<float> peaks;             // this block's 4x peaks (refined near the ceiling)
+    std::vector<float> gain;              // this block's gain for the samples leaving the delay
     std::vector<float> audio;             // ring: band-limited input, waiting out the lookahead
     std::vector<float> required;          // ring: the gain each sample needs (ceiling / true peak)
     std::vector<float> held;              // ring: the span's minimum after both release stages
@@ -194,8 +200,6 @@ class Limiter {
     float releasedLog = 0;  // the peak stage's gain, log2
     double lastMin = 1;     // the last window minimum the peak stage took, and its log2
     float lastMinLog = 0;
-    float envelope = 1;           // the gain applied to the sample leaving the delay
-    float recentMax = 0;          // a decaying peak of the input: quiet stretches skip the interpolator
     std::vector<int> holdLength;  // ring: how long each required gain is held after its span
     long long lastCrossing = 0;   // when the band-limited input last changed sign (sample count)
     bool positive = true;
@@ -217,8 +221,6 @@ class Limiter {
       ch.lastMin = 1.0;
       ch.program = 1.0;
       ch.sum = window_;
-      ch.envelope = 1.0f;
-      ch.recentMax = 0.0f;
       ch.lastCrossing = now_;
       ch.holdValue = ch.nextValue = 1.0f;
       ch.holdUntil = ch.nextUntil = 0;
@@ -248,6 +250,8 @@ class Limiter {
   // shifts the window; the latency stays put.
   void setWindow(int window) {
     window_ = window;
+    // A multiply per sample instead of a division (whose latency sat on the per-sample path).
+    inverseWindow_ = 1.0 / window_;
     updateHold();
     pendingWindow_ = window;
     delay_ = maxWindow_ - window_;
@@ -306,6 +310,11 @@ class Limiter {
     }
   }
 
+  // Three passes over the block: the required gains of both channels (coupled by the link), then
+  // each channel's gain curve on its own with its state in registers (the channels share
+  // nothing there, and one channel at a time leaves the compiler no aliasing to guard against),
+  // then the delayed audio times the gain. The ring holds a whole block beyond the reach back,
+  // so the first pass may run ahead of the second by a block.
   void runLimiter(float* left, float* right, int n) {
     float* io[2] = {left, right};
     const int mask = ringSize_ - 1;
@@ -314,18 +323,17 @@ class Limiter {
     const auto coefficient = [this](double ms) {
       return std::exp(-1.0 / (std::max(0.1, ms) * 1e-3 * sampleRate_));
     };
-    const float peakRelease = static_cast<float>(coefficient(releaseMs_ * style.releaseScale));
-    const float maxRiseLog2 = static_cast<float>(kMaxRecoveryDbPerMs / kDbPerOctave * 1e3 / sampleRate_);
-    const float minRiseLog2 = std::min(
-        maxRiseLog2,
+    GainCurve curve;
+    curve.peakRelease = static_cast<float>(coefficient(releaseMs_ * style.releaseScale));
+    curve.maxRiseLog2 = static_cast<float>(kMaxRecoveryDbPerMs / kDbPerOctave * 1e3 / sampleRate_);
+    curve.minRiseLog2 = std::min(
+        curve.maxRiseLog2,
         static_cast<float>(kMinRecoveryDbPerMs / style.releaseScale / kDbPerOctave * 1e3 / sampleRate_));
-    const double programAttack = 1.0 - coefficient(style.programAttackMs);
-    const double programRelease = 1.0 - coefficient(style.programReleaseMs);
-    const float programDepth = static_cast<float>(style.programDepth);
+    curve.programAttack = 1.0 - coefficient(style.programAttackMs);
+    curve.programRelease = 1.0 - coefficient(style.programReleaseMs);
+    curve.programDepth = static_cast<float>(style.programDepth);
     // The link glides per block: a style change must not step the required gains.
     const float linkStep = (linkTarget_ - link_) / static_cast<float>(std::max(1, n));
-    float maxReduction = 0;
-    double deepestProgram = 1.0;
     // Drive and band-limit the block up front (vectorised), then walk it sample by sample.
     for (int i = 0; i < n; ++i) {
       const float drive = static_cast<float>(driveGain_.next());
@@ -334,125 +342,91 @@ class Limiter {
     }
     for (int c = 0; c < 2; ++c)
       channels_[c].bandLimit.processBlock(channels_[c].driven.data(), channels_[c].limited.data(), n);
-    for (int i = 0; i < n; ++i) {
-      const float ceiling = static_cast<float>(ceiling_.next());
-      link_ += linkStep;
-      float need[2];
-      for (int c = 0; c < 2; ++c) {
-        const float x = channels_[c].limited[static_cast<size_t>(i)];
-        channels_[c].audio[static_cast<size_t>(write_)] = x;
-        if ((x >= 0.0f) != channels_[c].positive) {
-          channels_[c].positive = x >= 0.0f;
-          channels_[c].lastCrossing = now_;
-        }
-        // Quiet stretches skip the interpolation: a bound on it already clears the ceiling.
-        channels_[c].recentMax = std::max(std::fabs(x), channels_[c].recentMax * recentDecay_);
-        if (channels_[c].recentMax * channels_[c].detector.l1Norm() * 1.25f < ceiling) {
-          channels_[c].detector.push(x);
-          need[c] = 1.0f;
-          continue;
-        }
-        // The refinement adds well under 0.7 dB; below that distance of the ceiling it cannot matter.
-        const float peak = channels_[c].detector.process(x, ceiling * 0.92f);
-        need[c] = peak > ceiling ? ceiling / peak : 1.0f;
-      }
-      // Stereo link: the linked share follows the channel that needs more reduction.
-      const float linked = std::min(need[0], need[1]);
-      const int deeper = need[0] <= need[1] ? 0 : 1;
-      for (int c = 0; c < 2; ++c) {
-        const float r = link_ * linked + (1.0f - link_) * need[c];
-        channels_[c].required[static_cast<size_t>(write_)] = r;
-        // The peak's half period: twice the time since the waveform that sets its requirement
-        // (the deeper channel's, when linked) crossed zero; the detector reads guard_ behind.
-        const long long sinceCrossing = now_ - guard_ - channels_[link_ > 0.5f ? deeper : c].lastCrossing;
-        channels_[c].holdLength[static_cast<size_t>(write_)] =
-            static_cast<int>(std::clamp<long long>(2 * sinceCrossing + 2 - (window_ + 2 * guard_), 0, hold_));
-        // Running minimum (monotonic deque) over `span` required gains ending `delay_` back.
-        pushRequired(c, (write_ - delay_) & mask, span);
-        double windowMin = channels_[c].required[static_cast<size_t>(
-            channels_[c].dequeIndex[static_cast<size_t>(channels_[c].dequeHead)])];
-        Channel& holds = channels_[c];
-        if (now_ >= holds.holdUntil && now_ < holds.nextUntil) {
-          holds.holdValue = holds.nextValue;
-          holds.holdUntil = holds.nextUntil;
-          holds.nextValue = 1.0f;
-          holds.nextUntil = 0;
-        }
-        if (now_ < holds.holdUntil) windowMin = std::min<double>(windowMin, holds.holdValue);
-        // Program stage: a slow follower of the held minimum, so it never sits below what the
-        // material needs for long (the old auto release lengthened itself on dense music and
-        // never let go).
-        float floorLog = 0.0f;
-        if (autoRelease_) {
-          channels_[c].program += (windowMin - channels_[c].program) *
-                                  (windowMin < channels_[c].program ? programAttack : programRelease);
-          deepestProgram = std::min(deepestProgram, channels_[c].program);
-          // Part of the required reduction only: the rest is the peak stage's to recover, so
-          // dense music keeps its transients' recoveries and loudness rises with drive.
-          // The program stage moves by under 0.01 dB in 16 samples: its log is refreshed that often.
-          if ((write_ & 15) == 0)
-            channels_[c].programLog =
-                channels_[c].program < 0.99999 ? fastLog2(static_cast<float>(channels_[c].program)) : 0.0f;
-          floorLog = programDepth * channels_[c].programLog;
-        }
-        // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
-        // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
-        // and never faster than kMaxRecoveryDbPerMs.
-        float recoveredLog = floorLog;
-        if (channels_[c].releasedLog == 0.0f && floorLog == 0.0f && windowMin >= 1.0) {
-          // Not limiting: the common case on most program, without the log-domain arithmetic.
-          const size_t slot = static_cast<size_t>(write_);
-          channels_[c].sum += 1.0 - channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
-          channels_[c].held[slot] = 1.0f;
-          channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
-          continue;
-        }
-        if (channels_[c].releasedLog < floorLog)
-          recoveredLog = std::min(std::max(floorLog + (channels_[c].releasedLog - floorLog) * peakRelease,
-                                           channels_[c].releasedLog + minRiseLog2),
-                                  std::min(floorLog, channels_[c].releasedLog + maxRiseLog2));
-        // The approach is asymptotic; within 1e-5 dB it has arrived (and the idle path above applies).
-        if (floorLog - recoveredLog < 2e-6f) recoveredLog = floorLog;
-        const double recovered = fastExp2(recoveredLog);
-        double held;
-        if (windowMin < recovered) {
-          held = windowMin;
-          // The minimum often stays put for many samples (one peak rules the span): reuse its log.
-          if (windowMin != channels_[c].lastMin) {
-            channels_[c].lastMin = windowMin;
-            channels_[c].lastMinLog = fastLog2(static_cast<float>(windowMin));
+    for (int i = 0; i < n; ++i) ceilings_[static_cast<size_t>(i)] = static_cast<float>(ceiling_.next());
+    // The 4x peaks of the whole block at once (vectorised). The refinement adds well under
+    // 0.7 dB; below that distance of the ceiling it cannot matter.
+    for (int c = 0; c < 2; ++c)
+      channels_[c].detector.blockPeaks(channels_[c].limited.data(), n, ceilings_.data(), 0.92f,
+                                       channels_[c].peaks.data());
+    {
+      // Locals, so the stores into the rings need not be guarded against aliasing the members.
+      const float* limited[2] = {channels_[0].limited.data(), channels_[1].limited.data()};
+      const float* peaks[2] = {channels_[0].peaks.data(), channels_[1].peaks.data()};
+      float* audio[2] = {channels_[0].audio.data(), channels_[1].audio.data()};
+      float* required[2] = {channels_[0].required.data(), channels_[1].required.data()};
+      int* holdLength[2] = {channels_[0].holdLength.data(), channels_[1].holdLength.data()};
+      long long lastCrossing[2] = {channels_[0].lastCrossing, channels_[1].lastCrossing};
+      bool positive[2] = {channels_[0].positive, channels_[1].positive};
+      // 2 (now - guard - crossing) + 2 - (window + 2 guard) = 2 (now - crossing) - holdOffset.
+      const long long holdOffset = window_ + 4LL * guard_ - 2;
+      const long long holdMax = hold_;
+      const int write = write_;
+      const long long start = now_;
+      float link = link_;
+      for (int i = 0; i < n; ++i) {
+        const float ceiling = ceilings_[static_cast<size_t>(i)];
+        const long long now = start + i;
+        const int slot = (write + i) & mask;
+        link += linkStep;
+        float need[2];
+        for (int c = 0; c < 2; ++c) {
+          const float x = limited[c][i];
+          audio[c][slot] = x;
+          if ((x >= 0.0f) != positive[c]) {
+            positive[c] = x >= 0.0f;
+            lastCrossing[c] = now;
           }
-          channels_[c].releasedLog = channels_[c].lastMinLog;
-        } else {
-          held = recovered;
-          channels_[c].releasedLog = recoveredLog;
+          const float peak = peaks[c][i];
+          need[c] = peak > ceiling ? ceiling / peak : 1.0f;
         }
-        const size_t slot = static_cast<size_t>(write_);
-        const double oldest = channels_[c].held[static_cast<size_t>((write_ - window_) & mask)];
-        channels_[c].held[slot] = static_cast<float>(held);
-        channels_[c].sum += held - oldest;
-        channels_[c].envelope = static_cast<float>(channels_[c].sum / window_);
+        // Stereo link: the linked share follows the channel that needs more reduction.
+        const float linked = std::min(need[0], need[1]);
+        const int deeper = need[0] <= need[1] ? 0 : 1;
+        for (int c = 0; c < 2; ++c) {
+          required[c][slot] = link * linked + (1.0f - link) * need[c];
+          // The peak's half period: twice the time since the waveform that sets its requirement
+          // (the deeper channel's, when linked) crossed zero; the detector reads guard_ behind.
+          const long long sinceCrossing = now - lastCrossing[link > 0.5f ? deeper : c];
+          holdLength[c][slot] =
+              static_cast<int>(std::clamp<long long>(2 * sinceCrossing - holdOffset, 0, holdMax));
+        }
       }
-      const int readIndex = (write_ - (maxWindow_ + 2 * guard_ - 1)) & mask;
-      write_ = (write_ + 1) & mask;
-      ++now_;
-      // Re-sum now and then: the running sum would otherwise drift by rounding over hours. Only
-      // here, between samples, does the window end at write_ - 1 as setWindow sums it. (Re-summing
-      // before the write position moved left the newest gain out of the sum and the oldest in:
-      // for 1.4 s the gain could sit a fraction of a dB above what the samples needed. That, not
-      // the gain's movement across the interpolation kernel, was what a 0.1 dB margin covered.)
-      if (++sinceRecompute_ >= 65536) {
-        sinceRecompute_ = 0;
-        setWindow(window_);
-      }
+      link_ = link;
       for (int c = 0; c < 2; ++c) {
-        const float g = std::min(channels_[c].envelope, 1.0f);
-        maxReduction = std::max(maxReduction, 1.0f - g);
-        const float y = channels_[c].audio[static_cast<size_t>(readIndex)] * g;
+        channels_[c].lastCrossing = lastCrossing[c];
+        channels_[c].positive = positive[c];
+      }
+    }
+    double deepestProgram = 1.0;
+    for (Channel& ch : channels_) deepestProgram = std::min(deepestProgram, runGainCurve(ch, n, span, curve));
+    // The output sample's requirement sits maxWindow + guard - 1 behind the newest input.
+    const int back = maxWindow_ + 2 * guard_ - 1;
+    float maxReduction = 0;
+    for (int c = 0; c < 2; ++c) {
+      const float* audio = channels_[c].audio.data();
+      const float* gain = channels_[c].gain.data();
+      // The deepest reduction is the smallest gain.
+      maxReduction = std::max(maxReduction, 1.0f - leastValue(gain, n, 1.0f));
+      for (int i = 0; i < n; ++i) {
+        const float g = std::min(gain[i], 1.0f);
+        const float y = audio[(write_ + i - back) & mask] * g;
         // Last resort against float rounding: no sample may exceed the ceiling itself.
-        const float hard = ceiling * kSafetyUndo;
+        const float hard = ceilings_[static_cast<size_t>(i)] * kSafetyUndo;
         io[c][i] = std::clamp(y, -hard, hard);
       }
+    }
+    write_ = (write_ + n) & mask;
+    now_ += n;
+    // Re-sum now and then: the running sum would otherwise drift by rounding over hours. Only
+    // between samples (here: after the block), does the window end at write_ - 1 as setWindow
+    // sums it. (Re-summing before the write position moved left the newest gain out of the sum
+    // and the oldest in: for 1.4 s the gain could sit a fraction of a dB above what the samples
+    // needed. That, not the gain's movement across the interpolation kernel, was what a 0.1 dB
+    // margin covered.)
+    sinceRecompute_ += n;
+    if (sinceRecompute_ >= 65536) {
+      sinceRecompute_ = 0;
+      setWindow(window_);
     }
     link_ = linkTarget_;
     grDb_ = maxReduction > 0 ? static_cast<float>(-20.0 * std::log10(1.0 - maxReduction)) : 0.0f;
@@ -461,12 +435,145 @@ class Limiter {
                        : 0.0f;
   }
 
+  struct GainCurve {
+    float peakRelease, maxRiseLog2, minRiseLog2, programDepth;
+    double programAttack, programRelease;
+  };
+
+  // One channel's gain over the block from its required gains (written for the block already):
+  // the running minimum with its holds, the program stage and the peak stage's release, averaged
+  // over the window into ch.gain. Returns the program stage's deepest gain.
+  double runGainCurve(Channel& ch, int n, int span, const GainCurve& curve) {
+    const int mask = ringSize_ - 1;
+    const float* required = ch.required.data();
+    const int* holdLength = ch.holdLength.data();
+    float* held = ch.held.data();
+    int* dq = ch.dequeIndex.data();
+    float* gain = ch.gain.data();
+    int head = ch.dequeHead, tail = ch.dequeTail;
+    double sum = ch.sum, program = ch.program, lastMin = ch.lastMin;
+    float programLog = ch.programLog, releasedLog = ch.releasedLog, lastMinLog = ch.lastMinLog;
+    float holdValue = ch.holdValue, nextValue = ch.nextValue;
+    long long holdUntil = ch.holdUntil, nextUntil = ch.nextUntil;
+    const double inverseWindow = inverseWindow_;
+    const int window = window_, delay = delay_;
+    const bool autoRelease = autoRelease_;
+    double deepestProgram = 1.0;
+    for (int i = 0; i < n; ++i) {
+      const long long now = now_ + i;
+      const int w = (write_ + i) & mask;
+      // Running minimum (monotonic deque) over `span` required gains ending `delay` back.
+      const int index = (w - delay) & mask;
+      const float r = required[index];
+      while (tail != head && required[dq[(tail - 1) & mask]] >= r) tail = (tail - 1) & mask;
+      dq[tail] = index;
+      tail = (tail + 1) & mask;
+      while (((index - dq[head]) & mask) >= span) {
+        // A requirement leaving the span stays in force for its hold. Two holds keep overlapping
+        // ones: the deepest, and the next, which merges the rest (their deepest value to their
+        // latest end: held longer or deeper than asked, never less, so it can only overstate).
+        const int leaving = dq[head];
+        const float value = required[leaving];
+        if (value < 1.0f) {
+          const long long until = now + holdLength[leaving];
+          if (now >= holdUntil) {
+            holdValue = value;
+            holdUntil = until;
+          } else if (value <= holdValue) {
+            // Deeper: it rules now; the current hold, if it outlasts it, waits as the next.
+            if (holdUntil > until) {
+              nextValue = std::min(nextValue, holdValue);
+              nextUntil = std::max(nextUntil, holdUntil);
+            }
+            holdValue = value;
+            holdUntil = until;
+          } else if (until > holdUntil) {
+            // Shallower but longer: it takes over when the current hold ends.
+            nextValue = std::min(nextValue, value);
+            nextUntil = std::max(nextUntil, until);
+          }
+        }
+        head = (head + 1) & mask;
+      }
+      double windowMin = required[dq[head]];
+      if (now >= holdUntil && now < nextUntil) {
+        holdValue = nextValue;
+        holdUntil = nextUntil;
+        nextValue = 1.0f;
+        nextUntil = 0;
+      }
+      if (now < holdUntil) windowMin = std::min<double>(windowMin, holdValue);
+      // Program stage: a slow follower of the held minimum, so it never sits below what the
+      // material needs for long (the old auto release lengthened itself on dense music and
+      // never let go).
+      float floorLog = 0.0f;
+      if (autoRelease) {
+        program += (windowMin - program) * (windowMin < program ? curve.programAttack : curve.programRelease);
+        deepestProgram = std::min(deepestProgram, program);
+        // Part of the required reduction only: the rest is the peak stage's to recover, so
+        // dense music keeps its transients' recoveries and loudness rises with drive.
+        // The program stage moves by under 0.01 dB in 16 samples: its log is refreshed that often.
+        if ((w & 15) == 0) programLog = program < 0.99999 ? fastLog2(static_cast<float>(program)) : 0.0f;
+        floorLog = curve.programDepth * programLog;
+      }
+      // Peak stage: instant down to the minimum, back up exponentially to the program stage, in
+      // dB (a linear-gain release would rise several dB per millisecond out of deep reduction)
+      // and never faster than kMaxRecoveryDbPerMs.
+      const float oldest = held[(w - window) & mask];
+      if (releasedLog == 0.0f && floorLog == 0.0f && windowMin >= 1.0) {
+        // Not limiting: the common case on most program, without the log-domain arithmetic.
+        held[w] = 1.0f;
+        sum += 1.0 - oldest;
+        gain[i] = static_cast<float>(sum * inverseWindow);
+        continue;
+      }
+      float recoveredLog = floorLog;
+      if (releasedLog < floorLog)
+        recoveredLog = std::min(std::max(floorLog + (releasedLog - floorLog) * curve.peakRelease,
+                                         releasedLog + curve.minRiseLog2),
+                                std::min(floorLog, releasedLog + curve.maxRiseLog2));
+      // The approach is asymptotic; within 1e-5 dB it has arrived (and the idle path above applies).
+      if (floorLog - recoveredLog < 2e-6f) recoveredLog = floorLog;
+      const double recovered = fastExp2(recoveredLog);
+      double value;
+      if (windowMin < recovered) {
+        value = windowMin;
+        // The minimum often stays put for many samples (one peak rules the span): reuse its log.
+        if (windowMin != lastMin) {
+          lastMin = windowMin;
+          lastMinLog = fastLog2(static_cast<float>(windowMin));
+        }
+        releasedLog = lastMinLog;
+      } else {
+        value = recovered;
+        releasedLog = recoveredLog;
+      }
+      held[w] = static_cast<float>(value);
+      sum += value - oldest;
+      gain[i] = static_cast<float>(sum * inverseWindow);
+    }
+    ch.dequeHead = head;
+    ch.dequeTail = tail;
+    ch.sum = sum;
+    ch.program = program;
+    ch.lastMin = lastMin;
+    ch.programLog = programLog;
+    ch.releasedLog = releasedLog;
+    ch.lastMinLog = lastMinLog;
+    ch.holdValue = holdValue;
+    ch.nextValue = nextValue;
+    ch.holdUntil = holdUntil;
+    ch.nextUntil = nextUntil;
+    return deepestProgram;
+  }
+
   double sampleRate_ = 48000;
   int maxWindow_ = 240, maxHold_ = 480, hold_ = 480, style_ = 0, delay_ = 0, guard_ = 8, ringSize_ = 512,
       window_ = 72, pendingWindow_ = 72, write_ = 0, sinceRecompute_ = 0;
   Channel channels_[2];
-  long long now_ = 0;  // samples since prepare: the holds' clock
-  float recentDecay_ = 0.99f;
+  double inverseWindow_ = 1.0 / 72;
+  long long now_ = 0;            // samples since prepare: the holds' clock
+  std::vector<float> ceilings_;  // this block's ceiling, per sample
   LinearSmoother driveGain_, ceiling_;
   BypassCrossfade bypass_;
   double ceilingDb_ = -1.0, driveDb_ = 0.0, lookaheadMs_ = 5.0, releaseMs_ = 20.0;

@@ -175,13 +175,10 @@ class TapMeter {
 
   void prepare(double sampleRate, int maxBlock) {
     windows_.prepare(sampleRate);
-    truePeak_[0].prepare(sampleRate);
-    truePeak_[1].prepare(sampleRate);
-    // Interpolating where no sample in the kernel's reach (12 samples, over which the hold
-    // decays to kHoldDecay^11) exceeds gate * samplePeak cannot find a point above the sample
-    // peak: no point exceeds the reach's largest |sample| times the kernel's L1 norm. So the
-    // gate is set where that bound equals the sample peak, and skipping is exact, not a guess.
-    truePeakGate_ = static_cast<float>(std::pow(kHoldDecay, kTruePeakTaps - 1.0) / truePeak_[0].l1Norm());
+    for (auto& detector : truePeak_) {
+      detector.prepare(sampleRate);
+      detector.prepareBlock(maxBlock);
+    }
     spectrum_.prepare(sampleRate, bandCentersHz_);
     reset();
   }
@@ -190,7 +187,6 @@ class TapMeter {
     windows_.reset();
     truePeak_[0].reset();
     truePeak_[1].reset();
-    recentMax_[0] = recentMax_[1] = 0;
     spectrum_.reset();
     meanLL_ = meanRR_ = meanLR_ = 0;
     blockTruePeak_ = {0, 0};
@@ -220,15 +216,14 @@ class TapMeter {
 
   void process(const float* left, const float* right, int n) {
     if (n <= 0) return;  // an empty block (a frame refresh) has no peaks to report
-    float spL = 0, spR = 0;
-    for (int i = 0; i < n; ++i) {
-      spL = std::max(spL, std::fabs(left[i]));
-      spR = std::max(spR, std::fabs(right[i]));
-    }
+    const float spL = peakMagnitude(left, n), spR = peakMagnitude(right, n);
     const int settle = std::min(n, truePeakSettle_);
     truePeakSettle_ -= settle;
-    const float tpL = blockTruePeak(truePeak_[0], recentMax_[0], left, n, settle, spL, truePeakGate_);
-    const float tpR = blockTruePeak(truePeak_[1], recentMax_[1], right, n, settle, spR, truePeakGate_);
+    // The first `settle` samples only enter the history: their interpolated points still carry
+    // the audio before a reset or a pause (the kernel reaches 12 samples back), which must not
+    // become the new song's maximum; their sample peaks still count.
+    const float tpL = std::max(truePeak_[0].blockPeak(left, n, settle), spL);
+    const float tpR = std::max(truePeak_[1].blockPeak(right, n, settle), spR);
     blockTruePeak_ = {tpL, tpR};
     blockSamplePeak_ = {spL, spR};
     if (!paused_) {
@@ -269,35 +264,6 @@ class TapMeter {
   double integratedLufs() const { return integrated_; }
 
  private:
-  // Only the neighbourhood of loud samples can hold the block's true peak (see prepare for the
-  // bound); elsewhere samples just enter the detector's history. Program material is mostly
-  // far below its peaks, so this skips most of the interpolation on the input tap.
-  // The first `settle` samples only enter the history: their interpolated points still carry
-  // the audio before a reset or a pause (the kernel reaches 12 samples back), which must not
-  // become the new song's maximum; their sample peaks still count.
-  static float blockTruePeak(TruePeakDetector<kTruePeakTaps>& detector, float& recentMax, const float* x,
-                             int n, int settle, float samplePeak, float gate) {
-    const float threshold = gate * samplePeak;
-    float peak = 0.0f;
-    float held = recentMax;
-    for (int i = 0; i < settle; ++i) {
-      held = std::max(std::fabs(x[i]), held * kHoldDecay);
-      detector.push(x[i]);
-    }
-    for (int i = settle; i < n; ++i) {
-      held = std::max(std::fabs(x[i]), held * kHoldDecay);
-      if (held >= threshold)
-        peak = std::max(peak, detector.process(x[i]));
-      else
-        detector.push(x[i]);
-    }
-    recentMax = held;
-    return std::max(peak, samplePeak);
-  }
-  // Hold decay per sample: over the 12-sample reach it falls to 0.815, which costs the gate
-  // that factor (see prepare) but needs no sliding maximum.
-  static constexpr float kHoldDecay = 0.9816f;
-
   // Integrated, LRA and the maxima take only windows that lie wholly in measured audio (after
   // resetIntegrated() and outside pauses), so a new song starts clean rather than with 400 ms
   // (or 3 s) of the previous one; gating blocks step from the reset or the pause's end.
@@ -337,8 +303,6 @@ class TapMeter {
   SubBlockWindows windows_;
   TruePeakDetector<kTruePeakTaps> truePeak_[2];
   int truePeakSettle_ = 0;
-  float recentMax_[2] = {0, 0};
-  float truePeakGate_ = 0.46f;
   BandSpectrum spectrum_;
   LoudnessHistogram blocks_, shortTerms_;
   double meanLL_ = 0, meanRR_ = 0, meanLR_ = 0;

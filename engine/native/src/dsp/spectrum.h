@@ -25,36 +25,49 @@ class Fft {
     twiddles_.resize(static_cast<size_t>(size / 2));
     for (int k = 0; k < size / 2; ++k)
       twiddles_[static_cast<size_t>(k)] = std::polar(1.0f, static_cast<float>(-2.0 * kPi * k / size));
+    stageTwiddles_.assign(static_cast<size_t>(std::max(1, size)), {1.0f, 0.0f});
+    for (int half = 1; half < size; half *= 2)
+      for (int k = 0; k < half; ++k)
+        stageTwiddles_[static_cast<size_t>(half + k)] =
+            twiddles_[static_cast<size_t>(k * (size / (2 * half)))];
     bitReverse_.resize(static_cast<size_t>(size));
     int bits = 0;
     while ((1 << bits) < size) ++bits;
+    stages_ = bits;
     for (int i = 0; i < size; ++i) {
       int r = 0;
       for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
       bitReverse_[static_cast<size_t>(i)] = r;
     }
   }
+  // The transform as steps: the bit-reversal permutation, then one step per radix-2 stage.
+  int steps() const { return 1 + stages_; }
   void transform(std::complex<float>* data) const {
-    for (int i = 0; i < size_; ++i) {
-      const int j = bitReverse_[static_cast<size_t>(i)];
-      if (j > i) std::swap(data[i], data[j]);
+    for (int step = 0; step < steps(); ++step) transformStep(data, step);
+  }
+  void transformStep(std::complex<float>* data, int step) const {
+    if (step == 0) {
+      for (int i = 0; i < size_; ++i) {
+        const int j = bitReverse_[static_cast<size_t>(i)];
+        if (j > i) std::swap(data[i], data[j]);
+      }
+      return;
     }
-    for (int half = 1; half < size_; half *= 2) {
-      const int stride = size_ / (2 * half);
-      for (int start = 0; start < size_; start += 2 * half) {
-        for (int k = 0; k < half; ++k) {
-          const std::complex<float> t =
-              multiply(twiddles_[static_cast<size_t>(k * stride)], data[start + k + half]);
-          data[start + k + half] = data[start + k] - t;
-          data[start + k] += t;
-        }
+    const int half = 1 << (step - 1);
+    // This stage's twiddles, contiguous (W^(k N / 2 half) at half + k), so the loop vectorises.
+    const std::complex<float>* w = stageTwiddles_.data() + half;
+    for (int start = 0; start < size_; start += 2 * half) {
+      for (int k = 0; k < half; ++k) {
+        const std::complex<float> t = multiply(w[k], data[start + k + half]);
+        data[start + k + half] = data[start + k] - t;
+        data[start + k] += t;
       }
     }
   }
 
  private:
-  int size_ = 0;
-  std::vector<std::complex<float>> twiddles_;
+  int size_ = 0, stages_ = 0;
+  std::vector<std::complex<float>> twiddles_, stageTwiddles_;
   std::vector<int> bitReverse_;
 };
 
@@ -97,6 +110,7 @@ class BandSpectrum {
     levelsDb_.assign(bands_.size(), -INFINITY);
     smoothed_.assign(bands_.size(), 0.0);
     fill_ = 0;
+    step_ = 1 << 30;
   }
 
   void reset() {
@@ -105,10 +119,15 @@ class BandSpectrum {
     std::fill(levelsDb_.begin(), levelsDb_.end(), -INFINITY);
     fill_ = 0;
     skipping_ = false;
+    step_ = 1 << 30;
   }
 
   // Analyses every other window (~6 frames a second at 48 kHz): a display's ballistics need no
-  // more, and the skipped windows cost nothing.
+  // more, and the skipped windows cost nothing. One analysis is spread over the samples that
+  // follow its window, a step (a transform stage, a quarter of the power spectrum, or the
+  // bands) per kPace / totalSteps() samples: done at once, the transform made every 128th
+  // 64-frame block cost several times the rest (what sets a live block's worst case), while a
+  // block of kPace samples or more still finishes it in the block whose window completed it.
   void process(const float* left, const float* right, int n) {
     for (int i = 0; i < n;) {
       const int take = std::min(n - i, size_ - fill_);
@@ -118,10 +137,14 @@ class BandSpectrum {
       fill_ += take;
       i += take;
       if (fill_ == size_) {
-        if (!skipping_) analyse();
+        if (!skipping_) startAnalysis();
         skipping_ = !skipping_;
         fill_ = 0;
       }
+    }
+    if (step_ < totalSteps()) {
+      const int budget = static_cast<int>((static_cast<long long>(n) * totalSteps() + kPace - 1) / kPace);
+      for (int k = 0; k < budget && step_ < totalSteps(); ++k) analysisStep();
     }
   }
 
@@ -133,27 +156,58 @@ class BandSpectrum {
     double weight = 1.0;
   };
 
-  void analyse() {
+  static constexpr int kPace = 2048;  // samples within which a started analysis completes
+  static constexpr int kPackSteps = 2, kUntangleSteps = 4;
+  // Packing the input in kPackSteps, the transform's steps, the power spectrum in
+  // kUntangleSteps, then the bands.
+  int totalSteps() const { return kPackSteps + fft_.steps() + kUntangleSteps + 1; }
+
+  // Starts an analysis of input_, which the skipped window that follows leaves untouched while
+  // the steps pack and transform it.
+  void startAnalysis() {
+    while (step_ < totalSteps()) analysisStep();  // never pending this long (kPace < size_)
+    step_ = 0;
+  }
+
+  void analysisStep() {
     const int half = size_ / 2;
-    for (int k = 0; k < half; ++k) {
-      packed_[static_cast<size_t>(k)] = {
-          input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
-          input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
+    if (step_ < kPackSteps) {
+      // The windowed input, packed as half as many complex values, in kPackSteps parts.
+      const int first = step_ * (half / kPackSteps), end = first + half / kPackSteps;
+      for (int k = first; k < end; ++k) {
+        packed_[static_cast<size_t>(k)] = {
+            input_[static_cast<size_t>(2 * k)] * window_[static_cast<size_t>(2 * k)],
+            input_[static_cast<size_t>(2 * k + 1)] * window_[static_cast<size_t>(2 * k + 1)]};
+      }
+      ++step_;
+      return;
     }
-    fft_.transform(packed_.data());
-    // Untangle the even/odd halves: X[k] = E[k] + W^k O[k].
-    for (int k = 0; k <= half; ++k) {
-      const std::complex<float> zk = packed_[static_cast<size_t>(k % half)];
-      const std::complex<float> zc = std::conj(packed_[static_cast<size_t>((half - k) % half)]);
-      const std::complex<float> even = 0.5f * (zk + zc);
-      const std::complex<float> difference = zk - zc;
-      const std::complex<float> odd = {0.5f * difference.imag(),
-                                       -0.5f * difference.real()};  // -i/2 (zk - zc)
-      const std::complex<float> w =
-          k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
-      const std::complex<float> x = even + multiply(w, odd);
-      power_[static_cast<size_t>(k)] =
-          static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
+    if (step_ < kPackSteps + fft_.steps()) {
+      fft_.transformStep(packed_.data(), step_ - kPackSteps);
+      ++step_;
+      return;
+    }
+    const int part = step_ - kPackSteps - fft_.steps();
+    ++step_;
+    if (part < kUntangleSteps) {
+      // Untangle the even/odd halves: X[k] = E[k] + W^k O[k], a quarter of the bins per step.
+      const int first = part * (half / kUntangleSteps);
+      const int last = part + 1 == kUntangleSteps ? half : first + half / kUntangleSteps - 1;
+      for (int k = first; k <= last; ++k) {
+        // k mod half and (half - k) mod half, without the two integer divisions per bin.
+        const std::complex<float> zk = packed_[static_cast<size_t>(k == half ? 0 : k)];
+        const std::complex<float> zc = std::conj(packed_[static_cast<size_t>(k == 0 ? 0 : half - k)]);
+        const std::complex<float> even = 0.5f * (zk + zc);
+        const std::complex<float> difference = zk - zc;
+        const std::complex<float> odd = {0.5f * difference.imag(),
+                                         -0.5f * difference.real()};  // -i/2 (zk - zc)
+        const std::complex<float> w =
+            k < half ? postTwiddles_[static_cast<size_t>(k)] : std::complex<float>(-1.0f, 0.0f);
+        const std::complex<float> x = even + multiply(w, odd);
+        power_[static_cast<size_t>(k)] =
+            static_cast<double>(x.real()) * x.real() + static_cast<double>(x.imag()) * x.imag();
+      }
+      return;
     }
     for (size_t b = 0; b < bands_.size(); ++b) {
       double sum = 0;
@@ -167,6 +221,7 @@ class BandSpectrum {
 
   Fft fft_;
   int size_ = 4096, fill_ = 0;
+  int step_ = 1 << 30;  // the pending analysis's next step; >= totalSteps() when none is pending
   bool skipping_ = false;
   double scale_ = 1.0;
   std::vector<float> window_, input_;

@@ -81,6 +81,7 @@ class TruePeakDetector {
     history_.fill(0.0f);
     pos_ = 0;
     before_[0] = before_[1] = 0.0f;
+    std::fill(block_.begin(), block_.end(), 0.0f);
   }
 
   int factor() const { return factor_; }
@@ -100,6 +101,68 @@ class TruePeakDetector {
   }
   // Group delay in input samples: the peak reported for input n belongs to sample n - latency.
   int latency() const { return kTaps / 2; }
+
+  // Block form (after prepareBlock): the interpolator runs over a whole block at once, eight
+  // outputs per vector with the taps outside, so no step waits on the previous one's sums and
+  // no per-sample history is kept. It keeps its own history; do not mix it with push()/process().
+  void prepareBlock(int maxBlock) {
+    maxBlock_ = maxBlock;
+    stride_ = (maxBlock + kGroup - 1) / kGroup * kGroup;
+    block_.assign(static_cast<size_t>(kTaps - 1 + stride_ + kGroup), 0.0f);
+    lanes_.assign(static_cast<size_t>(4 * stride_), 0.0f);
+  }
+
+  // The largest |point| of steps [from, n) of the block x[0..n) (n <= maxBlock): for meters,
+  // where the first steps after a reset must only fill the history.
+  float blockPeak(const float* x, int n, int from) {
+    interpolate(x, n);
+    const float* l0 = lanes_.data();
+    const float* l1 = l0 + stride_;
+    const float* l2 = l1 + stride_;
+    const float* l3 = l2 + stride_;
+    // Eight partial maxima, so the reduction vectorises (see peakMagnitude).
+    Float8 peak{};
+    int i = from;
+    for (; i + 8 <= n; i += 8)
+      peak = max8(peak, max8(max8(abs8(loadFloat8(l0 + i)), abs8(loadFloat8(l1 + i))),
+                             max8(abs8(loadFloat8(l2 + i)), abs8(loadFloat8(l3 + i)))));
+    float result = 0.0f;
+    for (int l = 0; l < 8; ++l) result = std::max(result, peak[l]);
+    for (; i < n; ++i)
+      result = std::max(result, std::max(std::max(std::fabs(l0[i]), std::fabs(l1[i])),
+                                         std::max(std::fabs(l2[i]), std::fabs(l3[i]))));
+    finishBlock(n);
+    return result;
+  }
+
+  // What process(x[i], refineScale * ceiling[i]) would return, for each sample of the block.
+  void blockPeaks(const float* x, int n, const float* ceiling, float refineScale, float* peaks) {
+    static_assert(kRefine, "the refinement is the limiter's");
+    interpolate(x, n);
+    const float* lane[4] = {lanes_.data(), lanes_.data() + stride_, lanes_.data() + 2 * stride_,
+                            lanes_.data() + 3 * stride_};
+    for (int i = 0; i < n; ++i)
+      peaks[i] = std::max(std::max(std::fabs(lane[0][i]), std::fabs(lane[1][i])),
+                          std::max(std::fabs(lane[2][i]), std::fabs(lane[3][i])));
+    // The refinement near the ceiling, in step order (each step's first point needs the last two
+    // of the step before).
+    float before0 = before_[0], before1 = before_[1];
+    for (int i = 0; i < n; ++i) {
+      const float points[6] = {before0,
+                               before1,
+                               std::fabs(lane[0][i]),
+                               std::fabs(lane[1][i]),
+                               std::fabs(lane[2][i]),
+                               std::fabs(lane[3][i])};
+      before0 = points[4];
+      before1 = points[5];
+      if (peaks[i] < refineScale * ceiling[i]) continue;
+      peaks[i] = refine(points, peaks[i], block_.data() + i);
+    }
+    before_[0] = before0;
+    before_[1] = before1;
+    finishBlock(n);
+  }
 
   // Pushes one sample; returns the largest |value| among the interpolated points of this step.
   float process(float x, float refineAbove = 0.0f) {
@@ -131,26 +194,57 @@ class TruePeakDetector {
       points[2 + p] = std::fabs(lanes[p]);
       peak = std::max(peak, points[2 + p]);
     }
-    if (kRefine && peak >= refineAbove) {
-      // Each point is an interior point exactly once: the last one of a step waits for the next.
-      for (int j = 1; j <= factor_; ++j) {
-        const float a = points[j - 1], b = points[j], c = points[j + 1];
-        if (b >= a && b >= c && b > 0.0f) {
-          const float curvature = a - 2.0f * b + c;
-          if (curvature < 0.0f) {
-            // The parabola only locates the peak; the interpolator itself is evaluated there.
-            const float offset = std::clamp(0.5f * (a - c) / curvature, -0.5f, 0.5f);
-            peak = std::max(peak, fineMaximum(window, static_cast<float>(j) + offset));
-          }
-        }
-      }
-    }
+    if (kRefine && peak >= refineAbove) peak = refine(points, peak, window);
     before_[0] = points[factor_];
     before_[1] = points[factor_ + 1];
     return peak;
   }
 
  private:
+  static constexpr int kGroup = 16;  // outputs per pass of the block interpolator
+
+  // Lane p of step i into lanes_[p * stride_ + i]; the window of step i is block_[i .. i + kTaps).
+  void interpolate(const float* x, int n) {
+    std::copy(x, x + n, block_.begin() + (kTaps - 1));
+    float* out = lanes_.data();
+    for (int i0 = 0; i0 < n; i0 += kGroup) {
+      const float* w = block_.data() + i0;
+      Float8 acc[2][4] = {};
+      for (int k = 0; k < kTaps; ++k) {
+        const Float8 a = loadFloat8(w + k), b = loadFloat8(w + k + 8);
+        const float* c = &coeffs_[static_cast<size_t>(k * 4)];
+        for (int p = 0; p < 4; ++p) {
+          acc[0][p] += c[p] * a;
+          acc[1][p] += c[p] * b;
+        }
+      }
+      for (int p = 0; p < 4; ++p) {
+        std::memcpy(out + p * stride_ + i0, &acc[0][p], sizeof(Float8));
+        std::memcpy(out + p * stride_ + i0 + 8, &acc[1][p], sizeof(Float8));
+      }
+    }
+  }
+  // Keeps the block's last kTaps - 1 samples as the next block's history.
+  void finishBlock(int n) { std::copy(block_.begin() + n, block_.begin() + n + (kTaps - 1), block_.begin()); }
+
+  // Re-evaluates the interpolator around each local maximum of one step's points (two from the
+  // step before, then this step's four) at 1/64-sample resolution.
+  float refine(const float* points, float peak, const float* window) const {
+    // Each point is an interior point exactly once: the last one of a step waits for the next.
+    for (int j = 1; j <= factor_; ++j) {
+      const float a = points[j - 1], b = points[j], c = points[j + 1];
+      if (b >= a && b >= c && b > 0.0f) {
+        const float curvature = a - 2.0f * b + c;
+        if (curvature < 0.0f) {
+          // The parabola only locates the peak; the interpolator itself is evaluated there.
+          const float offset = std::clamp(0.5f * (a - c) / curvature, -0.5f, 0.5f);
+          peak = std::max(peak, fineMaximum(window, static_cast<float>(j) + offset));
+        }
+      }
+    }
+    return peak;
+  }
+
   static constexpr int kFineSteps = 64;  // evaluation points per input sample
   // Point j of the `points` array sits this far into the window (in samples): lane p of a step
   // lies at kTaps/2 - 7/8 + p/4, and points 0..1 are the previous step's last two lanes.
@@ -191,7 +285,9 @@ class TruePeakDetector {
     return best;
   }
 
-  std::vector<float> fine_;                            // [fine position][tap], kRefine only
+  std::vector<float> fine_;           // [fine position][tap], kRefine only
+  std::vector<float> block_, lanes_;  // block form: [history | block], [lane][step]
+  int maxBlock_ = 0, stride_ = 0;
   alignas(32) std::array<float, 4 * kTaps> coeffs_{};  // [tap][phase lane]
   std::array<float, 2 * kTaps> history_{};
   float before_[2] = {0.0f, 0.0f};
